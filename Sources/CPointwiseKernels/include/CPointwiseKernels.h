@@ -1,0 +1,65 @@
+// The SIMD kernels of Pointwise. Everything here is called from Swift; the Swift side owns
+// shapes, blocking, packing and threading, and these functions only run register tiles.
+#ifndef C_POINTWISE_KERNELS_H
+#define C_POINTWISE_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// Largest register tile of the GEMM microkernels: MR rows by NR columns of C.
+enum { PW_GEMM_MR = 6, PW_GEMM_NR = 16 };
+
+/// Activation applied by the fused epilogue (the values mirror Swift's `Activation`).
+typedef enum pw_activation {
+    PW_ACTIVATION_IDENTITY = 0,
+    PW_ACTIVATION_RELU = 1,
+    PW_ACTIVATION_RELU6 = 2,
+    PW_ACTIVATION_SIGMOID = 3,
+    PW_ACTIVATION_TANH = 4,
+    PW_ACTIVATION_SILU = 5,
+} pw_activation;
+
+/// What happens to a finished tile before it is stored: C = act(A·B [+ C] + bias + residual).
+typedef struct pw_epilogue {
+    /// NULL, or the bias values of this tile: one per row, or one per column.
+    const float *bias;
+    /// Non-zero when `bias` holds one value per column (channels-last output).
+    int32_t bias_per_column;
+    /// A `pw_activation`.
+    int32_t activation;
+    /// NULL, or the residual tile, laid out like C with row stride `ldr`.
+    const float *residual;
+    ptrdiff_t ldr;
+} pw_epilogue;
+
+/// A GEMM microkernel: C[m×n] (=|+=) A[m×k]·B[k×n], then the epilogue when it is not NULL.
+/// A element (i, p) is at a[i*rsa + p*csa]; B row p is n contiguous floats at b + p*ldb;
+/// C row i is n contiguous floats at c + i*ldc. `load_c` adds into C instead of overwriting it.
+typedef void (*pw_gemm_kernel)(ptrdiff_t k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
+                               const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
+                               int32_t load_c, const pw_epilogue *epilogue);
+
+/// The kernels for one instruction set: the one registry of what runs where.
+typedef struct pw_kernel_config {
+    /// Kernel family name, e.g. "gemm-6x16-fma3".
+    const char *name;
+    /// Instruction set the family was compiled for: "avx2+fma", "neon" or "generic".
+    const char *isa;
+    /// gemm[m-1][0] computes an m×8 tile, gemm[m-1][1] an m×16 tile, for m = 1…6.
+    pw_gemm_kernel gemm[PW_GEMM_MR][2];
+    /// x[i] = act(x[i]) for i < n, with the same arithmetic as the epilogue.
+    void (*activate)(float *x, ptrdiff_t n, int32_t activation);
+    /// dz[i] = dy[i] * act'(z[i]) for i < n, where z is the pre-activation.
+    void (*activation_backward)(float *dz, const float *dy, const float *z, ptrdiff_t n,
+                                int32_t activation);
+    /// Runs `iterations` steps of independent register-only FMAs; returns the flops done.
+    double (*fma_peak_loop)(int64_t iterations);
+} pw_kernel_config;
+
+/// The fastest kernels this CPU supports (AVX2+FMA when present, else the portable ones).
+const pw_kernel_config *pw_kernel_config_best(void);
+
+/// The portable kernels (vector extensions, no ISA-specific code): NEON on arm64, SSE2 on x86-64.
+const pw_kernel_config *pw_kernel_config_portable(void);
+
+#endif

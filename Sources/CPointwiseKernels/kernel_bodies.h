@@ -1,0 +1,101 @@
+// The kernel bodies, always inlined into each instruction-set variant (see kernels.inc). Only the
+// thin wrappers there are real functions, so no vector ever crosses a call boundary.
+#ifndef PW_KERNEL_BODIES_H
+#define PW_KERNEL_BODIES_H
+
+#include "vector.h"
+
+// MARK: - GEMM microkernel
+
+/// One register tile of C: `mr` rows (1…6) by `nv` vectors of 8 columns (1 or 2). Every loop
+/// here has a constant trip count once inlined, so the accumulators live in registers. The k loop
+/// is the only loop that runs; edges are the caller's business (it picks a smaller tile).
+PW_INLINE void gemm_tile(const int mr, const int nv, ptrdiff_t k, const float *restrict a,
+                         ptrdiff_t rsa, ptrdiff_t csa, const float *restrict b, ptrdiff_t ldb,
+                         float *restrict c, ptrdiff_t ldc, int32_t load_c,
+                         const pw_epilogue *epilogue) {
+    v8f acc[PW_GEMM_MR][2];
+    for (int i = 0; i < mr; i++) {
+        for (int v = 0; v < nv; v++) {
+            acc[i][v] = load_c ? v8_load(c + i * ldc + 8 * v) : v8_splat(0.0f);
+        }
+    }
+    for (ptrdiff_t p = 0; p < k; p++) {
+        v8f b0 = v8_load(b);
+        v8f b1 = nv == 2 ? v8_load(b + 8) : b0;
+        for (int i = 0; i < mr; i++) {
+            v8f x = v8_splat(a[i * rsa]);
+            acc[i][0] = x * b0 + acc[i][0];
+            if (nv == 2) acc[i][1] = x * b1 + acc[i][1];
+        }
+        a += csa;
+        b += ldb;
+    }
+    if (epilogue) {
+        const float *bias = epilogue->bias;
+        const float *residual = epilogue->residual;
+        for (int i = 0; i < mr; i++) {
+            for (int v = 0; v < nv; v++) {
+                v8f z = acc[i][v];
+                if (bias) z += epilogue->bias_per_column ? v8_load(bias + 8 * v) : v8_splat(bias[i]);
+                if (residual) z += v8_load(residual + i * epilogue->ldr + 8 * v);
+                acc[i][v] = v8_activate(z, epilogue->activation);
+            }
+        }
+    }
+    for (int i = 0; i < mr; i++) {
+        for (int v = 0; v < nv; v++) v8_store(c + i * ldc + 8 * v, acc[i][v]);
+    }
+}
+
+// MARK: - Elementwise
+
+/// x = act(x). The tail goes through a zero-padded vector, so every element gets exactly the
+/// arithmetic it would get inside a GEMM epilogue.
+PW_INLINE void activate_body(float *x, ptrdiff_t n, int32_t activation) {
+    ptrdiff_t i = 0;
+    for (; i + 8 <= n; i += 8) v8_store(x + i, v8_activate(v8_load(x + i), activation));
+    if (i < n) {
+        float tail[8] = {0};
+        __builtin_memcpy(tail, x + i, (size_t)(n - i) * sizeof(float));
+        v8_store(tail, v8_activate(v8_load(tail), activation));
+        __builtin_memcpy(x + i, tail, (size_t)(n - i) * sizeof(float));
+    }
+}
+
+/// dz = dy · act'(z).
+PW_INLINE void activation_backward_body(float *dz, const float *dy, const float *z, ptrdiff_t n,
+                                        int32_t activation) {
+    ptrdiff_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        v8_store(dz + i, v8_load(dy + i) * v8_activation_derivative(v8_load(z + i), activation));
+    }
+    if (i < n) {
+        float tail_dy[8] = {0}, tail_z[8] = {0};
+        __builtin_memcpy(tail_dy, dy + i, (size_t)(n - i) * sizeof(float));
+        __builtin_memcpy(tail_z, z + i, (size_t)(n - i) * sizeof(float));
+        v8f g = v8_load(tail_dy) * v8_activation_derivative(v8_load(tail_z), activation);
+        v8_store(tail_dy, g);
+        __builtin_memcpy(dz + i, tail_dy, (size_t)(n - i) * sizeof(float));
+    }
+}
+
+// MARK: - Machine peak
+
+/// Twelve independent FMA chains, enough to cover the FMA latency on two pipes, touching no memory.
+PW_INLINE double fma_peak_body(int64_t iterations) {
+    v8f acc[12];
+    for (int j = 0; j < 12; j++) acc[j] = v8_splat(1.0f + 0.01f * (float)j);
+    const v8f m = v8_splat(0.9999999f), d = v8_splat(1e-7f);
+    for (int64_t it = 0; it < iterations; it++) {
+        for (int j = 0; j < 12; j++) acc[j] = acc[j] * m + d;
+    }
+    v8f sum = v8_splat(0.0f);
+    for (int j = 0; j < 12; j++) sum += acc[j];
+    float out[8];
+    v8_store(out, sum);
+    // Feed the result into the return value so the loop cannot be discarded.
+    return (double)iterations * 12.0 * 16.0 + (out[0] == 12345.0f ? 1.0 : 0.0);
+}
+
+#endif

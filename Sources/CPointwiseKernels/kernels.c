@@ -1,0 +1,39 @@
+// Instantiates the kernel bodies for each instruction set and picks one at run time.
+#include "CPointwiseKernels.h"
+
+// MARK: - Portable (NEON on arm64, SSE2 on x86-64)
+#define PW_TARGET
+#define PW_NAME(x) portable_##x
+#if defined(__aarch64__)
+#define PW_FAMILY_NAME "gemm-6x16-neon"
+#define PW_ISA_NAME "neon"
+#else
+#define PW_FAMILY_NAME "gemm-6x16-portable"
+#define PW_ISA_NAME "generic"
+#endif
+#include "kernels.inc"
+#undef PW_TARGET
+#undef PW_NAME
+#undef PW_FAMILY_NAME
+#undef PW_ISA_NAME
+
+// MARK: - x86-64 AVX2 + FMA3
+#if defined(__x86_64__)
+#define PW_TARGET __attribute__((target("avx2,fma")))
+#define PW_NAME(x) avx2_##x
+#define PW_FAMILY_NAME "gemm-6x16-fma3"
+#define PW_ISA_NAME "avx2+fma"
+#include "kernels.inc"
+#endif
+
+// MARK: - Registry
+
+const pw_kernel_config *pw_kernel_config_portable(void) { return &portable_config; }
+
+const pw_kernel_config *pw_kernel_config_best(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return &avx2_config;
+#endif
+    return &portable_config;
+}

@@ -1,0 +1,92 @@
+// Eight-lane float vectors through the compiler's vector extensions, and the activations on them.
+// Included by each instruction-set variant, which compiles the same inline code for its target.
+#ifndef PW_VECTOR_H
+#define PW_VECTOR_H
+
+#include <stdint.h>
+#include "CPointwiseKernels.h"
+
+// These helpers take and return 32-byte vectors by value. They are always inlined, so no call
+// with the AVX calling convention ever exists and clang's ABI warning does not apply.
+#pragma clang diagnostic ignored "-Wpsabi"
+
+#define PW_INLINE static inline __attribute__((always_inline))
+
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+
+PW_INLINE v8f v8_load(const float *p) { v8f v; __builtin_memcpy(&v, p, sizeof v); return v; }
+PW_INLINE void v8_store(float *p, v8f v) { __builtin_memcpy(p, &v, sizeof v); }
+PW_INLINE v8f v8_splat(float x) { return (v8f){x, x, x, x, x, x, x, x}; }
+PW_INLINE v8f v8_max(v8f a, v8f b) { return __builtin_elementwise_max(a, b); }
+PW_INLINE v8f v8_min(v8f a, v8f b) { return __builtin_elementwise_min(a, b); }
+
+/// e^x to about 2 ulp over the float range (Cephes' expf polynomial, range-reduced by ln 2).
+/// Arguments are clamped to [-87, 88], so results stay finite and normal.
+PW_INLINE v8f v8_exp(v8f x) {
+    x = v8_min(v8_max(x, v8_splat(-87.0f)), v8_splat(88.0f));
+    // Round x·log2(e) to the nearest integer with the 1.5·2^23 trick (exact for |v| < 2^22),
+    // which needs no rounding instruction on any target.
+    const v8f magic = v8_splat(12582912.0f);
+    v8f n = (x * v8_splat(1.44269504088896341f) + magic) - magic;
+    v8f r = x - n * v8_splat(0.693359375f);
+    r = r - n * v8_splat(-2.12194440e-4f);
+    v8f p = v8_splat(1.9875691500e-4f);
+    p = p * r + v8_splat(1.3981999507e-3f);
+    p = p * r + v8_splat(8.3334519073e-3f);
+    p = p * r + v8_splat(4.1665795894e-2f);
+    p = p * r + v8_splat(1.6666665459e-1f);
+    p = p * r + v8_splat(5.0000001201e-1f);
+    p = p * (r * r) + r + v8_splat(1.0f);
+    v8i scale = (__builtin_convertvector(n, v8i) + 127) << 23;
+    return p * (v8f)scale;
+}
+
+PW_INLINE v8f v8_sigmoid(v8f x) { return v8_splat(1.0f) / (v8_splat(1.0f) + v8_exp(-x)); }
+
+/// tanh(x) = 1 − 2/(e^{2x} + 1): exact at ±∞ and 0, absolute error ≈ 1e-7 elsewhere.
+PW_INLINE v8f v8_tanh(v8f x) {
+    return v8_splat(1.0f) - v8_splat(2.0f) / (v8_exp(x + x) + v8_splat(1.0f));
+}
+
+PW_INLINE v8f v8_activate(v8f x, int32_t activation) {
+    switch (activation) {
+    case PW_ACTIVATION_RELU: return v8_max(x, v8_splat(0.0f));
+    case PW_ACTIVATION_RELU6: return v8_min(v8_max(x, v8_splat(0.0f)), v8_splat(6.0f));
+    case PW_ACTIVATION_SIGMOID: return v8_sigmoid(x);
+    case PW_ACTIVATION_TANH: return v8_tanh(x);
+    case PW_ACTIVATION_SILU: return x * v8_sigmoid(x);
+    default: return x;
+    }
+}
+
+/// act'(z), the derivative with respect to the pre-activation z. At the kinks of ReLU and ReLU6
+/// it follows PyTorch: the gradient passes only where 0 < z (< 6).
+PW_INLINE v8f v8_activation_derivative(v8f z, int32_t activation) {
+    const v8f one = v8_splat(1.0f), zero = v8_splat(0.0f);
+    switch (activation) {
+    case PW_ACTIVATION_RELU: {
+        v8i pass = z > zero;
+        return (v8f)(pass & (v8i)one);
+    }
+    case PW_ACTIVATION_RELU6: {
+        v8i pass = (z > zero) & (z < v8_splat(6.0f));
+        return (v8f)(pass & (v8i)one);
+    }
+    case PW_ACTIVATION_SIGMOID: {
+        v8f s = v8_sigmoid(z);
+        return s * (one - s);
+    }
+    case PW_ACTIVATION_TANH: {
+        v8f t = v8_tanh(z);
+        return one - t * t;
+    }
+    case PW_ACTIVATION_SILU: {
+        v8f s = v8_sigmoid(z);
+        return s * (one + z * (one - s));
+    }
+    default: return one;
+    }
+}
+
+#endif

@@ -1,0 +1,71 @@
+/// A matrix packed once into the panel order the microkernels read, zero-padded to whole panels.
+///
+/// A-side packing (the M×K left operand) stores, per k block, panels of `tileRows` rows with the
+/// rows interleaved: element (i, p) of a panel at `p * tileRows + i`. B-side packing (the K×N
+/// right operand) stores, per k block, panels of `tileColumns` columns: element (p, j) at
+/// `p * tileColumns + j`. Weights are packed like this once, when a layer is made.
+final class PackedMatrix: @unchecked Sendable {
+    enum Side { case a, b }
+
+    let side: Side
+    /// The logical matrix: M×K for the A side, K×N for the B side.
+    let rows: Int
+    let columns: Int
+    /// The number of rows (A side) or columns (B side) after padding to whole panels.
+    let paddedWidth: Int
+    private let storage: UnsafeMutablePointer<Float>
+
+    init(side: Side, rows: Int, columns: Int, from source: MatrixView) {
+        self.side = side
+        self.rows = rows
+        self.columns = columns
+        let (width, depth, panel) =
+            side == .a
+            ? (rows, columns, KernelConfig.tileRows) : (columns, rows, KernelConfig.tileColumns)
+        paddedWidth = (width + panel - 1) / panel * panel
+        let count = max(paddedWidth * depth, 1)
+        storage = .allocate(capacity: count)
+        storage.initialize(repeating: 0, count: count)
+        for p0 in stride(from: 0, to: depth, by: Gemm.depthBlock) {
+            let depthCount = min(Gemm.depthBlock, depth - p0)
+            for w0 in stride(from: 0, to: width, by: panel) {
+                let target = self.panel(depthStart: p0, depthCount: depthCount, index: w0 / panel)
+                for p in 0..<depthCount {
+                    for w in 0..<min(panel, width - w0) {
+                        let (i, j) = side == .a ? (w0 + w, p0 + p) : (p0 + p, w0 + w)
+                        target[p * panel + w] = source.base[i * source.rowStride + j * source.columnStride]
+                    }
+                }
+            }
+        }
+    }
+
+    deinit { storage.deallocate() }
+
+    /// The panel `index` of the k block that starts at `depthStart` and is `depthCount` deep.
+    @inline(__always)
+    func panel(depthStart: Int, depthCount: Int, index: Int) -> UnsafeMutablePointer<Float> {
+        let panelWidth = side == .a ? KernelConfig.tileRows : KernelConfig.tileColumns
+        return storage + depthStart * paddedWidth + index * panelWidth * depthCount
+    }
+}
+
+extension Gemm {
+    /// Copies the k×`width` block of `view` at (`row`, `column`) into `target` with row stride
+    /// `targetStride`, zero-filling columns `width..<targetStride`.
+    static func packStrip(
+        _ view: MatrixView, row: Int, column: Int, depth: Int, width: Int,
+        into target: UnsafeMutablePointer<Float>, targetStride: Int
+    ) {
+        for p in 0..<depth {
+            let source = view.base + (row + p) * view.rowStride + column * view.columnStride
+            let destination = target + p * targetStride
+            if view.columnStride == 1 {
+                destination.update(from: source, count: width)
+            } else {
+                for j in 0..<width { destination[j] = source[j * view.columnStride] }
+            }
+            (destination + width).update(repeating: 0, count: targetStride - width)
+        }
+    }
+}

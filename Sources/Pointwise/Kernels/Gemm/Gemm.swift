@@ -1,0 +1,54 @@
+import CPointwiseKernels
+
+/// The blocked matrix multiply that every 1×1 convolution (forward and backward) runs on:
+/// C (=|+=) A·B, then an epilogue (bias, residual, activation), with A m×k, B k×n, C m×n.
+///
+/// The microkernels only run the k loop over one register tile; this driver owns everything else:
+/// cache blocking over k, the order of the tile loops, packing where an operand cannot be read in
+/// place, edge tiles and the split across threads. Every output element is computed by the same
+/// sequence of operations whatever the thread count, so results are bit-identical for any count.
+enum Gemm {
+    /// Depth of one k block: a 16-column B strip of this depth (16 KiB) stays in L1.
+    static let depthBlock = 256
+    /// Elements of C a thread sweeps per k block before moving on, so that tile reloads across
+    /// k blocks hit L2.
+    static let outputBlockElements = 64 * 1024
+}
+
+/// A read-only matrix: element (i, j) is at `base[i * rowStride + j * columnStride]`.
+struct MatrixView {
+    var base: UnsafePointer<Float>
+    var rowStride: Int
+    var columnStride: Int
+}
+
+/// One operand of a GEMM: a matrix read in place, or one packed once ahead of time.
+enum GemmOperand {
+    case view(MatrixView)
+    case packed(PackedMatrix)
+}
+
+/// What is done to each finished tile of C before it is stored.
+struct GemmEpilogue {
+    /// One value per row of C, or per column when `biasPerColumn`.
+    var bias: UnsafePointer<Float>? = nil
+    var biasPerColumn = false
+    /// A matrix laid out like C, added before the activation.
+    var residual: UnsafePointer<Float>? = nil
+    var residualStride = 0
+    var activation: Activation = .identity
+}
+
+/// One C (=|+=) A·B with its epilogue. A is m×k, B is k×n, C is m×n with row stride `ldc`.
+struct GemmProblem {
+    var m: Int
+    var n: Int
+    var k: Int
+    var a: GemmOperand
+    var b: GemmOperand
+    var c: UnsafeMutablePointer<Float>
+    var ldc: Int
+    /// Add into C rather than overwrite it.
+    var accumulate = false
+    var epilogue = GemmEpilogue()
+}

@@ -1,0 +1,176 @@
+import Foundation
+
+/// The weights of one convolution packed for the microkernels, once per layout, on first use.
+final class PackedWeights: @unchecked Sendable {
+    private let weight: Tensor
+    private let groups: Int
+    private let lock = NSLock()
+    private var channelsFirst: [PackedMatrix]?
+    private var channelsLast: [PackedMatrix]?
+
+    init(weight: Tensor, groups: Int) {
+        self.weight = weight
+        self.groups = groups
+    }
+
+    /// Per group, W_g [Cout/G × Cin/G] as the A operand (channels-first: Y = W·X).
+    var forChannelsFirst: [PackedMatrix] {
+        lock.withLock {
+            if let channelsFirst { return channelsFirst }
+            let packed = pack(side: .a)
+            channelsFirst = packed
+            return packed
+        }
+    }
+
+    /// Per group, W_gᵀ [Cin/G × Cout/G] as the B operand (channels-last: Y = X·Wᵀ).
+    var forChannelsLast: [PackedMatrix] {
+        lock.withLock {
+            if let channelsLast { return channelsLast }
+            let packed = pack(side: .b)
+            channelsLast = packed
+            return packed
+        }
+    }
+
+    private func pack(side: PackedMatrix.Side) -> [PackedMatrix] {
+        let outputs = weight.shape[0] / groups, inputs = weight.shape[1]
+        return (0..<groups).map { g in
+            let base = weight.pointer + g * outputs * inputs
+            return side == .a
+                ? PackedMatrix(side: .a, rows: outputs, columns: inputs,
+                               from: MatrixView(base: base, rowStride: inputs, columnStride: 1))
+                : PackedMatrix(side: .b, rows: inputs, columns: outputs,
+                               from: MatrixView(base: base, rowStride: 1, columnStride: inputs))
+        }
+    }
+}
+
+extension Conv1x1 {
+    /// Per-group channel counts.
+    var groupInputs: Int { inputChannels / groups }
+    var groupOutputs: Int { outputChannels / groups }
+
+    // x: [N, Cin, *S] (already on the output grid)  →  y: [N, Cout, *S], same layout.
+    // Channels-first, per image and group: Y_g [Cout/G × P] = W_g [Cout/G × Cin/G] · X_g [Cin/G × P],
+    // weights packed, input read in place. Channels-last, per group over all images at once:
+    // Y_g [N·P × Cout/G] = X_g [N·P × Cin/G] · W_gᵀ, input read in place, weights packed.
+    func fastForward(
+        _ x: Tensor, residual: Tensor?, activation: Activation, into output: inout Tensor,
+        threads: Int, kernels: KernelConfig
+    ) {
+        let pixels = x.pixelsPerImage, images = x.batchSize
+        let (cin, cout, gin, gout) = (inputChannels, outputChannels, groupInputs, groupOutputs)
+        let y = output.mutablePointer()
+        let biasArray = bias ?? []
+        biasArray.withUnsafeBufferPointer { biasBuffer in
+            let bias = self.bias == nil ? nil : biasBuffer.baseAddress
+            var problems: [GemmProblem] = []
+            switch x.layout {
+            case .channelsFirst:
+                let packed = packed.forChannelsFirst
+                for n in 0..<images {
+                    for g in 0..<groups {
+                        let offset = (n * cout + g * gout) * pixels
+                        problems.append(GemmProblem(
+                            m: gout, n: pixels, k: gin, a: .packed(packed[g]),
+                            b: .view(MatrixView(base: x.pointer + (n * cin + g * gin) * pixels,
+                                                rowStride: pixels, columnStride: 1)),
+                            c: y + offset, ldc: pixels,
+                            epilogue: GemmEpilogue(bias: bias.map { $0 + g * gout }, residual: residual.map { $0.pointer + offset },
+                                                   residualStride: pixels, activation: activation)))
+                    }
+                }
+            case .channelsLast:
+                let packed = packed.forChannelsLast
+                for g in 0..<groups {
+                    problems.append(GemmProblem(
+                        m: images * pixels, n: gout, k: gin,
+                        a: .view(MatrixView(base: x.pointer + g * gin, rowStride: cin, columnStride: 1)),
+                        b: .packed(packed[g]), c: y + g * gout, ldc: cout,
+                        epilogue: GemmEpilogue(bias: bias.map { $0 + g * gout }, biasPerColumn: true,
+                                               residual: residual.map { $0.pointer + g * gout },
+                                               residualStride: cout, activation: activation)))
+                }
+            }
+            Gemm.run(problems, threads: threads, kernels: kernels)
+        }
+    }
+
+    // MARK: - Backward
+
+    // dz: [N, Cout, *S]  x: [N, Cin, *S]  →  dx += Wᵀ·dz,  dW += Σ dz·xᵀ,  db += Σ dz.
+    func fastBackward(
+        _ x: Tensor, preActivationGradient dz: Tensor, inputGradient: inout Tensor,
+        weightGradient: inout Tensor, biasGradient: inout [Float]?, threads: Int, kernels: KernelConfig
+    ) {
+        let pixels = x.pixelsPerImage, images = x.batchSize
+        let (cin, cout, gin, gout) = (inputChannels, outputChannels, groupInputs, groupOutputs)
+        let dx = inputGradient.mutablePointer(), dw = weightGradient.mutablePointer()
+        let w = weight.pointer
+        var inputProblems: [GemmProblem] = [], weightProblems: [GemmProblem] = []
+        switch x.layout {
+        case .channelsFirst:
+            for g in 0..<groups {
+                for n in 0..<images {
+                    let dzBlock = dz.pointer + (n * cout + g * gout) * pixels
+                    let xOffset = (n * cin + g * gin) * pixels
+                    // dX_g [Cin/G × P] += W_gᵀ [Cin/G × Cout/G] · dZ_g [Cout/G × P]
+                    inputProblems.append(GemmProblem(
+                        m: gin, n: pixels, k: gout,
+                        a: .view(MatrixView(base: w + g * gout * gin, rowStride: 1, columnStride: gin)),
+                        b: .view(MatrixView(base: dzBlock, rowStride: pixels, columnStride: 1)),
+                        c: dx + xOffset, ldc: pixels, accumulate: true))
+                    // dW_g [Cout/G × Cin/G] += dZ_g [Cout/G × P] · X_gᵀ [P × Cin/G]
+                    weightProblems.append(GemmProblem(
+                        m: gout, n: gin, k: pixels,
+                        a: .view(MatrixView(base: dzBlock, rowStride: pixels, columnStride: 1)),
+                        b: .view(MatrixView(base: x.pointer + xOffset, rowStride: 1, columnStride: pixels)),
+                        c: dw + g * gout * gin, ldc: gin, accumulate: true))
+                }
+            }
+        case .channelsLast:
+            let rows = images * pixels
+            for g in 0..<groups {
+                // dX_g [N·P × Cin/G] += dZ_g [N·P × Cout/G] · W_g [Cout/G × Cin/G]
+                inputProblems.append(GemmProblem(
+                    m: rows, n: gin, k: gout,
+                    a: .view(MatrixView(base: dz.pointer + g * gout, rowStride: cout, columnStride: 1)),
+                    b: .view(MatrixView(base: w + g * gout * gin, rowStride: gin, columnStride: 1)),
+                    c: dx + g * gin, ldc: cin, accumulate: true))
+                // dW_g [Cout/G × Cin/G] += dZ_gᵀ [Cout/G × N·P] · X_g [N·P × Cin/G]
+                weightProblems.append(GemmProblem(
+                    m: gout, n: gin, k: rows,
+                    a: .view(MatrixView(base: dz.pointer + g * gout, rowStride: 1, columnStride: cout)),
+                    b: .view(MatrixView(base: x.pointer + g * gin, rowStride: cin, columnStride: 1)),
+                    c: dw + g * gout * gin, ldc: gin, accumulate: true))
+            }
+        }
+        Gemm.run(inputProblems, threads: threads, kernels: kernels)
+        Gemm.run(weightProblems, threads: threads, kernels: kernels)
+        if biasGradient != nil { addChannelSums(of: dz, into: &biasGradient!) }
+    }
+
+    /// db[o] += Σ over images and positions of dz[n, o, s], in a fixed order.
+    private func addChannelSums(of dz: Tensor, into db: inout [Float]) {
+        let pixels = dz.pixelsPerImage, channels = dz.channels, source = dz.pointer
+        db.withUnsafeMutableBufferPointer { db in
+            switch dz.layout {
+            case .channelsFirst:
+                for n in 0..<dz.batchSize {
+                    for o in 0..<channels {
+                        let plane = source + (n * channels + o) * pixels
+                        var sum: Float = 0
+                        for s in 0..<pixels { sum += plane[s] }
+                        db[o] += sum
+                    }
+                }
+            case .channelsLast:
+                for row in 0..<dz.batchSize * pixels {
+                    let vector = source + row * channels
+                    for o in 0..<channels { db[o] += vector[o] }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import Testing
+@testable import Pointwise
+
+/// The GEMM driver and microkernels against a naive triple loop, across tile edges.
+@Suite struct GemmTests {
+    /// C = A·B (+C) + bias by the definition, in Double.
+    static func naive(m: Int, n: Int, k: Int, a: [Float], b: [Float], c: [Float], accumulate: Bool, bias: [Float]?) -> [Float] {
+        var result = [Float](repeating: 0, count: m * n)
+        for i in 0..<m {
+            for j in 0..<n {
+                var sum = accumulate ? Double(c[i * n + j]) : 0
+                for p in 0..<k { sum += Double(a[i * k + p]) * Double(b[p * n + j]) }
+                result[i * n + j] = Float(sum + Double(bias?[i] ?? 0))
+            }
+        }
+        return result
+    }
+
+    @Test("every tile size and edge, both kernel families, packed and in-place operands",
+          arguments: [KernelConfig.best, KernelConfig.portable])
+    func tilesAndEdges(kernels: KernelConfig) {
+        var random = SplitMix64(seed: 7)
+        for m in [1, 2, 3, 4, 5, 6, 7, 12, 13] {
+            for n in [1, 7, 8, 9, 15, 16, 17, 24, 32, 33] {
+                for k in [1, 5, 256, 257] {
+                    for accumulate in [false, true] {
+                        let a = TestSupport.randomValues(m * k, using: &random)
+                        let b = TestSupport.randomValues(k * n, using: &random)
+                        let c0 = TestSupport.randomValues(m * n, using: &random)
+                        let bias = TestSupport.randomValues(m, using: &random)
+                        let expected = Self.naive(m: m, n: n, k: k, a: a, b: b, c: c0, accumulate: accumulate, bias: bias)
+                        for packA in [false, true] {
+                            var c = c0
+                            a.withUnsafeBufferPointer { a in
+                                b.withUnsafeBufferPointer { b in
+                                    bias.withUnsafeBufferPointer { bias in
+                                        c.withUnsafeMutableBufferPointer { c in
+                                            let viewA = MatrixView(base: a.baseAddress!, rowStride: k, columnStride: 1)
+                                            let problem = GemmProblem(
+                                                m: m, n: n, k: k,
+                                                a: packA ? .packed(PackedMatrix(side: .a, rows: m, columns: k, from: viewA)) : .view(viewA),
+                                                b: .view(MatrixView(base: b.baseAddress!, rowStride: n, columnStride: 1)),
+                                                c: c.baseAddress!, ldc: n, accumulate: accumulate,
+                                                epilogue: GemmEpilogue(bias: bias.baseAddress))
+                                            Gemm.run([problem], threads: 2, kernels: kernels)
+                                        }
+                                    }
+                                }
+                            }
+                            let d = TestSupport.difference(c, expected)
+                            #expect(d.maxError <= 1e-5 * max(d.scale, 1), "m=\(m) n=\(n) k=\(k) acc=\(accumulate) packA=\(packA): error \(d.maxError), scale \(d.scale)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("transposed B (packed on the fly) and packed B agree with the definition")
+    func transposedAndPackedB() {
+        var random = SplitMix64(seed: 11)
+        for (m, n, k) in [(5, 19, 300), (13, 40, 7), (20, 3, 64)] {
+            let a = TestSupport.randomValues(m * k, using: &random)
+            let b = TestSupport.randomValues(k * n, using: &random)
+            let bT = (0..<n * k).map { b[($0 % k) * n + $0 / k] }  // bT[j * k + p] = b[p * n + j]
+            let expected = Self.naive(m: m, n: n, k: k, a: a, b: b, c: [], accumulate: false, bias: nil)
+            for mode in 0..<2 {
+                var c = [Float](repeating: 0, count: m * n)
+                a.withUnsafeBufferPointer { a in
+                    bT.withUnsafeBufferPointer { bT in
+                        c.withUnsafeMutableBufferPointer { c in
+                            let view = MatrixView(base: bT.baseAddress!, rowStride: 1, columnStride: k)
+                            let operand: GemmOperand = mode == 0 ? .view(view) : .packed(PackedMatrix(side: .b, rows: k, columns: n, from: view))
+                            Gemm.run([GemmProblem(m: m, n: n, k: k, a: .view(MatrixView(base: a.baseAddress!, rowStride: k, columnStride: 1)),
+                                                  b: operand, c: c.baseAddress!, ldc: n)], threads: 1)
+                        }
+                    }
+                }
+                let d = TestSupport.difference(c, expected)
+                #expect(d.maxError <= 1e-5 * max(d.scale, 1), "m=\(m) n=\(n) k=\(k) mode=\(mode)")
+            }
+        }
+    }
+}

@@ -1,0 +1,168 @@
+import Testing
+@testable import Pointwise
+
+/// Conv1x1 forward: the fast path against the reference over random configurations, PyTorch's
+/// semantics on hand-checked examples, thread-count invariance and the errors users can cause.
+@Suite struct Conv1x1Tests {
+    /// One random configuration of the sweep.
+    struct Case: CustomStringConvertible {
+        var batch: Int, inputChannels: Int, outputChannels: Int, groups: Int, stride: Int
+        var spatial: [Int], layout: Layout, activation: Activation, bias: Bool, residual: Bool, threads: Int
+        var description: String {
+            "N=\(batch) Cin=\(inputChannels) Cout=\(outputChannels) groups=\(groups) stride=\(stride) "
+                + "spatial=\(spatial) \(layout) \(activation) bias=\(bias) residual=\(residual) threads=\(threads)"
+        }
+
+        static let primes = [2, 3, 5, 7, 11, 13, 17, 31, 61, 127, 251, 509, 997]
+
+        /// Channel counts from 1 to 1000 with primes over-represented; groups divide both counts.
+        static func random(using random: inout SplitMix64) -> Case {
+            func channels() -> Int {
+                switch random.next() % 4 {
+                case 0: return Int.random(in: 1...16, using: &random)
+                case 1: return Int.random(in: 17...130, using: &random)
+                case 2: return primes.randomElement(using: &random)!
+                default: return [256, 320, 384, 512, 640, 960, 1000].randomElement(using: &random)!
+                }
+            }
+            let groups = [1, 1, 1, 2, 3, 4].randomElement(using: &random)!
+            let cin = max(1, channels() / groups) * groups, cout = max(1, channels() / groups) * groups
+            let rank = Int.random(in: 0...3, using: &random)
+            let batch = Int.random(in: 1...4, using: &random)
+            // Keep each case near 10⁵ multiply-adds so 2,000 of them run in seconds.
+            let budget = max(1, 100_000 / (cin * cout / groups) / batch)
+            let perAxis = rank == 0 ? 1 : max(1, Int(Double(budget).squareRoot().squareRoot() * 2))
+            let spatial = (0..<rank).map { _ in Int.random(in: 1...min(perAxis, rank == 1 ? 40 : 9), using: &random) }
+            return Case(
+                batch: batch, inputChannels: cin, outputChannels: cout, groups: groups,
+                stride: rank == 0 ? 1 : Int.random(in: 1...3, using: &random), spatial: spatial,
+                layout: Layout.allCases.randomElement(using: &random)!,
+                activation: Activation.allCases.randomElement(using: &random)!,
+                bias: Bool.random(using: &random), residual: Bool.random(using: &random),
+                threads: Int.random(in: 1...3, using: &random))
+        }
+    }
+
+    @Test("fast matches the reference to 1e-5·max|y| over 2,000 random configurations")
+    func randomSweep() throws {
+        var random = SplitMix64(seed: 2024)
+        var worst: Float = 0
+        for index in 0..<2000 {
+            let c = Case.random(using: &random)
+            let conv = try Conv1x1(
+                inputChannels: c.inputChannels, outputChannels: c.outputChannels, bias: c.bias, stride: c.stride,
+                groups: c.groups, activation: c.activation, seed: UInt64(index))
+            let x = TestSupport.random([c.batch, c.inputChannels] + c.spatial, layout: c.layout, using: &random)
+            let residual = c.residual
+                ? TestSupport.random(conv.outputShape(forInput: x.shape), layout: c.layout, using: &random) : nil
+            let kernels = index % 5 == 0 ? KernelConfig.portable : KernelConfig.best
+            let fast = try conv(x, residual: residual, options: ExecutionOptions(threads: c.threads, kernels: kernels))
+            let reference = try conv(x, residual: residual, options: ExecutionOptions(algorithm: .reference))
+            #expect(fast.shape == conv.outputShape(forInput: x.shape) && fast.layout == c.layout)
+            let d = TestSupport.difference(fast, reference)
+            worst = max(worst, d.maxError / max(d.scale, 1e-3))
+            #expect(TestSupport.withinTolerance(d), "case \(index) \(c): error \(d.maxError), max|y| \(d.scale)")
+        }
+        print("Conv1x1 random sweep: worst error / max|y| = \(worst)")
+    }
+
+    @Test("results are bit-identical for any thread count")
+    func threadInvariance() throws {
+        var random = SplitMix64(seed: 5)
+        for layout in Layout.allCases {
+            for (cin, cout, spatial) in [(64, 96, [13, 11]), (300, 40, [7, 7]), (13, 8, [33, 17]), (16, 1000, [5])] {
+                let conv = try Conv1x1(inputChannels: cin, outputChannels: cout, activation: .silu, seed: 3)
+                let x = TestSupport.random([2, cin] + spatial, layout: layout, using: &random)
+                let one = try conv(x, options: ExecutionOptions(threads: 1)).scalars
+                for threads in [2, 3, 4, 7] {
+                    #expect(try conv(x, options: ExecutionOptions(threads: threads)).scalars == one,
+                            "\(layout) \(cin)→\(cout) \(spatial) threads=\(threads)")
+                }
+            }
+        }
+    }
+
+    @Test("PyTorch semantics on a hand-computed example: groups, stride, bias, residual, ReLU6")
+    func handComputed() throws {
+        // x: [1, 4, 3, 3], channel c holds c·10 + position. groups = 2, stride = 2 → [1, 2, 2, 2].
+        let x = try Tensor(shape: [1, 4, 3, 3], values: (0..<4).flatMap { c in (0..<9).map { Float(c * 10 + $0) } })
+        let weight = try Tensor(shape: [2, 2, 1, 1], values: [0.5, -0.25, 0.125, 0.0625])
+        let conv = try Conv1x1(weight: weight, bias: [1, -2], stride: 2, groups: 2, activation: .relu6)
+        let residual = try Tensor(shape: [1, 2, 2, 2], values: [0, 0, 0, -10, 0, 0, 0, 0])
+        for algorithm in Algorithm.allCases {
+            let y = try conv(x, residual: residual, options: ExecutionOptions(algorithm: algorithm))
+            // Output (0,0) reads position 0, (0,1) position 2, (1,0) position 6, (1,1) position 8.
+            // Group 0: 0.5·x0 − 0.25·x1 + 1 = 0.5p − 0.25(10 + p) + 1 = 0.25p − 1.5.
+            // Group 1: 0.125·(20 + p) + 0.0625·(30 + p) − 2 = 0.1875p + 2.375.
+            let expected: [Float] = [0, 0.25 * 2 - 1.5, 0.25 * 6 - 1.5, 0, 2.375, 2.75, 3.5, 3.875]
+            #expect(y.shape == [1, 2, 2, 2])
+            #expect(y.scalars == expected.map { min(max($0, 0), 6) }, "\(algorithm)")
+        }
+    }
+
+    @Test("grayscale as a fixed 1×1 convolution: BT.601 luma of an RGB picture")
+    func grayscale() throws {
+        let weight = try Tensor(shape: [1, 3, 1, 1], values: [0.299, 0.587, 0.114])
+        let conv = try Conv1x1(weight: weight)
+        let rgb = try Tensor(shape: [1, 3, 1, 2], values: [1, 0, 0, 1, 0, 0])  // a red and a green pixel
+        #expect(try conv(rgb).scalars == [0.299, 0.587])
+        let nhwc = rgb.converted(to: .channelsLast)
+        #expect(try conv(nhwc).scalars == [0.299, 0.587])
+    }
+
+    @Test("all input ranks: [N, C], [N, C, L], [N, C, H, W], [N, C, D, H, W], any spatial size")
+    func ranks() throws {
+        let conv = try Conv1x1(inputChannels: 3, outputChannels: 5, stride: 2)
+        var random = SplitMix64(seed: 1)
+        for spatial in [[], [7], [4, 9], [3, 4, 5], [1, 1], [224, 1]] {
+            let x = TestSupport.random([2, 3] + spatial, using: &random)
+            let y = try conv(x)
+            #expect(y.shape == [2, 5] + spatial.map { ($0 - 1) / 2 + 1 })
+        }
+    }
+
+    @Test("layouts: a channels-last input gives the channels-last version of the same output")
+    func layoutsAgree() throws {
+        var random = SplitMix64(seed: 9)
+        let conv = try Conv1x1(inputChannels: 24, outputChannels: 40, groups: 4, activation: .tanh)
+        let x = TestSupport.random([3, 24, 10, 6], using: &random)
+        let first = try conv(x), last = try conv(x.converted(to: .channelsLast))
+        #expect(last.layout == .channelsLast)
+        #expect(TestSupport.withinTolerance(TestSupport.difference(last, first), relative: 1e-6))
+    }
+
+    @Test("bad shapes and settings throw typed errors naming the problem")
+    func errors() throws {
+        let weight = try Tensor(shape: [8, 4], values: [Float](repeating: 0, count: 32))
+        #expect(throws: ConvolutionError.groups(3, inputChannels: 12, outputChannels: 8)) {
+            try Conv1x1(weight: weight, groups: 3)
+        }
+        #expect(throws: ConvolutionError.stride(0)) { try Conv1x1(weight: weight, stride: 0) }
+        #expect(throws: ConvolutionError.biasCount(expected: 8, actual: 3)) { try Conv1x1(weight: weight, bias: [1, 2, 3]) }
+        let kernel3x3 = try Tensor(shape: [8, 4, 3, 3], values: [Float](repeating: 0, count: 288))
+        #expect(throws: ConvolutionError.weightShape([8, 4, 3, 3])) { try Conv1x1(weight: kernel3x3) }
+        #expect(throws: ConvolutionError.groups(3, inputChannels: 10, outputChannels: 9)) {
+            try Conv1x1(inputChannels: 10, outputChannels: 9, groups: 3)
+        }
+        let conv = try Conv1x1(weight: weight)
+        let x = try Tensor(zeros: [1, 5, 2, 2])
+        #expect(throws: ConvolutionError.inputChannels(expected: 4, actual: 5)) { try conv(x) }
+        let good = try Tensor(zeros: [1, 4, 2, 2]), badResidual = try Tensor(zeros: [1, 8, 3, 2])
+        #expect(throws: ConvolutionError.shapeMismatch(role: "residual", expected: [1, 8, 2, 2], actual: [1, 8, 3, 2])) {
+            try conv(good, residual: badResidual)
+        }
+        #expect(throws: ConvolutionError.threads(0)) { try conv(good, options: ExecutionOptions(threads: 0)) }
+        #expect(throws: TensorError.invalidShape(shape: [1, -2, 3])) { try Tensor(zeros: [1, -2, 3]) }
+        #expect(throws: TensorError.invalidShape(shape: [1 << 40, 1 << 40])) { try Tensor(zeros: [1 << 40, 1 << 40]) }
+        #expect(throws: TensorError.unsupportedRank(shape: [5])) { try Tensor(zeros: [5]) }
+    }
+
+    @Test("empty batches and empty spatial sizes give empty outputs")
+    func empty() throws {
+        let conv = try Conv1x1(inputChannels: 4, outputChannels: 6, activation: .relu)
+        for layout in Layout.allCases {
+            #expect(try conv(Tensor(zeros: [0, 4, 3, 3], layout: layout)).shape == [0, 6, 3, 3])
+            #expect(try conv(Tensor(zeros: [2, 4, 0, 3], layout: layout)).shape == [2, 6, 0, 3])
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import Testing
+@testable import Pointwise
+
+/// Random tensors, comparisons and tolerances shared by the tests.
+enum TestSupport {
+    /// A tensor of `shape` in `layout` with values uniform in -1…1.
+    static func random(_ shape: [Int], layout: Layout = .channelsFirst, using random: inout SplitMix64) -> Tensor {
+        let count = shape.reduce(1, *)
+        return try! Tensor(shape: shape, layout: layout, values: (0..<count).map { _ in random.nextFloat(in: -1...1) })
+    }
+
+    /// Values uniform in -1…1.
+    static func randomValues(_ count: Int, using random: inout SplitMix64) -> [Float] {
+        (0..<count).map { _ in random.nextFloat(in: -1...1) }
+    }
+
+    /// max |a − b| over logical elements, and max |b| (the scale of the expected values).
+    static func difference(_ a: Tensor, _ b: Tensor) -> (maxError: Float, scale: Float) {
+        precondition(a.shape == b.shape)
+        let b = b.converted(to: a.layout)
+        var maxError: Float = 0, scale: Float = 0
+        a.withUnsafeBufferPointer { x in
+            b.withUnsafeBufferPointer { y in
+                for i in 0..<x.count {
+                    maxError = max(maxError, abs(x[i] - y[i]))
+                    scale = max(scale, abs(y[i]))
+                }
+            }
+        }
+        return (maxError, scale)
+    }
+
+    /// max |a − b| and max |b| over two arrays.
+    static func difference(_ a: [Float], _ b: [Float]) -> (maxError: Float, scale: Float) {
+        zip(a, b).reduce((Float(0), Float(0))) { acc, pair in
+            (max(acc.0, abs(pair.0 - pair.1)), max(acc.1, abs(pair.1)))
+        }
+    }
+
+    /// The bar: max |error| ≤ 1e-5 × max |expected| (with a floor for all-zero outputs).
+    static func withinTolerance(_ d: (maxError: Float, scale: Float), relative: Float = 1e-5) -> Bool {
+        d.maxError <= relative * max(d.scale, 1e-3)
+    }
+}
