@@ -86,16 +86,20 @@ PW_INLINE void activation_backward_body(float *dz, const float *dy, const float 
 PW_INLINE double fma_peak_body(int64_t iterations) {
     v8f acc[12];
     for (int j = 0; j < 12; j++) acc[j] = v8_splat(1.0f + 0.01f * (float)j);
-    const v8f m = v8_splat(0.9999999f), d = v8_splat(1e-7f);
+    // Opaque operands (volatile reads), so the compiler cannot fold the chains into constants.
+    static volatile float multiplier = 0.999f, addend = 1e-3f;
+    const v8f m = v8_splat(multiplier), d = v8_splat(addend);
     for (int64_t it = 0; it < iterations; it++) {
         for (int j = 0; j < 12; j++) acc[j] = acc[j] * m + d;
     }
     v8f sum = v8_splat(0.0f);
     for (int j = 0; j < 12; j++) sum += acc[j];
+    // Publish the result through a volatile store so the loop cannot be discarded.
     float out[8];
     v8_store(out, sum);
-    // Feed the result into the return value so the loop cannot be discarded.
-    return (double)iterations * 12.0 * 16.0 + (out[0] == 12345.0f ? 1.0 : 0.0);
+    static volatile float sink;
+    sink = out[0] + out[7];
+    return (double)iterations * 12.0 * 16.0;
 }
 
 #endif

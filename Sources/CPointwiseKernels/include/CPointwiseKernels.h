@@ -56,6 +56,33 @@ typedef struct pw_kernel_config {
     double (*fma_peak_loop)(int64_t iterations);
 } pw_kernel_config;
 
+/// Runs the tiles of one strip of 8·nv columns down m rows of C: panels of 6 rows (A panel i at
+/// a + i·a_panel_stride), then one smaller panel for the remaining rows. The epilogue, when given,
+/// describes row 0; per-row bias and residual pointers move with each panel.
+void pw_gemm_sweep_rows(const pw_kernel_config *config, ptrdiff_t m, ptrdiff_t k, const float *a,
+                        ptrdiff_t rsa, ptrdiff_t csa, ptrdiff_t a_panel_stride, const float *b,
+                        ptrdiff_t ldb, int32_t nv, float *c, ptrdiff_t ldc, int32_t load_c,
+                        const pw_epilogue *epilogue);
+
+/// Runs the tiles of one panel of mr rows across n columns of C (n a multiple of 8): 16-column
+/// strips (strip s at b + s·b_strip_stride), the last one 8 wide when n is not a multiple of 16.
+/// The epilogue, when given, describes column 0; per-column bias and residual pointers move along.
+void pw_gemm_sweep_columns(const pw_kernel_config *config, int32_t mr, ptrdiff_t k, const float *a,
+                           ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+                           ptrdiff_t b_strip_stride, ptrdiff_t n, float *c, ptrdiff_t ldc,
+                           int32_t load_c, const pw_epilogue *epilogue);
+
+/// Copies the depth×width block whose element (p, j) is src[p·rs + j·cs] into dst with row stride
+/// dst_stride, zero-filling columns width..<dst_stride.
+void pw_pack_strip(const float *src, ptrdiff_t rs, ptrdiff_t cs, ptrdiff_t depth, ptrdiff_t width,
+                   float *dst, ptrdiff_t dst_stride);
+
+/// Packs the depth×width block whose element (p, j) is src[p·rs + j·cs] into strips of 16
+/// columns (strip s at dst + s·16·depth, rows of 16, zero-padded), reading the source in its
+/// memory order so hardware prefetchers can follow it.
+void pw_pack_strips(const float *src, ptrdiff_t rs, ptrdiff_t cs, ptrdiff_t depth, ptrdiff_t width,
+                    float *dst);
+
 /// The fastest kernels this CPU supports (AVX2+FMA when present, else the portable ones).
 const pw_kernel_config *pw_kernel_config_best(void);
 

@@ -113,17 +113,44 @@ public struct Conv1x1: Sendable {
         try forward(input, residual: residual, activation: activation, options: options)
     }
 
+    /// Runs the convolution into an existing output tensor, reusing its storage (no allocation
+    /// when `output` is not shared), as a caller running the same layer repeatedly wants.
+    /// - Parameters:
+    ///   - input: `[N, Cin, *spatial]` in either layout.
+    ///   - residual: nil, or a tensor of the output's shape added before the activation.
+    ///   - output: replaced by the result when its shape or layout does not fit, else overwritten.
+    ///   - options: implementation and threads.
+    /// - Throws: `ConvolutionError` when the input or residual does not fit the weight.
+    public func forward(
+        _ input: Tensor, residual: Tensor? = nil, into output: inout Tensor,
+        options: ExecutionOptions = ExecutionOptions()
+    ) throws(ConvolutionError) {
+        try forward(input, residual: residual, activation: activation, into: &output, options: options)
+    }
+
     func forward(
         _ input: Tensor, residual: Tensor?, activation: Activation, options: ExecutionOptions
     ) throws(ConvolutionError) -> Tensor {
+        var output = Tensor.empty
+        try forward(input, residual: residual, activation: activation, into: &output, options: options)
+        return output
+    }
+
+    func forward(
+        _ input: Tensor, residual: Tensor?, activation: Activation, into output: inout Tensor,
+        options: ExecutionOptions
+    ) throws(ConvolutionError) {
         let threads = try options.validatedThreads()
         try checkInput(input)
         let outputShape = outputShape(forInput: input.shape)
         let residual = try residual.map { r throws(ConvolutionError) in
             try matching(r, role: "residual", shape: outputShape, layout: input.layout)
         }
-        var output: Tensor
-        do { output = try Tensor(zeros: outputShape, layout: input.layout) } catch { throw .tensor(error) }
+        if output.shape != outputShape || output.layout != input.layout {
+            do {
+                output = try Tensor(uninitialized: outputShape, layout: input.layout)
+            } catch { throw .tensor(error) }
+        }
         let sampled = subsampled(input)
         switch options.algorithm {
         case .reference:
@@ -132,7 +159,6 @@ public struct Conv1x1: Sendable {
             fastForward(sampled, residual: residual, activation: activation, into: &output,
                         threads: threads, kernels: options.kernels)
         }
-        return output
     }
 
     // MARK: - Backward

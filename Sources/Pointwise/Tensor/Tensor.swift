@@ -46,6 +46,13 @@ public struct Tensor: @unchecked Sendable {
         self.init(shape: shape, layout: layout, count: count, storage: storage, offset: 0)
     }
 
+    /// A tensor whose elements are left unset, for outputs a kernel overwrites entirely (saves a
+    /// pass of zeroing, and the page faults of touching fresh memory twice).
+    init(uninitialized shape: [Int], layout: Layout) throws(TensorError) {
+        let count = try Tensor.validatedCount(of: shape)
+        self.init(shape: shape, layout: layout, count: count, storage: TensorStorage(uninitializedCount: count), offset: 0)
+    }
+
     init(shape: [Int], layout: Layout, count: Int, storage: TensorStorage, offset: Int) {
         self.shape = shape
         self.layout = layout
@@ -155,6 +162,13 @@ final class TensorStorage {
         self.count = count
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
         pointer = raw.initializeMemory(as: Float.self, repeating: 0, count: max(count, 1))
+    }
+
+    /// Storage whose contents are whatever the allocator returned (Float is a trivial type).
+    init(uninitializedCount count: Int) {
+        self.count = count
+        pointer = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
+            .bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
     deinit { pointer.deallocate() }

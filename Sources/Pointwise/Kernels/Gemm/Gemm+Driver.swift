@@ -52,31 +52,42 @@ extension Gemm {
     }
 }
 
-/// A B strip of up to 16 columns for one k block, ready for the microkernels.
-private struct Strip {
-    var column: Int
-    var width: Int
-    /// Row p of the strip's first `width & ~7` columns is at `b + p * ldb`.
+/// The B operand of one k block over a range of columns, ready for the microkernels: strips of 16
+/// columns at a fixed distance from each other, then at most one narrow tail (under 8 columns)
+/// in a zero-padded buffer that the 8-wide kernel can read whole.
+private struct StripSet {
+    /// Row p of strip s is at `b + s * stripStride + p * ldb`; strips cover `fullWidth` columns
+    /// (a multiple of 8).
     var b: UnsafePointer<Float>
     var ldb: Int
-    /// The last `width % 8` columns, zero-padded to 8: row p at `tail + p * tailStride`.
+    var stripStride: Int
+    var fullWidth: Int
+    /// The last `tailWidth` columns: row p at `tail + p * tailStride`.
     var tail: UnsafePointer<Float>?
     var tailStride: Int
+    var tailWidth: Int
 }
 
-/// One worker's state: scratch for packed strips and edge tiles, and the tile loops.
+extension StripSet {
+    /// Strip `index` of this set alone, covering `columns` (its tail only if it is the last).
+    func strip(at index: Int, columns: Range<Int>) -> StripSet {
+        let start = index * KernelConfig.tileColumns
+        let full = max(0, min(fullWidth - start, KernelConfig.tileColumns))
+        return StripSet(b: b + index * stripStride, ldb: ldb, stripStride: stripStride, fullWidth: full,
+                        tail: full < columns.count ? tail : nil, tailStride: tailStride, tailWidth: columns.count - full)
+    }
+}
+
+/// One worker's state: scratch for packed strips and edge tiles, and the loops over tiles.
 private struct TileRunner {
-    let kernels: [pw_gemm_kernel]
+    let config: UnsafePointer<pw_kernel_config>
     private var scratch: UnsafeMutablePointer<Float>
     private var scratchCapacity: Int
     /// Three 6×8 tiles: C, residual, and the per-column bias, for columns past the last whole 8.
     private let edge: UnsafeMutablePointer<Float>
-    private var strips: [Strip] = []
 
-    init(kernels config: KernelConfig) {
-        kernels = (1...KernelConfig.tileRows).flatMap { rows in
-            [config.gemm(rows: rows, vectors: 1), config.gemm(rows: rows, vectors: 2)]
-        }
+    init(kernels: KernelConfig) {
+        config = kernels.table
         scratchCapacity = 0
         scratch = .allocate(capacity: 1)
         edge = .allocate(capacity: 3 * 48)
@@ -106,19 +117,44 @@ private struct TileRunner {
                 let loadC = problem.accumulate || p0 > 0
                 let last = p0 + kc >= problem.k
                 if rowsOuter {
-                    prepareStrips(problem, p0: p0, kc: kc, columns: columns)
+                    let strips = prepareStrips(problem, p0: p0, kc: kc, columns: columns)
                     for i in stride(from: outerBlock.lowerBound, to: outerBlock.upperBound, by: mr) {
-                        for s in strips.indices {
-                            runTiles(problem, row: i, rows: min(mr, rows.upperBound - i), strip: strips[s],
-                                     p0: p0, kc: kc, loadC: loadC, last: last)
+                        let panelRows = min(mr, rows.upperBound - i)
+                        let a = aPanel(problem, row: i, p0: p0, kc: kc)
+                        var epilogue = tileEpilogue(problem, row: i, column: columns.lowerBound)
+                        withUnsafePointer(to: &epilogue) { e in
+                            pw_gemm_sweep_columns(
+                                config, Int32(panelRows), kc, a.base, a.rowStride, a.columnStride, strips.b,
+                                strips.ldb, strips.stripStride, strips.fullWidth,
+                                problem.c + i * problem.ldc + columns.lowerBound, problem.ldc, loadC ? 1 : 0,
+                                last ? e : nil)
                         }
+                        runTail(problem, strips, row: i, rows: panelRows, column: columns.lowerBound,
+                                a: a, kc: kc, loadC: loadC, last: last)
                     }
                 } else {
-                    for j in stride(from: outerBlock.lowerBound, to: outerBlock.upperBound, by: nr) {
-                        prepareStrips(problem, p0: p0, kc: kc, columns: j..<min(j + nr, columns.upperBound))
-                        for i in stride(from: rows.lowerBound, to: rows.upperBound, by: mr) {
-                            runTiles(problem, row: i, rows: min(mr, rows.upperBound - i), strip: strips[0],
-                                     p0: p0, kc: kc, loadC: loadC, last: last)
+                    for j0 in stride(from: outerBlock.lowerBound, to: outerBlock.upperBound, by: Gemm.columnBlock) {
+                        let blockColumns = j0..<min(j0 + Gemm.columnBlock, outerBlock.upperBound)
+                        let block = prepareStrips(problem, p0: p0, kc: kc, columns: blockColumns)
+                        for j in stride(from: blockColumns.lowerBound, to: blockColumns.upperBound, by: nr) {
+                        let strips = block.strip(at: (j - j0) / nr, columns: j..<min(j + nr, blockColumns.upperBound))
+                        let a = aPanel(problem, row: rows.lowerBound, p0: p0, kc: kc)
+                        if strips.fullWidth > 0 {
+                            var epilogue = tileEpilogue(problem, row: rows.lowerBound, column: j)
+                            withUnsafePointer(to: &epilogue) { e in
+                                pw_gemm_sweep_rows(
+                                    config, rows.count, kc, a.base, a.rowStride, a.columnStride, a.panelStride,
+                                    strips.b, strips.ldb, Int32(strips.fullWidth / 8),
+                                    problem.c + rows.lowerBound * problem.ldc + j, problem.ldc, loadC ? 1 : 0,
+                                    last ? e : nil)
+                            }
+                        }
+                        if strips.tail != nil {
+                            for i in stride(from: rows.lowerBound, to: rows.upperBound, by: mr) {
+                                runTail(problem, strips, row: i, rows: min(mr, rows.upperBound - i), column: j,
+                                        a: aPanel(problem, row: i, p0: p0, kc: kc), kc: kc, loadC: loadC, last: last)
+                            }
+                        }
                         }
                     }
                 }
@@ -126,79 +162,66 @@ private struct TileRunner {
         }
     }
 
-    /// Makes the B strips covering `columns` for the k block at `p0`: in place when B rows are
-    /// contiguous, else packed into scratch (zero-padded), with the columns past the last whole
-    /// vector always padded so the 8-wide kernel can read them.
-    private mutating func prepareStrips(_ problem: GemmProblem, p0: Int, kc: Int, columns: Range<Int>) {
-        let nr = KernelConfig.tileColumns
-        let count = (columns.count + nr - 1) / nr
-        strips.removeAll(keepingCapacity: true)
-        switch problem.b {
+    /// The A panel that starts at `row`, for the k block at `p0`, and the distance to the next.
+    private func aPanel(_ problem: GemmProblem, row i: Int, p0: Int, kc: Int)
+        -> (base: UnsafePointer<Float>, rowStride: Int, columnStride: Int, panelStride: Int)
+    {
+        let mr = KernelConfig.tileRows
+        switch problem.a {
         case .packed(let packed):
-            for s in 0..<count {
-                let column = columns.lowerBound + s * nr
-                let panel = UnsafePointer(packed.panel(depthStart: p0, depthCount: kc, index: column / nr))
-                let width = min(nr, columns.upperBound - column)
-                strips.append(Strip(column: column, width: width, b: panel, ldb: nr,
-                                    tail: panel + width / 8 * 8, tailStride: nr))
-            }
-        case .view(let view) where view.columnStride == 1:
-            let lastWidth = columns.count - (count - 1) * nr
-            let needsTail = lastWidth % 8 != 0
-            if needsTail { reserveScratch(kc * 8) }
-            for s in 0..<count {
-                let column = columns.lowerBound + s * nr
-                let width = min(nr, columns.upperBound - column)
-                var tail: UnsafePointer<Float>? = nil
-                if width % 8 != 0 {
-                    let full = width / 8 * 8
-                    Gemm.packStrip(view, row: p0, column: column + full, depth: kc, width: width - full,
-                                   into: scratch, targetStride: 8)
-                    tail = UnsafePointer(scratch)
-                }
-                strips.append(Strip(column: column, width: width, b: view.base + p0 * view.rowStride + column,
-                                    ldb: view.rowStride, tail: tail, tailStride: 8))
-            }
+            return (UnsafePointer(packed.panel(depthStart: p0, depthCount: kc, index: i / mr)), 1, mr, mr * kc)
         case .view(let view):
-            reserveScratch(count * kc * nr)
-            for s in 0..<count {
-                let column = columns.lowerBound + s * nr
-                let width = min(nr, columns.upperBound - column)
-                let target = scratch + s * kc * nr
-                Gemm.packStrip(view, row: p0, column: column, depth: kc, width: width,
-                               into: target, targetStride: nr)
-                strips.append(Strip(column: column, width: width, b: target, ldb: nr,
-                                    tail: target + width / 8 * 8, tailStride: nr))
-            }
+            return (view.base + i * view.rowStride + p0 * view.columnStride, view.rowStride, view.columnStride,
+                    mr * view.rowStride)
         }
     }
 
-    /// Runs the register tiles of one row panel × one strip.
-    private func runTiles(
-        _ problem: GemmProblem, row i: Int, rows: Int, strip: Strip, p0: Int, kc: Int, loadC: Bool, last: Bool
-    ) {
-        let (a, rsa, csa): (UnsafePointer<Float>, Int, Int)
-        switch problem.a {
+    /// Makes the B strips covering `columns` for the k block at `p0`: packed into contiguous,
+    /// zero-padded scratch, or read in place when B rows are contiguous and so few row panels reuse
+    /// the strips that the copy would cost more than it saves. (Rows of a channels-first input lie
+    /// a whole image plane apart, often a multiple of 4 KiB, so a strip read in place aliases in L1
+    /// and is refetched for every row panel.)
+    private mutating func prepareStrips(_ problem: GemmProblem, p0: Int, kc: Int, columns: Range<Int>) -> StripSet {
+        let nr = KernelConfig.tileColumns
+        let tailWidth = columns.count % 8, fullWidth = columns.count - tailWidth
+        let lastStrip = fullWidth / nr
+        switch problem.b {
         case .packed(let packed):
-            let panel = packed.panel(depthStart: p0, depthCount: kc, index: i / KernelConfig.tileRows)
-            (a, rsa, csa) = (UnsafePointer(panel), 1, KernelConfig.tileRows)
-        case .view(let view):
-            (a, rsa, csa) = (view.base + i * view.rowStride + p0 * view.columnStride,
-                             view.rowStride, view.columnStride)
-        }
-        let full = strip.width / 8 * 8
-        if full > 0 {
-            let kernel = kernels[(rows - 1) * 2 + full / 8 - 1]
-            let c = problem.c + i * problem.ldc + strip.column
-            var epilogue = tileEpilogue(problem, row: i, column: strip.column)
-            withUnsafePointer(to: &epilogue) { e in
-                kernel(kc, a, rsa, csa, strip.b, strip.ldb, c, problem.ldc, loadC ? 1 : 0, last ? e : nil)
+            let first = UnsafePointer(packed.panel(depthStart: p0, depthCount: kc, index: columns.lowerBound / nr))
+            return StripSet(b: first, ldb: nr, stripStride: nr * kc, fullWidth: fullWidth,
+                            tail: tailWidth > 0 ? first + lastStrip * nr * kc + fullWidth % nr : nil,
+                            tailStride: nr, tailWidth: tailWidth)
+        case .view(let view) where view.columnStride == 1 && problem.m <= Gemm.inPlaceRowLimit:
+            var tail: UnsafePointer<Float>? = nil
+            if tailWidth > 0 {
+                reserveScratch(kc * 8)
+                pw_pack_strip(view.base + p0 * view.rowStride + columns.lowerBound + fullWidth, view.rowStride, 1,
+                              kc, tailWidth, scratch, 8)
+                tail = UnsafePointer(scratch)
             }
+            return StripSet(b: view.base + p0 * view.rowStride + columns.lowerBound, ldb: view.rowStride,
+                            stripStride: nr, fullWidth: fullWidth, tail: tail, tailStride: 8, tailWidth: tailWidth)
+        case .view(let view):
+            let count = (columns.count + nr - 1) / nr
+            reserveScratch(count * kc * nr)
+            pw_pack_strips(view.base + p0 * view.rowStride + columns.lowerBound * view.columnStride, view.rowStride,
+                           view.columnStride, kc, columns.count, scratch)
+            return StripSet(b: scratch, ldb: nr, stripStride: nr * kc, fullWidth: fullWidth,
+                            tail: tailWidth > 0 ? UnsafePointer(scratch) + lastStrip * nr * kc + fullWidth % nr : nil,
+                            tailStride: nr, tailWidth: tailWidth)
         }
-        if full < strip.width, let tail = strip.tail {
-            runEdgeTile(problem, row: i, rows: rows, column: strip.column + full, width: strip.width - full,
-                        a: a, rsa: rsa, csa: csa, b: tail, ldb: strip.tailStride, kc: kc, loadC: loadC, last: last)
-        }
+    }
+
+    /// The tile of the strip set's tail columns in the row panel at `row`, if there are any.
+    private func runTail(
+        _ problem: GemmProblem, _ strips: StripSet, row i: Int, rows: Int, column: Int,
+        a: (base: UnsafePointer<Float>, rowStride: Int, columnStride: Int, panelStride: Int),
+        kc: Int, loadC: Bool, last: Bool
+    ) {
+        guard let tail = strips.tail else { return }
+        runEdgeTile(problem, row: i, rows: rows, column: column + strips.fullWidth, width: strips.tailWidth,
+                    a: a.base, rsa: a.rowStride, csa: a.columnStride, b: tail, ldb: strips.tailStride,
+                    kc: kc, loadC: loadC, last: last)
     }
 
     /// A tile narrower than 8 columns: computed 8 wide in a scratch tile (with the residual and
@@ -228,7 +251,8 @@ private struct TileRunner {
             epilogue.bias = UnsafePointer(biasTile)
         }
         withUnsafePointer(to: &epilogue) { e in
-            kernels[(rows - 1) * 2](kc, a, rsa, csa, b, ldb, tile, 8, loadC ? 1 : 0, last ? e : nil)
+            pw_gemm_sweep_columns(config, Int32(rows), kc, a, rsa, csa, b, ldb, 0, 8, tile, 8, loadC ? 1 : 0,
+                                  last ? e : nil)
         }
         for r in 0..<rows {
             (problem.c + (i + r) * problem.ldc + j).update(from: tile + r * 8, count: width)

@@ -49,23 +49,3 @@ final class PackedMatrix: @unchecked Sendable {
         return storage + depthStart * paddedWidth + index * panelWidth * depthCount
     }
 }
-
-extension Gemm {
-    /// Copies the k×`width` block of `view` at (`row`, `column`) into `target` with row stride
-    /// `targetStride`, zero-filling columns `width..<targetStride`.
-    static func packStrip(
-        _ view: MatrixView, row: Int, column: Int, depth: Int, width: Int,
-        into target: UnsafeMutablePointer<Float>, targetStride: Int
-    ) {
-        for p in 0..<depth {
-            let source = view.base + (row + p) * view.rowStride + column * view.columnStride
-            let destination = target + p * targetStride
-            if view.columnStride == 1 {
-                destination.update(from: source, count: width)
-            } else {
-                for j in 0..<width { destination[j] = source[j * view.columnStride] }
-            }
-            (destination + width).update(repeating: 0, count: targetStride - width)
-        }
-    }
-}

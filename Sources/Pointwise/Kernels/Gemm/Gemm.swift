@@ -13,6 +13,12 @@ enum Gemm {
     /// Elements of C a thread sweeps per k block before moving on, so that tile reloads across
     /// k blocks hit L2.
     static let outputBlockElements = 64 * 1024
+    /// Columns of B packed together when C is swept strip by strip: each source row is read in
+    /// runs of 1 KiB, which hardware prefetchers follow, and the block (up to 256 KiB) stays in L2.
+    static let columnBlock = 256
+    /// B strips are read in place (not packed) only when C has at most this many rows: up to two
+    /// row panels reuse each strip, too few to repay the copy.
+    static let inPlaceRowLimit = 12
 }
 
 /// A read-only matrix: element (i, j) is at `base[i * rowStride + j * columnStride]`.

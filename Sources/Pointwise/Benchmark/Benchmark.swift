@@ -1,0 +1,133 @@
+import Foundation
+
+/// One convolution shape of the benchmark suite: `[n, cin, h, w]` → `cout` channels, 1×1.
+public struct BenchmarkShape: Sendable, Codable, Equatable {
+    public var name: String
+    public var n: Int
+    public var cin: Int
+    public var cout: Int
+    public var h: Int
+    public var w: Int
+
+    /// A shape; `name` labels it in tables.
+    public init(name: String, n: Int, cin: Int, cout: Int, h: Int, w: Int) {
+        (self.name, self.n, self.cin, self.cout, self.h, self.w) = (name, n, cin, cout, h, w)
+    }
+
+    /// Multiply-adds × 2.
+    public var flops: Double { 2 * Double(n * cin * cout) * Double(h * w) }
+    /// Bytes the convolution must move at least: input, output and weights, once each.
+    public var bytes: Double { 4 * Double(n * h * w * (cin + cout) + cin * cout + cout) }
+    /// Memory-bound by the definition: Cin or Cout ≤ 16.
+    public var isMemoryBound: Bool { cin <= 16 || cout <= 16 }
+    /// Compute-bound by the definition: Cin, Cout ≥ 64 and H·W ≥ 49.
+    public var isComputeBound: Bool { cin >= 64 && cout >= 64 && h * w >= 49 }
+}
+
+/// A benchmark suite file: `{"about": "…", "shapes": [{"name", "n", "cin", "cout", "h", "w"}, …]}`.
+public struct BenchmarkSuite: Sendable, Codable {
+    public var about: String?
+    public var shapes: [BenchmarkShape]
+
+    /// Parses a suite, checking every dimension is positive.
+    /// - Throws: `DecodingError` for malformed JSON, `BenchmarkError` for impossible shapes.
+    public init(json: Data) throws {
+        self = try JSONDecoder().decode(BenchmarkSuite.self, from: json)
+        for shape in shapes where [shape.n, shape.cin, shape.cout, shape.h, shape.w].contains(where: { $0 < 1 }) {
+            throw BenchmarkError.invalidShape(shape.name)
+        }
+    }
+
+    /// A suite of the given shapes.
+    public init(about: String? = nil, shapes: [BenchmarkShape]) {
+        self.about = about
+        self.shapes = shapes
+    }
+}
+
+/// A benchmark could not run as asked.
+public enum BenchmarkError: Error, CustomStringConvertible, Equatable {
+    /// A suite shape has a dimension below 1.
+    case invalidShape(String)
+
+    /// What was wrong.
+    public var description: String {
+        switch self {
+        case .invalidShape(let name): "shape '\(name)' has a dimension below 1"
+        }
+    }
+}
+
+/// The timing of one shape: reference and fast path, and the fast path against the ceilings.
+public struct BenchmarkResult: Sendable, Codable {
+    public var name: String
+    public var n: Int, cin: Int, cout: Int, h: Int, w: Int
+    /// Median milliseconds of the reference loops (nil when skipped).
+    public var referenceMilliseconds: Double?
+    /// Median milliseconds of the fast path.
+    public var fastMilliseconds: Double
+    /// The fast path's GFLOP/s.
+    public var fastGflops: Double
+    /// fastGflops / the measured FMA peak.
+    public var peakFraction: Double
+    /// Bytes moved per second / the measured copy bandwidth, for memory-bound shapes.
+    public var bandwidthFraction: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case name, n, cin, cout, h, w
+        case referenceMilliseconds = "reference_ms", fastMilliseconds = "fast_ms", fastGflops = "fast_gflops"
+        case peakFraction = "peak_fraction", bandwidthFraction = "bandwidth_fraction"
+    }
+
+    /// Reference time over fast time.
+    public var speedup: Double? { referenceMilliseconds.map { $0 / fastMilliseconds } }
+}
+
+/// Times 1×1 convolutions: `pointwise bench` and the tests of the benchmark itself use it.
+public enum Benchmark {
+    /// The median of `body`'s wall time in milliseconds, after one warm-up, over at least
+    /// `minimumRuns` runs and at least `minimumSeconds` of running.
+    public static func medianMilliseconds(minimumRuns: Int, minimumSeconds: Double, _ body: () -> Void) -> Double {
+        body()
+        var times: [Double] = []
+        var total = 0.0
+        while times.count < minimumRuns || total < minimumSeconds {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            times.append(seconds * 1000)
+            total += seconds
+            if times.count >= 1000 { break }
+        }
+        times.sort()
+        return times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
+    }
+
+    /// Times `shape` (channels-first, with bias) on the fast path and, unless `skipReference`, the
+    /// reference loops.
+    public static func run(
+        _ shape: BenchmarkShape, threads: Int, machine: MachineProfile, skipReference: Bool = false
+    ) throws -> BenchmarkResult {
+        var random = SplitMix64(seed: 1)
+        let conv = try Conv1x1(inputChannels: shape.cin, outputChannels: shape.cout, seed: 1)
+        let count = shape.n * shape.cin * shape.h * shape.w
+        let x = try Tensor(shape: [shape.n, shape.cin, shape.h, shape.w],
+                           values: (0..<count).map { _ in random.nextFloat(in: -1...1) })
+        let fastOptions = ExecutionOptions(threads: threads)
+        // The output is allocated once and reused, as a network's buffers are (and as ONNX Runtime
+        // is timed by scripts/compare_peers.py, with a bound output).
+        var y = try conv(x, options: fastOptions)
+        let fast = medianMilliseconds(minimumRuns: 10, minimumSeconds: 0.5) { try! conv.forward(x, into: &y, options: fastOptions) }
+        var reference: Double? = nil
+        if !skipReference {
+            let options = ExecutionOptions(algorithm: .reference)
+            reference = medianMilliseconds(minimumRuns: 3, minimumSeconds: 0) { try! conv.forward(x, into: &y, options: options) }
+        }
+        let gflops = shape.flops / fast / 1e6
+        return BenchmarkResult(
+            name: shape.name, n: shape.n, cin: shape.cin, cout: shape.cout, h: shape.h, w: shape.w,
+            referenceMilliseconds: reference, fastMilliseconds: fast, fastGflops: gflops,
+            peakFraction: gflops / machine.fmaPeakGflops,
+            bandwidthFraction: shape.isMemoryBound ? shape.bytes / fast / 1e6 / machine.copyGbps : nil)
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+
+/// This machine's ceilings, measured rather than looked up: the FMA throughput of the kernels'
+/// instruction set and the memory copy bandwidth, both at a given thread count.
+public struct MachineProfile: Sendable, Codable {
+    /// Peak fp32 GFLOP/s of register-only fused multiply-adds (2 flops each).
+    public let fmaPeakGflops: Double
+    /// Copy bandwidth in GB/s, counting bytes read plus bytes written (as STREAM's Copy does).
+    public let copyGbps: Double
+    /// The thread count both were measured at.
+    public let threads: Int
+
+    enum CodingKeys: String, CodingKey {
+        case fmaPeakGflops = "fma_peak_gflops", copyGbps = "copy_gbps", threads
+    }
+
+    /// Measures both ceilings on `threads` threads (about a second in all).
+    public static func measure(threads: Int, kernels: KernelConfig = .best) -> MachineProfile {
+        MachineProfile(
+            fmaPeakGflops: measureFMAPeak(threads: threads, kernels: kernels),
+            copyGbps: measureCopyBandwidth(threads: threads), threads: threads)
+    }
+
+    /// Best of five runs of independent FMA chains on every thread.
+    static func measureFMAPeak(threads: Int, kernels: KernelConfig) -> Double {
+        let iterations = 20_000_000
+        var best = 0.0
+        for _ in 0..<5 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            Parallel.forEach(threads) { _ in _ = kernels.fmaPeakLoop(iterations: iterations) }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            best = max(best, Double(iterations) * 12 * 16 * Double(threads) / seconds / 1e9)
+        }
+        return best
+    }
+
+    /// Best of five copies of a 128 MiB buffer per thread, far beyond the caches.
+    static func measureCopyBandwidth(threads: Int) -> Double {
+        let bytes = 128 << 20
+        let sources = (0..<threads).map { _ in UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64) }
+        let targets = (0..<threads).map { _ in UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64) }
+        defer { (sources + targets).forEach { $0.deallocate() } }
+        for t in 0..<threads {
+            memset(sources[t], 1, bytes)
+            memset(targets[t], 0, bytes)
+        }
+        var best = 0.0
+        for _ in 0..<5 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            Parallel.forEach(threads) { t in memcpy(targets[t], sources[t], bytes) }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            best = max(best, 2 * Double(bytes) * Double(threads) / seconds / 1e9)
+        }
+        return best
+    }
+}

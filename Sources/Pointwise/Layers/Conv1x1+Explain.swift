@@ -1,0 +1,40 @@
+extension Conv1x1 {
+    /// A description of how `options` would run this convolution on an input of `shape` in
+    /// `layout`: the kernels, the GEMM each image and group becomes, tiles, blocking and threads.
+    public func explanation(forInput shape: [Int], layout: Layout, options: ExecutionOptions) -> String {
+        let output = outputShape(forInput: shape)
+        var lines = ["conv1x1: \(shape) → \(output), \(layout), groups \(groups), stride \(stride), "
+                     + "bias \(bias == nil ? "no" : "yes"), activation \(activation)"]
+        guard options.algorithm == .fast else {
+            lines.append("algorithm: reference — the definition's loops, one output at a time, in double precision "
+                         + "(the test oracle; slow on purpose)")
+            return lines.joined(separator: "\n")
+        }
+        let pixels = output.dropFirst(2).reduce(1, *), images = shape[0]
+        let (m, n, k) = layout == .channelsFirst
+            ? (groupOutputs, pixels, groupInputs) : (images * pixels, groupOutputs, groupInputs)
+        let plan = Gemm.Plan(m: m, n: n, threads: options.threads)
+        lines.append("kernels: \(options.kernels.name) (\(options.kernels.instructionSet)), register tiles up to "
+                     + "\(KernelConfig.tileRows)×\(KernelConfig.tileColumns), smaller tiles on edges")
+        if layout == .channelsFirst {
+            lines.append("gemm: per image and group, Y[\(m)×\(n)] = W[\(m)×\(k)] · X[\(k)×\(n)] — weights packed once "
+                         + "into 6-row panels, input packed in blocks of \(Gemm.columnBlock) pixels (rows read in "
+                         + "1 KiB runs)\(m <= Gemm.inPlaceRowLimit ? ", or read in place since ≤ 2 row panels reuse it" : "")")
+        } else {
+            lines.append("gemm: per group over all images, Y[\(m)×\(n)] = X[\(m)×\(k)] · Wᵀ[\(k)×\(n)] — input read in "
+                         + "place (each pixel's channels are contiguous), weights packed once into 16-column panels")
+        }
+        lines.append("blocking: k in blocks of \(Gemm.depthBlock) (a 16-column B strip of that depth is 16 KiB, in L1); "
+                     + (plan.rowsOuter ? "sweeping row panels outermost (C taller than wide)" : "sweeping column strips outermost (C wider than tall)"))
+        lines.append("epilogue: fused in the register tile: bias\(bias == nil ? " (none)" : ""), residual, \(activation)")
+        lines.append("threads: \(plan.workers) of \(options.threads) requested, each owning a contiguous range of "
+                     + (plan.rowsOuter ? "row panels" : "column strips") + " (results bit-identical for any count)")
+        if stride > 1 { lines.append("stride: the input is first subsampled to the output grid, then convolved") }
+        let memoryBound = groupInputs <= 16 || groupOutputs <= 16
+        lines.append("bound: " + (memoryBound
+            ? "memory (Cin or Cout ≤ 16): few flops per byte, so the time is the input and output streaming once"
+            : "compute: \(2 * m * n * k * groups * (layout == .channelsFirst ? images : 1)) flops over "
+              + "\(4 * (shape.reduce(1, *) + output.reduce(1, *))) bytes"))
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import Pointwise
+
+/// `pointwise bench`: times the suite of real layer shapes and compares with the machine's ceilings.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmark 1×1 convolutions against this machine's FMA peak and copy bandwidth.",
+        discussion: """
+            Runs each shape (channels-first, batch and bias as given) on the reference loops and the \
+            fast path, and reports median ms, GFLOP/s, the speed-up, % of the FMA peak and, for \
+            memory-bound shapes (Cin or Cout ≤ 16), % of the copy bandwidth. The peak and bandwidth \
+            are measured by the tool at the same thread count. The default suite holds real layer \
+            shapes (ResNet-50, MobileNetV2, FPN, multispectral fusion, grayscale).
+            """)
+
+    @Option(help: "Worker threads (default: every CPU).")
+    var threads: Int?
+
+    @Option(help: ArgumentHelp("A suite JSON file (default: the built-in suite).", valueName: "file"))
+    var suite: String?
+
+    @Option(name: .customLong("shape"),
+            help: ArgumentHelp("An extra shape N,CIN,COUT,H,W (repeatable); with --shape and no --suite only these run.",
+                               valueName: "n,cin,cout,h,w"))
+    var shapes: [String] = []
+
+    @Option(help: ArgumentHelp("Also write the results as JSON to this file.", valueName: "file"))
+    var json: String?
+
+    @Flag(help: "Skip the (slow) reference loops.")
+    var skipReference = false
+
+    func run() throws {
+        let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
+        guard threads >= 1 else { throw CLIError("--threads", "must be ≥ 1, got \(threads)") }
+        let suite = try loadSuite()
+        printError("measuring this machine's FMA peak and copy bandwidth on \(threads) thread(s)…")
+        let machine = MachineProfile.measure(threads: threads)
+        print(String(format: "machine: FMA peak %.1f GFLOP/s, copy bandwidth %.1f GB/s, %d thread(s), kernels %@",
+                     machine.fmaPeakGflops, machine.copyGbps, threads, KernelConfig.best.name))
+        print(Bench.header)
+        var results: [BenchmarkResult] = []
+        for (index, shape) in suite.shapes.enumerated() {
+            printError("[\(index + 1)/\(suite.shapes.count)] \(shape.name)")
+            let result = try Benchmark.run(shape, threads: threads, machine: machine, skipReference: skipReference)
+            results.append(result)
+            print(Bench.row(result, shape: shape))
+        }
+        if let json {
+            let report = BenchmarkReport(machine: machine, results: results)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try writeAtomically(try encoder.encode(report), to: json, argument: "--json")
+            printError("wrote \(json)")
+        }
+    }
+
+    static let header = "shape                        ref ms    fast ms  GFLOP/s  speed-up  % peak  % copy bw"
+
+    static func row(_ r: BenchmarkResult, shape: BenchmarkShape) -> String {
+        let reference = r.referenceMilliseconds.map { String(format: "%9.2f", $0) } ?? "        –"
+        let speedup = r.speedup.map { String(format: "%8.0f×", $0) } ?? "        –"
+        let bandwidth = r.bandwidthFraction.map { String(format: "%9.0f%%", $0 * 100) } ?? "          "
+        return String(format: "%-26@ %@ %9.3f %8.1f %@ %6.0f%% %@", r.name.padding(toLength: 26, withPad: " ", startingAt: 0),
+                      reference, r.fastMilliseconds, r.fastGflops, speedup, r.peakFraction * 100, bandwidth)
+    }
+
+    private func loadSuite() throws -> BenchmarkSuite {
+        var extra: [BenchmarkShape] = []
+        for text in shapes {
+            let parts = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard parts.count == 5, let values = parts as? [Int], values.allSatisfy({ $0 >= 1 }) else {
+                throw CLIError("--shape \(text)", "expected five positive integers N,CIN,COUT,H,W")
+            }
+            extra.append(BenchmarkShape(name: "\(values[0])x\(values[1])to\(values[2])-\(values[3])x\(values[4])",
+                                        n: values[0], cin: values[1], cout: values[2], h: values[3], w: values[4]))
+        }
+        if suite == nil && !extra.isEmpty { return BenchmarkSuite(shapes: extra) }
+        let (data, source): (Data, String)
+        if let suite {
+            guard let contents = FileManager.default.contents(atPath: suite) else {
+                throw CLIError("--suite \(suite)", "cannot read the file")
+            }
+            (data, source) = (contents, "--suite \(suite)")
+        } else {
+            guard let url = Bundle.module.url(forResource: "shapes", withExtension: "json"),
+                  let contents = try? Data(contentsOf: url) else {
+                throw CLIError("the built-in suite is missing from the installation")
+            }
+            (data, source) = (contents, "built-in suite")
+        }
+        do {
+            var parsed = try BenchmarkSuite(json: data)
+            parsed.shapes += extra
+            return parsed
+        } catch let error as BenchmarkError {
+            throw CLIError(source, error)
+        } catch {
+            throw CLIError(source, "not a suite file ({\"shapes\": [{\"name\", \"n\", \"cin\", \"cout\", \"h\", \"w\"}, …]}): \(error)")
+        }
+    }
+}
+
+/// The `--json` report of `pointwise bench`.
+struct BenchmarkReport: Codable {
+    var machine: MachineProfile
+    var results: [BenchmarkResult]
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import Pointwise
+
+/// `pointwise`: 1×1 convolutions from the command line.
+@main
+struct PointwiseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pointwise",
+        abstract: "1×1 (pointwise) convolutions: apply them to .npy files and benchmark them.",
+        subcommands: [Apply.self, Bench.self])
+
+    /// Runs the command; every user error exits with status 2 and one `error: …` line.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            let message = (error as? CLIError)?.description ?? message(for: error)
+            FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+            if !(error is CLIError), let usage = usageHint(for: error) {
+                FileHandle.standardError.write(Data(usage.utf8))
+            }
+            Foundation.exit(2)
+        }
+    }
+
+    /// The usage line of the subcommand that failed to parse, or nil for errors raised while running.
+    private static func usageHint(for error: Error) -> String? {
+        let full = fullMessage(for: error)
+        guard let range = full.range(of: "Usage:") else { return nil }
+        return String(full[range.lowerBound...]).trimmingCharacters(in: .whitespacesAndNewlines) + "\n"
+    }
+}
+
+/// An error for the user: which argument or file, and what is wrong with it.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+
+    /// `subject: problem`, e.g. `--weight w.npy: shape [3] …`.
+    init(_ subject: String, _ problem: CustomStringConvertible) {
+        description = "\(subject): \(problem)"
+    }
+
+    init(_ message: String) { description = message }
+}
+
+/// Writes a line to standard error (progress and diagnostics; standard output is for results).
+func printError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
