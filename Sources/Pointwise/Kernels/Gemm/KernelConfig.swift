@@ -24,14 +24,6 @@ public struct KernelConfig: @unchecked Sendable {
     /// Columns of C in the largest register tile.
     public static let tileColumns = Int(PW_GEMM_NR)
 
-    /// The kernel for an `rows`×(8·`vectors`) tile.
-    @inline(__always)
-    func gemm(rows: Int, vectors: Int) -> pw_gemm_kernel {
-        withUnsafePointer(to: table.pointee.gemm) { tuple in
-            tuple.withMemoryRebound(to: pw_gemm_kernel?.self, capacity: 12) { $0[(rows - 1) * 2 + vectors - 1]! }
-        }
-    }
-
     /// x = act(x), with the epilogue's arithmetic.
     func activate(_ x: UnsafeMutablePointer<Float>, count: Int, _ activation: Activation) {
         table.pointee.activate(x, count, activation.kernelCode)
