@@ -136,25 +136,25 @@ private struct TileRunner {
                     for j0 in stride(from: outerBlock.lowerBound, to: outerBlock.upperBound, by: Gemm.columnBlock) {
                         let blockColumns = j0..<min(j0 + Gemm.columnBlock, outerBlock.upperBound)
                         let block = prepareStrips(problem, p0: p0, kc: kc, columns: blockColumns)
-                        for j in stride(from: blockColumns.lowerBound, to: blockColumns.upperBound, by: nr) {
-                        let strips = block.strip(at: (j - j0) / nr, columns: j..<min(j + nr, blockColumns.upperBound))
                         let a = aPanel(problem, row: rows.lowerBound, p0: p0, kc: kc)
-                        if strips.fullWidth > 0 {
-                            var epilogue = tileEpilogue(problem, row: rows.lowerBound, column: j)
-                            withUnsafePointer(to: &epilogue) { e in
-                                pw_gemm_sweep_rows(
-                                    config, rows.count, kc, a.base, a.rowStride, a.columnStride, a.panelStride,
-                                    strips.b, strips.ldb, Int32(strips.fullWidth / 8),
-                                    problem.c + rows.lowerBound * problem.ldc + j, problem.ldc, loadC ? 1 : 0,
-                                    last ? e : nil)
+                        for j in stride(from: blockColumns.lowerBound, to: blockColumns.upperBound, by: nr) {
+                            let strips = block.strip(at: (j - j0) / nr, columns: j..<min(j + nr, blockColumns.upperBound))
+                            if strips.fullWidth > 0 {
+                                var epilogue = tileEpilogue(problem, row: rows.lowerBound, column: j)
+                                withUnsafePointer(to: &epilogue) { e in
+                                    pw_gemm_sweep_rows(
+                                        config, rows.count, kc, a.base, a.rowStride, a.columnStride, a.panelStride,
+                                        strips.b, strips.ldb, Int32(strips.fullWidth / 8),
+                                        problem.c + rows.lowerBound * problem.ldc + j, problem.ldc, loadC ? 1 : 0,
+                                        last ? e : nil)
+                                }
                             }
-                        }
-                        if strips.tail != nil {
-                            for i in stride(from: rows.lowerBound, to: rows.upperBound, by: mr) {
-                                runTail(problem, strips, row: i, rows: min(mr, rows.upperBound - i), column: j,
-                                        a: aPanel(problem, row: i, p0: p0, kc: kc), kc: kc, loadC: loadC, last: last)
+                            if strips.tail != nil {
+                                for i in stride(from: rows.lowerBound, to: rows.upperBound, by: mr) {
+                                    runTail(problem, strips, row: i, rows: min(mr, rows.upperBound - i), column: j,
+                                            a: aPanel(problem, row: i, p0: p0, kc: kc), kc: kc, loadC: loadC, last: last)
+                                }
                             }
-                        }
                         }
                     }
                 }
