@@ -2,42 +2,11 @@
 // per-tile bookkeeping costs a few instructions rather than a trip through the Swift driver.
 #include "CPointwiseKernels.h"
 
-void pw_gemm_sweep_rows(const pw_kernel_config *config, ptrdiff_t m, ptrdiff_t k, const float *a,
-                        ptrdiff_t rsa, ptrdiff_t csa, ptrdiff_t a_panel_stride, const float *b,
-                        ptrdiff_t ldb, int32_t nv, float *c, ptrdiff_t ldc, int32_t load_c,
-                        const pw_epilogue *epilogue) {
-    pw_epilogue tile;
-    for (ptrdiff_t i = 0; i < m; i += PW_GEMM_MR) {
-        const ptrdiff_t mr = m - i < PW_GEMM_MR ? m - i : PW_GEMM_MR;
-        const pw_epilogue *e = NULL;
-        if (epilogue) {
-            tile = *epilogue;
-            if (tile.bias && !tile.bias_per_column) tile.bias += i;
-            if (tile.residual) tile.residual += i * tile.ldr;
-            e = &tile;
-        }
-        config->gemm[mr - 1][nv - 1](k, a + (i / PW_GEMM_MR) * a_panel_stride, rsa, csa, b, ldb,
-                                     c + i * ldc, ldc, load_c, e);
-    }
-}
-
-void pw_gemm_sweep_columns(const pw_kernel_config *config, int32_t mr, ptrdiff_t k, const float *a,
-                           ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-                           ptrdiff_t b_strip_stride, ptrdiff_t n, float *c, ptrdiff_t ldc,
-                           int32_t load_c, const pw_epilogue *epilogue) {
-    pw_epilogue tile;
-    for (ptrdiff_t j = 0; j < n; j += PW_GEMM_NR) {
-        const int nv = n - j >= PW_GEMM_NR ? 2 : 1;
-        const pw_epilogue *e = NULL;
-        if (epilogue) {
-            tile = *epilogue;
-            if (tile.bias && tile.bias_per_column) tile.bias += j;
-            if (tile.residual) tile.residual += j;
-            e = &tile;
-        }
-        config->gemm[mr - 1][nv - 1](k, a, rsa, csa, b + (j / PW_GEMM_NR) * b_strip_stride, ldb, c + j,
-                                     ldc, load_c, e);
-    }
+void pw_gemm_sweep(const pw_kernel_config *config, int32_t rows_outer, ptrdiff_t m, ptrdiff_t k,
+                   const float *a, ptrdiff_t rsa, ptrdiff_t csa, ptrdiff_t a_panel_stride,
+                   const pw_strips *strips, float *c, ptrdiff_t ldc, int32_t load_c,
+                   const pw_epilogue *epilogue) {
+    config->sweep(rows_outer, m, k, a, rsa, csa, a_panel_stride, strips, c, ldc, load_c, epilogue);
 }
 
 void pw_pack_strip(const float *src, ptrdiff_t rs, ptrdiff_t cs, ptrdiff_t depth, ptrdiff_t width,
@@ -76,5 +45,29 @@ void pw_pack_strips(const float *src, ptrdiff_t rs, ptrdiff_t cs, ptrdiff_t dept
             for (ptrdiff_t j = 0; j < rest; j++) to[j] = from[full * PW_GEMM_NR + j];
             for (ptrdiff_t j = rest; j < PW_GEMM_NR; j++) to[j] = 0.0f;
         }
+    }
+}
+
+void pw_gemm_stream_strips(const pw_kernel_config *config, ptrdiff_t m, ptrdiff_t k, const float *a,
+                           ptrdiff_t rsa, ptrdiff_t csa, ptrdiff_t a_panel_stride, const float *b,
+                           ptrdiff_t ldb, ptrdiff_t n, float *c, ptrdiff_t ldc, int32_t load_c,
+                           const pw_epilogue *epilogue, float *scratch, ptrdiff_t prefetch) {
+    pw_epilogue strip;
+    for (ptrdiff_t j = 0; j < n; j += PW_GEMM_NR) {
+        const int32_t nv = n - j >= PW_GEMM_NR ? 2 : 1;
+        const float *from = b + j;
+        for (ptrdiff_t p = 0; p < k; p++) {
+            if (prefetch) __builtin_prefetch(from + p * ldb + prefetch);
+            for (int q = 0; q < 8 * nv; q++) scratch[p * 8 * nv + q] = from[p * ldb + q];
+        }
+        const pw_epilogue *e = NULL;
+        if (epilogue) {
+            strip = *epilogue;
+            if (strip.bias && strip.bias_per_column) strip.bias += j;
+            if (strip.residual) strip.residual += j;
+            e = &strip;
+        }
+        const pw_strips strip_set = {.b = scratch, .ldb = 8 * nv, .stride = 0, .width = 8 * nv};
+        config->sweep(0, m, k, a, rsa, csa, a_panel_stride, &strip_set, c + j, ldc, load_c, e);
     }
 }

@@ -32,6 +32,19 @@ typedef struct pw_epilogue {
     ptrdiff_t ldr;
 } pw_epilogue;
 
+/// The B operand of a sweep: `width` columns (a multiple of 8) in strips of 16 (strip s at
+/// b + s·stride, rows ldb apart; the last one 8 wide when width is not a multiple of 16), then
+/// `tail_width` (0…7) more columns in an 8-wide, zero-padded strip at `tail` with rows tail_ldb apart.
+typedef struct pw_strips {
+    const float *b;
+    ptrdiff_t ldb;
+    ptrdiff_t stride;
+    ptrdiff_t width;
+    const float *tail;
+    ptrdiff_t tail_ldb;
+    int32_t tail_width;
+} pw_strips;
+
 /// A GEMM microkernel: C[m×n] (=|+=) A[m×k]·B[k×n], then the epilogue when it is not NULL.
 /// A element (i, p) is at a[i*rsa + p*csa]; B row p is n contiguous floats at b + p*ldb;
 /// C row i is n contiguous floats at c + i*ldc. `load_c` adds into C instead of overwriting it.
@@ -47,6 +60,10 @@ typedef struct pw_kernel_config {
     const char *isa;
     /// gemm[m-1][0] computes an m×8 tile, gemm[m-1][1] an m×16 tile, for m = 1…6.
     pw_gemm_kernel gemm[PW_GEMM_MR][2];
+    /// Runs every register tile of a block of C, as `pw_gemm_sweep`.
+    void (*sweep)(int32_t rows_outer, ptrdiff_t m, ptrdiff_t k, const float *a,
+                  ptrdiff_t rsa, ptrdiff_t csa, ptrdiff_t a_panel_stride, const pw_strips *strips,
+                  float *c, ptrdiff_t ldc, int32_t load_c, const pw_epilogue *epilogue);
     /// x[i] = act(x[i]) for i < n, with the same arithmetic as the epilogue.
     void (*activate)(float *x, ptrdiff_t n, int32_t activation);
     /// dz[i] = dy[i] * act'(z[i]) for i < n, where z is the pre-activation.
@@ -56,22 +73,23 @@ typedef struct pw_kernel_config {
     double (*fma_peak_loop)(int64_t iterations);
 } pw_kernel_config;
 
-/// Runs the tiles of one strip of 8·nv columns down m rows of C: panels of 6 rows (A panel i at
-/// a + i·a_panel_stride), then one smaller panel for the remaining rows. The epilogue, when given,
-/// describes row 0; per-row bias and residual pointers move with each panel.
-void pw_gemm_sweep_rows(const pw_kernel_config *config, ptrdiff_t m, ptrdiff_t k, const float *a,
-                        ptrdiff_t rsa, ptrdiff_t csa, ptrdiff_t a_panel_stride, const float *b,
-                        ptrdiff_t ldb, int32_t nv, float *c, ptrdiff_t ldc, int32_t load_c,
-                        const pw_epilogue *epilogue);
-
-/// Runs the tiles of one panel of mr rows across n columns of C (n a multiple of 8): 16-column
-/// strips (strip s at b + s·b_strip_stride), the last one 8 wide when n is not a multiple of 16.
-/// The epilogue, when given, describes column 0; per-column bias and residual pointers move along.
-void pw_gemm_sweep_columns(const pw_kernel_config *config, int32_t mr, ptrdiff_t k, const float *a,
-                           ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-                           ptrdiff_t b_strip_stride, ptrdiff_t n, float *c, ptrdiff_t ldc,
-                           int32_t load_c, const pw_epilogue *epilogue);
-
+/// Runs every register tile of the m×(strips.width + strips.tail_width) block of C: row panels
+/// of 6 (panel i of A at a + i·a_panel_stride, the last one smaller) by the strips of B, row panel
+/// by row panel when `rows_outer`, else strip by strip. Tail tiles are computed in a local 8-wide
+/// tile and only their valid columns stored. The epilogue, when given, describes element (0, 0);
+/// its bias and residual pointers move with each tile.
+void pw_gemm_sweep(const pw_kernel_config *config, int32_t rows_outer, ptrdiff_t m, ptrdiff_t k,
+                   const float *a, ptrdiff_t rsa, ptrdiff_t csa, ptrdiff_t a_panel_stride,
+                   const pw_strips *strips, float *c, ptrdiff_t ldc, int32_t load_c,
+                   const pw_epilogue *epilogue);
+/// Sweeps C strip by strip across n columns (a multiple of 8): each 16-column strip of B (rows at
+/// b + p·ldb) is first copied into `scratch` (k·16 floats), where it stays in L1 while
+/// every row panel of C runs over it. `prefetch` > 0 asks for the source row that many
+/// floats ahead of the strip being copied, so the next strips arrive from memory in time.
+void pw_gemm_stream_strips(const pw_kernel_config *config, ptrdiff_t m, ptrdiff_t k, const float *a,
+                           ptrdiff_t rsa, ptrdiff_t csa, ptrdiff_t a_panel_stride, const float *b,
+                           ptrdiff_t ldb, ptrdiff_t n, float *c, ptrdiff_t ldc, int32_t load_c,
+                           const pw_epilogue *epilogue, float *scratch, ptrdiff_t prefetch);
 /// Copies the depth×width block whose element (p, j) is src[p·rs + j·cs] into dst with row stride
 /// dst_stride, zero-filling columns width..<dst_stride.
 void pw_pack_strip(const float *src, ptrdiff_t rs, ptrdiff_t cs, ptrdiff_t depth, ptrdiff_t width,

@@ -52,50 +52,20 @@ extension Gemm {
     }
 }
 
-/// The B operand of one k block over a range of columns, ready for the microkernels: strips of 16
-/// columns at a fixed distance from each other, then at most one narrow tail (under 8 columns)
-/// in a zero-padded buffer that the 8-wide kernel can read whole.
-private struct StripSet {
-    /// Row p of strip s is at `b + s * stripStride + p * ldb`; strips cover `fullWidth` columns
-    /// (a multiple of 8).
-    var b: UnsafePointer<Float>
-    var ldb: Int
-    var stripStride: Int
-    var fullWidth: Int
-    /// The last `tailWidth` columns: row p at `tail + p * tailStride`.
-    var tail: UnsafePointer<Float>?
-    var tailStride: Int
-    var tailWidth: Int
-}
-
-extension StripSet {
-    /// Strip `index` of this set alone, covering `columns` (its tail only if it is the last).
-    func strip(at index: Int, columns: Range<Int>) -> StripSet {
-        let start = index * KernelConfig.tileColumns
-        let full = max(0, min(fullWidth - start, KernelConfig.tileColumns))
-        return StripSet(b: b + index * stripStride, ldb: ldb, stripStride: stripStride, fullWidth: full,
-                        tail: full < columns.count ? tail : nil, tailStride: tailStride, tailWidth: columns.count - full)
-    }
-}
-
-/// One worker's state: scratch for packed strips and edge tiles, and the loops over tiles.
+/// One worker's state: scratch for packed strips, and the loops over blocks of tiles.
 private struct TileRunner {
     let config: UnsafePointer<pw_kernel_config>
     private var scratch: UnsafeMutablePointer<Float>
     private var scratchCapacity: Int
-    /// Three 6×8 tiles: C, residual, and the per-column bias, for columns past the last whole 8.
-    private let edge: UnsafeMutablePointer<Float>
 
     init(kernels: KernelConfig) {
         config = kernels.table
         scratchCapacity = 0
         scratch = .allocate(capacity: 1)
-        edge = .allocate(capacity: 3 * 48)
     }
 
     func release() {
         scratch.deallocate()
-        edge.deallocate()
     }
 
     private mutating func reserveScratch(_ count: Int) {
@@ -107,166 +77,138 @@ private struct TileRunner {
 
     /// Computes the block `rows`×`columns` of `problem`'s C; both ranges start on tile boundaries.
     mutating func compute(_ problem: GemmProblem, rows: Range<Int>, columns: Range<Int>, rowsOuter: Bool) {
-        let mr = KernelConfig.tileRows, nr = KernelConfig.tileColumns
-        let (outer, inner, tile) = rowsOuter ? (rows, columns, mr) : (columns, rows, nr)
+        let (outer, inner, tile) = rowsOuter
+            ? (rows, columns, KernelConfig.tileRows) : (columns, rows, KernelConfig.tileColumns)
         let block = max(tile, Gemm.outputBlockElements / max(inner.count, 1) / tile * tile)
         for outerStart in stride(from: outer.lowerBound, to: outer.upperBound, by: block) {
             let outerBlock = outerStart..<min(outerStart + block, outer.upperBound)
             for p0 in stride(from: 0, to: max(problem.k, 1), by: Gemm.depthBlock) {
-                let kc = min(Gemm.depthBlock, problem.k - p0)
+                let depth = p0..<min(p0 + Gemm.depthBlock, problem.k)
                 let loadC = problem.accumulate || p0 > 0
-                let last = p0 + kc >= problem.k
+                let last = depth.upperBound >= problem.k
                 if rowsOuter {
-                    let strips = prepareStrips(problem, p0: p0, kc: kc, columns: columns)
-                    for i in stride(from: outerBlock.lowerBound, to: outerBlock.upperBound, by: mr) {
-                        let panelRows = min(mr, rows.upperBound - i)
-                        let a = aPanel(problem, row: i, p0: p0, kc: kc)
-                        var epilogue = tileEpilogue(problem, row: i, column: columns.lowerBound)
-                        withUnsafePointer(to: &epilogue) { e in
-                            pw_gemm_sweep_columns(
-                                config, Int32(panelRows), kc, a.base, a.rowStride, a.columnStride, strips.b,
-                                strips.ldb, strips.stripStride, strips.fullWidth,
-                                problem.c + i * problem.ldc + columns.lowerBound, problem.ldc, loadC ? 1 : 0,
-                                last ? e : nil)
-                        }
-                        runTail(problem, strips, row: i, rows: panelRows, column: columns.lowerBound,
-                                a: a, kc: kc, loadC: loadC, last: last)
-                    }
+                    let strips = prepareStrips(problem, depth: depth, columns: columns)
+                    sweep(problem, strips, rows: outerBlock, column: columns.lowerBound, depth: depth,
+                          loadC: loadC, last: last, rowsOuter: true)
+                } else if case .view(let view) = problem.b, view.columnStride == 1,
+                          problem.m > Gemm.inPlaceRowLimit {
+                    streamStrips(problem, view: view, depth: depth, rows: rows, columns: outerBlock,
+                                 loadC: loadC, last: last)
                 } else {
                     for j0 in stride(from: outerBlock.lowerBound, to: outerBlock.upperBound, by: Gemm.columnBlock) {
                         let blockColumns = j0..<min(j0 + Gemm.columnBlock, outerBlock.upperBound)
-                        let block = prepareStrips(problem, p0: p0, kc: kc, columns: blockColumns)
-                        let a = aPanel(problem, row: rows.lowerBound, p0: p0, kc: kc)
-                        for j in stride(from: blockColumns.lowerBound, to: blockColumns.upperBound, by: nr) {
-                            let strips = block.strip(at: (j - j0) / nr, columns: j..<min(j + nr, blockColumns.upperBound))
-                            if strips.fullWidth > 0 {
-                                var epilogue = tileEpilogue(problem, row: rows.lowerBound, column: j)
-                                withUnsafePointer(to: &epilogue) { e in
-                                    pw_gemm_sweep_rows(
-                                        config, rows.count, kc, a.base, a.rowStride, a.columnStride, a.panelStride,
-                                        strips.b, strips.ldb, Int32(strips.fullWidth / 8),
-                                        problem.c + rows.lowerBound * problem.ldc + j, problem.ldc, loadC ? 1 : 0,
-                                        last ? e : nil)
-                                }
-                            }
-                            if strips.tail != nil {
-                                for i in stride(from: rows.lowerBound, to: rows.upperBound, by: mr) {
-                                    runTail(problem, strips, row: i, rows: min(mr, rows.upperBound - i), column: j,
-                                            a: aPanel(problem, row: i, p0: p0, kc: kc), kc: kc, loadC: loadC, last: last)
-                                }
-                            }
-                        }
+                        let strips = prepareStrips(problem, depth: depth, columns: blockColumns)
+                        sweep(problem, strips, rows: rows, column: j0, depth: depth, loadC: loadC, last: last,
+                              rowsOuter: false)
                     }
                 }
             }
         }
     }
 
-    /// The A panel that starts at `row`, for the k block at `p0`, and the distance to the next.
-    private func aPanel(_ problem: GemmProblem, row i: Int, p0: Int, kc: Int)
+    /// Runs every tile of `rows` over a strip set whose first column is `column`, in one call.
+    private func sweep(
+        _ problem: GemmProblem, _ strips: pw_strips, rows: Range<Int>, column: Int, depth: Range<Int>,
+        loadC: Bool, last: Bool, rowsOuter: Bool
+    ) {
+        let a = aPanel(problem, row: rows.lowerBound, depth: depth)
+        var strips = strips
+        withEpilogue(problem, row: rows.lowerBound, column: column, last: last) { epilogue in
+            pw_gemm_sweep(config, rowsOuter ? 1 : 0, rows.count, depth.count, a.base, a.rowStride, a.columnStride,
+                          a.panelStride, &strips, problem.c + rows.lowerBound * problem.ldc + column, problem.ldc,
+                          loadC ? 1 : 0, epilogue)
+        }
+    }
+
+    /// Runs `columns` of C strip by strip, copying each 16-column strip of B (rows contiguous in
+    /// memory, a channels-first image) into L1 just before every row panel runs over it.
+    private mutating func streamStrips(
+        _ problem: GemmProblem, view: MatrixView, depth: Range<Int>, rows: Range<Int>, columns: Range<Int>,
+        loadC: Bool, last: Bool
+    ) {
+        let fullWidth = columns.count - columns.count % 8
+        reserveScratch(depth.count * KernelConfig.tileColumns)
+        let b = view.base + depth.lowerBound * view.rowStride + columns.lowerBound
+        if fullWidth > 0 {
+            let a = aPanel(problem, row: rows.lowerBound, depth: depth)
+            withEpilogue(problem, row: rows.lowerBound, column: columns.lowerBound, last: last) { epilogue in
+                pw_gemm_stream_strips(
+                    config, rows.count, depth.count, a.base, a.rowStride, a.columnStride, a.panelStride, b,
+                    view.rowStride, fullWidth, problem.c + rows.lowerBound * problem.ldc + columns.lowerBound,
+                    problem.ldc, loadC ? 1 : 0, epilogue, scratch, Gemm.prefetchDistance)
+            }
+        }
+        guard fullWidth < columns.count else { return }
+        let tailWidth = columns.count - fullWidth
+        pw_pack_strip(b + fullWidth, view.rowStride, 1, depth.count, tailWidth, scratch, 8)
+        let tail = pw_strips(b: scratch, ldb: 8, stride: 0, width: 0, tail: scratch, tail_ldb: 8,
+                             tail_width: Int32(tailWidth))
+        sweep(problem, tail, rows: rows, column: columns.lowerBound + fullWidth, depth: depth, loadC: loadC,
+              last: last, rowsOuter: false)
+    }
+
+    /// The A panel that starts at `row`, for the k block `depth`, and the distance to the next.
+    private func aPanel(_ problem: GemmProblem, row i: Int, depth: Range<Int>)
         -> (base: UnsafePointer<Float>, rowStride: Int, columnStride: Int, panelStride: Int)
     {
         let mr = KernelConfig.tileRows
         switch problem.a {
         case .packed(let packed):
-            return (UnsafePointer(packed.panel(depthStart: p0, depthCount: kc, index: i / mr)), 1, mr, mr * kc)
+            return (UnsafePointer(packed.panel(depthStart: depth.lowerBound, depthCount: depth.count, index: i / mr)),
+                    1, mr, mr * depth.count)
         case .view(let view):
-            return (view.base + i * view.rowStride + p0 * view.columnStride, view.rowStride, view.columnStride,
-                    mr * view.rowStride)
+            return (view.base + i * view.rowStride + depth.lowerBound * view.columnStride, view.rowStride,
+                    view.columnStride, mr * view.rowStride)
         }
     }
 
-    /// Makes the B strips covering `columns` for the k block at `p0`: packed into contiguous,
+    /// Makes the B strips covering `columns` for the k block `depth`: packed into contiguous,
     /// zero-padded scratch, or read in place when B rows are contiguous and so few row panels reuse
     /// the strips that the copy would cost more than it saves. (Rows of a channels-first input lie
     /// a whole image plane apart, often a multiple of 4 KiB, so a strip read in place aliases in L1
-    /// and is refetched for every row panel.)
-    private mutating func prepareStrips(_ problem: GemmProblem, p0: Int, kc: Int, columns: Range<Int>) -> StripSet {
-        let nr = KernelConfig.tileColumns
+    /// and is refetched for every row panel.) A tail under 8 columns always goes to scratch.
+    private mutating func prepareStrips(_ problem: GemmProblem, depth: Range<Int>, columns: Range<Int>) -> pw_strips {
+        let nr = KernelConfig.tileColumns, kc = depth.count
         let tailWidth = columns.count % 8, fullWidth = columns.count - tailWidth
         let lastStrip = fullWidth / nr
         switch problem.b {
         case .packed(let packed):
-            let first = UnsafePointer(packed.panel(depthStart: p0, depthCount: kc, index: columns.lowerBound / nr))
-            return StripSet(b: first, ldb: nr, stripStride: nr * kc, fullWidth: fullWidth,
-                            tail: tailWidth > 0 ? first + lastStrip * nr * kc + fullWidth % nr : nil,
-                            tailStride: nr, tailWidth: tailWidth)
+            let first = UnsafePointer(packed.panel(depthStart: depth.lowerBound, depthCount: kc,
+                                                   index: columns.lowerBound / nr))
+            return pw_strips(b: first, ldb: nr, stride: nr * kc, width: fullWidth,
+                             tail: first + lastStrip * nr * kc + fullWidth % nr, tail_ldb: nr,
+                             tail_width: Int32(tailWidth))
         case .view(let view) where view.columnStride == 1 && problem.m <= Gemm.inPlaceRowLimit:
-            var tail: UnsafePointer<Float>? = nil
+            let first = view.base + depth.lowerBound * view.rowStride + columns.lowerBound
             if tailWidth > 0 {
                 reserveScratch(kc * 8)
-                pw_pack_strip(view.base + p0 * view.rowStride + columns.lowerBound + fullWidth, view.rowStride, 1,
-                              kc, tailWidth, scratch, 8)
-                tail = UnsafePointer(scratch)
+                pw_pack_strip(first + fullWidth, view.rowStride, 1, kc, tailWidth, scratch, 8)
             }
-            return StripSet(b: view.base + p0 * view.rowStride + columns.lowerBound, ldb: view.rowStride,
-                            stripStride: nr, fullWidth: fullWidth, tail: tail, tailStride: 8, tailWidth: tailWidth)
+            return pw_strips(b: first, ldb: view.rowStride, stride: nr, width: fullWidth, tail: scratch,
+                             tail_ldb: 8, tail_width: Int32(tailWidth))
         case .view(let view):
-            let count = (columns.count + nr - 1) / nr
-            reserveScratch(count * kc * nr)
-            pw_pack_strips(view.base + p0 * view.rowStride + columns.lowerBound * view.columnStride, view.rowStride,
-                           view.columnStride, kc, columns.count, scratch)
-            return StripSet(b: scratch, ldb: nr, stripStride: nr * kc, fullWidth: fullWidth,
-                            tail: tailWidth > 0 ? UnsafePointer(scratch) + lastStrip * nr * kc + fullWidth % nr : nil,
-                            tailStride: nr, tailWidth: tailWidth)
+            reserveScratch((columns.count + nr - 1) / nr * kc * nr)
+            pw_pack_strips(view.base + depth.lowerBound * view.rowStride + columns.lowerBound * view.columnStride,
+                           view.rowStride, view.columnStride, kc, columns.count, scratch)
+            return pw_strips(b: scratch, ldb: nr, stride: nr * kc, width: fullWidth,
+                             tail: scratch + lastStrip * nr * kc + fullWidth % nr, tail_ldb: nr,
+                             tail_width: Int32(tailWidth))
         }
     }
 
-    /// The tile of the strip set's tail columns in the row panel at `row`, if there are any.
-    private func runTail(
-        _ problem: GemmProblem, _ strips: StripSet, row i: Int, rows: Int, column: Int,
-        a: (base: UnsafePointer<Float>, rowStride: Int, columnStride: Int, panelStride: Int),
-        kc: Int, loadC: Bool, last: Bool
+    /// Calls `body` with the kernel epilogue of the tile whose top-left element of C is at
+    /// (`row`, `column`) when this is the `last` k block, else with nil (no epilogue yet).
+    private func withEpilogue(
+        _ problem: GemmProblem, row: Int, column: Int, last: Bool, _ body: (UnsafePointer<pw_epilogue>?) -> Void
     ) {
-        guard let tail = strips.tail else { return }
-        runEdgeTile(problem, row: i, rows: rows, column: column + strips.fullWidth, width: strips.tailWidth,
-                    a: a.base, rsa: a.rowStride, csa: a.columnStride, b: tail, ldb: strips.tailStride,
-                    kc: kc, loadC: loadC, last: last)
-    }
-
-    /// A tile narrower than 8 columns: computed 8 wide in a scratch tile (with the residual and
-    /// bias it needs copied beside it), then its valid part copied out.
-    private func runEdgeTile(
-        _ problem: GemmProblem, row i: Int, rows: Int, column j: Int, width: Int,
-        a: UnsafePointer<Float>, rsa: Int, csa: Int, b: UnsafePointer<Float>, ldb: Int,
-        kc: Int, loadC: Bool, last: Bool
-    ) {
-        let tile = edge, residualTile = edge + 48, biasTile = edge + 96
-        tile.update(repeating: 0, count: 3 * 48)
-        var epilogue = tileEpilogue(problem, row: i, column: j)
-        for r in 0..<rows {
-            let c = problem.c + (i + r) * problem.ldc + j
-            if loadC { (tile + r * 8).update(from: c, count: width) }
-            if let residual = problem.epilogue.residual {
-                (residualTile + r * 8).update(from: residual + (i + r) * problem.epilogue.residualStride + j,
-                                              count: width)
-            }
-        }
-        if problem.epilogue.residual != nil {
-            epilogue.residual = UnsafePointer(residualTile)
-            epilogue.ldr = 8
-        }
-        if let bias = problem.epilogue.bias, problem.epilogue.biasPerColumn {
-            biasTile.update(from: bias + j, count: width)
-            epilogue.bias = UnsafePointer(biasTile)
-        }
-        withUnsafePointer(to: &epilogue) { e in
-            pw_gemm_sweep_columns(config, Int32(rows), kc, a, rsa, csa, b, ldb, 0, 8, tile, 8, loadC ? 1 : 0,
-                                  last ? e : nil)
-        }
-        for r in 0..<rows {
-            (problem.c + (i + r) * problem.ldc + j).update(from: tile + r * 8, count: width)
-        }
-    }
-
-    /// The kernel epilogue of the tile whose top-left element of C is at (`row`, `column`).
-    private func tileEpilogue(_ problem: GemmProblem, row: Int, column: Int) -> pw_epilogue {
+        guard last else { return body(nil) }
         let e = problem.epilogue
-        return pw_epilogue(
+        var epilogue = pw_epilogue(
             bias: e.bias.map { e.biasPerColumn ? $0 + column : $0 + row },
             bias_per_column: e.biasPerColumn ? 1 : 0,
             activation: e.activation.kernelCode,
             residual: e.residual.map { $0 + row * e.residualStride + column },
             ldr: e.residualStride)
+        withUnsafePointer(to: &epilogue) { body($0) }
     }
 }

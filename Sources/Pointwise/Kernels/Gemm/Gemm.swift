@@ -19,6 +19,8 @@ enum Gemm {
     /// B strips are read in place (not packed) only when C has at most this many rows: up to two
     /// row panels reuse each strip, too few to repay the copy.
     static let inPlaceRowLimit = 12
+    /// How far ahead of the strip being copied (in floats) a streamed B row is prefetched.
+    static let prefetchDistance = 32
 }
 
 /// A read-only matrix: element (i, j) is at `base[i * rowStride + j * columnStride]`.
