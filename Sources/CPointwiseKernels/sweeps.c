@@ -23,6 +23,21 @@ void pw_pack_strip(const float *src, ptrdiff_t rs, ptrdiff_t cs, ptrdiff_t depth
     }
 }
 
+void pw_pack_panels(const float *src, ptrdiff_t rs, ptrdiff_t cs, ptrdiff_t rows, ptrdiff_t depth,
+                    float *dst) {
+    for (ptrdiff_t i0 = 0; i0 < rows; i0 += PW_GEMM_MR) {
+        const ptrdiff_t mr = rows - i0 < PW_GEMM_MR ? rows - i0 : PW_GEMM_MR;
+        float *panel = dst + i0 * depth;
+        for (ptrdiff_t i = 0; i < mr; i++) {
+            const float *from = src + (i0 + i) * rs;
+            for (ptrdiff_t p = 0; p < depth; p++) panel[p * PW_GEMM_MR + i] = from[p * cs];
+        }
+        for (ptrdiff_t i = mr; i < PW_GEMM_MR; i++) {
+            for (ptrdiff_t p = 0; p < depth; p++) panel[p * PW_GEMM_MR + i] = 0.0f;
+        }
+    }
+}
+
 void pw_pack_strips(const float *src, ptrdiff_t rs, ptrdiff_t cs, ptrdiff_t depth, ptrdiff_t width,
                     float *dst) {
     const ptrdiff_t strips = (width + PW_GEMM_NR - 1) / PW_GEMM_NR, full = width / PW_GEMM_NR;

@@ -31,6 +31,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Skip the (slow) reference loops.")
     var skipReference = false
 
+    @Flag(help: "Also time the backward pass: the dX and dW GEMMs, each against the FMA peak.")
+    var backward = false
+
     func run() throws {
         let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
         guard threads >= 1 else { throw CLIError("--threads", "must be ≥ 1, got \(threads)") }
@@ -39,11 +42,12 @@ struct Bench: ParsableCommand {
         let machine = MachineProfile.measure(threads: threads)
         print(String(format: "machine: FMA peak %.1f GFLOP/s, copy bandwidth %.1f GB/s, %d thread(s), kernels %@",
                      machine.fmaPeakGflops, machine.copyGbps, threads, KernelConfig.best.name))
-        print(Bench.header)
+        print(Bench.header(backward: backward))
         var results: [BenchmarkResult] = []
         for (index, shape) in suite.shapes.enumerated() {
             printError("[\(index + 1)/\(suite.shapes.count)] \(shape.name)")
-            let result = try Benchmark.run(shape, threads: threads, machine: machine, skipReference: skipReference)
+            let result = try Benchmark.run(shape, threads: threads, machine: machine, skipReference: skipReference,
+                                       backward: backward)
             results.append(result)
             print(Bench.row(result, shape: shape))
         }
@@ -56,14 +60,23 @@ struct Bench: ParsableCommand {
         }
     }
 
-    static let header = "shape                        ref ms    fast ms  GFLOP/s  speed-up  % peak  % copy bw"
+    static func header(backward: Bool) -> String {
+        "shape                        ref ms    fast ms  GFLOP/s  speed-up  % peak  % copy bw"
+            + (backward ? "   dX ms  % peak   dW ms  % peak" : "")
+    }
 
     static func row(_ r: BenchmarkResult, shape: BenchmarkShape) -> String {
         let reference = r.referenceMilliseconds.map { String(format: "%9.2f", $0) } ?? "        –"
         let speedup = r.speedup.map { String(format: "%8.0f×", $0) } ?? "        –"
         let bandwidth = r.bandwidthFraction.map { String(format: "%9.0f%%", $0 * 100) } ?? "          "
-        return String(format: "%-26@ %@ %9.3f %8.1f %@ %6.0f%% %@", r.name.padding(toLength: 26, withPad: " ", startingAt: 0),
-                      reference, r.fastMilliseconds, r.fastGflops, speedup, r.peakFraction * 100, bandwidth)
+        var line = String(format: "%-26@ %@ %9.3f %8.1f %@ %6.0f%% %@",
+                          r.name.padding(toLength: 26, withPad: " ", startingAt: 0),
+                          reference, r.fastMilliseconds, r.fastGflops, speedup, r.peakFraction * 100, bandwidth)
+        if let dx = r.backwardInputMilliseconds, let dxPeak = r.backwardInputPeakFraction,
+           let dw = r.backwardWeightMilliseconds, let dwPeak = r.backwardWeightPeakFraction {
+            line += String(format: " %7.3f %6.0f%% %7.3f %6.0f%%", dx, dxPeak * 100, dw, dwPeak * 100)
+        }
+        return line
     }
 
     private func loadSuite() throws -> BenchmarkSuite {

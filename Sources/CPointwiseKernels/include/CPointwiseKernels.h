@@ -95,6 +95,11 @@ void pw_gemm_stream_strips(const pw_kernel_config *config, ptrdiff_t m, ptrdiff_
 void pw_pack_strip(const float *src, ptrdiff_t rs, ptrdiff_t cs, ptrdiff_t depth, ptrdiff_t width,
                    float *dst, ptrdiff_t dst_stride);
 
+/// Packs the rows×depth block whose element (i, p) is src[i·rs + p·cs] into panels of 6 rows
+/// (panel q at dst + q·6·depth, element (i, p) of a panel at p·6 + i, zero-padded), the layout
+/// the microkernels read A in.
+void pw_pack_panels(const float *src, ptrdiff_t rs, ptrdiff_t cs, ptrdiff_t rows, ptrdiff_t depth,
+                    float *dst);
 /// Packs the depth×width block whose element (p, j) is src[p·rs + j·cs] into strips of 16
 /// columns (strip s at dst + s·16·depth, rows of 16, zero-padded), reading the source in its
 /// memory order so hardware prefetchers can follow it.

@@ -72,11 +72,22 @@ public struct BenchmarkResult: Sendable, Codable {
     public var peakFraction: Double
     /// Bytes moved per second / the measured copy bandwidth, for memory-bound shapes.
     public var bandwidthFraction: Double?
+    /// Median milliseconds of the backward GEMM for dX (nil unless the backward pass was timed).
+    public var backwardInputMilliseconds: Double?
+    /// Its GFLOP/s over the measured FMA peak.
+    public var backwardInputPeakFraction: Double?
+    /// Median milliseconds of the backward GEMM for dW (nil unless the backward pass was timed).
+    public var backwardWeightMilliseconds: Double?
+    /// Its GFLOP/s over the measured FMA peak.
+    public var backwardWeightPeakFraction: Double?
 
     enum CodingKeys: String, CodingKey {
         case name, n, cin, cout, h, w
         case referenceMilliseconds = "reference_ms", fastMilliseconds = "fast_ms", fastGflops = "fast_gflops"
         case peakFraction = "peak_fraction", bandwidthFraction = "bandwidth_fraction"
+        case backwardInputMilliseconds = "backward_input_ms", backwardInputPeakFraction = "backward_input_peak_fraction"
+        case backwardWeightMilliseconds = "backward_weight_ms"
+        case backwardWeightPeakFraction = "backward_weight_peak_fraction"
     }
 
     /// Reference time over fast time.
@@ -104,9 +115,11 @@ public enum Benchmark {
     }
 
     /// Times `shape` (channels-first, with bias) on the fast path and, unless `skipReference`, the
-    /// reference loops.
+    /// reference loops; with `backward`, also the two GEMMs of the backward pass (dX and dW, each
+    /// as many flops as the forward pass).
     public static func run(
-        _ shape: BenchmarkShape, threads: Int, machine: MachineProfile, skipReference: Bool = false
+        _ shape: BenchmarkShape, threads: Int, machine: MachineProfile, skipReference: Bool = false,
+        backward: Bool = false
     ) throws -> BenchmarkResult {
         var random = SplitMix64(seed: 1)
         let conv = try Conv1x1(inputChannels: shape.cin, outputChannels: shape.cout, seed: 1)
@@ -124,10 +137,40 @@ public enum Benchmark {
             reference = medianMilliseconds(minimumRuns: 3, minimumSeconds: 0) { try! conv.forward(x, into: &y, options: options) }
         }
         let gflops = shape.flops / fast / 1e6
-        return BenchmarkResult(
+        var result = BenchmarkResult(
             name: shape.name, n: shape.n, cin: shape.cin, cout: shape.cout, h: shape.h, w: shape.w,
             referenceMilliseconds: reference, fastMilliseconds: fast, fastGflops: gflops,
             peakFraction: gflops / machine.fmaPeakGflops,
             bandwidthFraction: shape.isMemoryBound ? shape.bytes / fast / 1e6 / machine.copyGbps : nil)
+        if backward {
+            let (input, weight) = try timeBackward(conv, input: x, outputShape: y.shape, threads: threads, random: &random)
+            result.backwardInputMilliseconds = input
+            result.backwardInputPeakFraction = shape.flops / input / 1e6 / machine.fmaPeakGflops
+            result.backwardWeightMilliseconds = weight
+            result.backwardWeightPeakFraction = shape.flops / weight / 1e6 / machine.fmaPeakGflops
+        }
+        return result
+    }
+
+    /// Median milliseconds of the dX and the dW GEMMs of `conv`'s backward pass, each adding into
+    /// a buffer reused across runs, as a training step's gradient accumulation does.
+    private static func timeBackward(
+        _ conv: Conv1x1, input x: Tensor, outputShape: [Int], threads: Int, random: inout SplitMix64
+    ) throws -> (input: Double, weight: Double) {
+        let dz = try Tensor(shape: outputShape, values: (0..<outputShape.reduce(1, *)).map { _ in
+            random.nextFloat(in: -1...1) })
+        var dx = Tensor.zeros(like: x)
+        var dw = try Tensor(zeros: conv.weight.shape)
+        let problems = conv.backwardProblems(x, preActivationGradient: dz, inputGradient: dx.mutablePointer(),
+                                             weightGradient: dw.mutablePointer())
+        let kernels = KernelConfig.best
+        return withExtendedLifetime((dx, dw, dz, x)) {
+            (medianMilliseconds(minimumRuns: 10, minimumSeconds: 0.5) {
+                Gemm.run(problems.input, threads: threads, kernels: kernels)
+            },
+             medianMilliseconds(minimumRuns: 10, minimumSeconds: 0.5) {
+                Gemm.run(problems.weight, threads: threads, kernels: kernels)
+            })
+        }
     }
 }

@@ -17,9 +17,17 @@ extension Conv1x1 {
         lines.append("kernels: \(options.kernels.name) (\(options.kernels.instructionSet)), register tiles up to "
                      + "\(KernelConfig.tileRows)×\(KernelConfig.tileColumns), smaller tiles on edges")
         if layout == .channelsFirst {
+            let input: String
+            if plan.rowsOuter {
+                input = "input packed once per k block into 16-pixel strips that every row panel reuses from L2"
+            } else if m <= Gemm.inPlaceRowLimit {
+                input = "input streamed in place, 16 pixels at a time (≤ 2 row panels reuse a strip, too few to repay a copy)"
+            } else {
+                input = "input streamed 16 pixels at a time: each strip copied into L1 (prefetched one strip ahead) "
+                    + "just before all row panels run over it"
+            }
             lines.append("gemm: per image and group, Y[\(m)×\(n)] = W[\(m)×\(k)] · X[\(k)×\(n)] — weights packed once "
-                         + "into 6-row panels, input packed in blocks of \(Gemm.columnBlock) pixels (rows read in "
-                         + "1 KiB runs)\(m <= Gemm.inPlaceRowLimit ? ", or read in place since ≤ 2 row panels reuse it" : "")")
+                         + "into 6-row panels; \(input)")
         } else {
             lines.append("gemm: per group over all images, Y[\(m)×\(n)] = X[\(m)×\(k)] · Wᵀ[\(k)×\(n)] — input read in "
                          + "place (each pixel's channels are contiguous), weights packed once into 16-column panels")

@@ -1,47 +1,50 @@
 import Foundation
 
-/// The weights of one convolution packed for the microkernels, once per layout, on first use.
+/// The weights of one convolution packed for the microkernels, once per use, on first use.
 final class PackedWeights: @unchecked Sendable {
+    /// The four ways the GEMMs read the weights.
+    enum Use: Hashable {
+        /// W_g [Cout/G × Cin/G] as the A operand: channels-first forward, Y = W·X.
+        case forwardChannelsFirst
+        /// W_gᵀ [Cin/G × Cout/G] as the B operand: channels-last forward, Y = X·Wᵀ.
+        case forwardChannelsLast
+        /// W_gᵀ [Cin/G × Cout/G] as the A operand: channels-first input gradient, dX = Wᵀ·dZ.
+        case inputGradientChannelsFirst
+        /// W_g [Cout/G × Cin/G] as the B operand: channels-last input gradient, dX = dZ·W.
+        case inputGradientChannelsLast
+    }
+
     private let weight: Tensor
     private let groups: Int
     private let lock = NSLock()
-    private var channelsFirst: [PackedMatrix]?
-    private var channelsLast: [PackedMatrix]?
+    private var packed: [Use: [PackedMatrix]] = [:]
 
     init(weight: Tensor, groups: Int) {
         self.weight = weight
         self.groups = groups
     }
 
-    /// Per group, W_g [Cout/G × Cin/G] as the A operand (channels-first: Y = W·X).
-    var forChannelsFirst: [PackedMatrix] {
+    /// Per group, the weights packed for `use`.
+    subscript(use: Use) -> [PackedMatrix] {
         lock.withLock {
-            if let channelsFirst { return channelsFirst }
-            let packed = pack(side: .a)
-            channelsFirst = packed
-            return packed
+            if let existing = packed[use] { return existing }
+            let made = pack(for: use)
+            packed[use] = made
+            return made
         }
     }
 
-    /// Per group, W_gᵀ [Cin/G × Cout/G] as the B operand (channels-last: Y = X·Wᵀ).
-    var forChannelsLast: [PackedMatrix] {
-        lock.withLock {
-            if let channelsLast { return channelsLast }
-            let packed = pack(side: .b)
-            channelsLast = packed
-            return packed
-        }
-    }
-
-    private func pack(side: PackedMatrix.Side) -> [PackedMatrix] {
+    private func pack(for use: Use) -> [PackedMatrix] {
         let outputs = weight.shape[0] / groups, inputs = weight.shape[1]
         return (0..<groups).map { g in
-            let base = weight.pointer + g * outputs * inputs
-            return side == .a
-                ? PackedMatrix(side: .a, rows: outputs, columns: inputs,
-                               from: MatrixView(base: base, rowStride: inputs, columnStride: 1))
-                : PackedMatrix(side: .b, rows: inputs, columns: outputs,
-                               from: MatrixView(base: base, rowStride: 1, columnStride: inputs))
+            let w = MatrixView(base: weight.pointer + g * outputs * inputs, rowStride: inputs, columnStride: 1)
+            let wT = MatrixView(base: w.base, rowStride: 1, columnStride: inputs)
+            switch use {
+            case .forwardChannelsFirst: return PackedMatrix(side: .a, rows: outputs, columns: inputs, from: w)
+            case .forwardChannelsLast: return PackedMatrix(side: .b, rows: inputs, columns: outputs, from: wT)
+            case .inputGradientChannelsFirst: return PackedMatrix(side: .a, rows: inputs, columns: outputs, from: wT)
+            case .inputGradientChannelsLast: return PackedMatrix(side: .b, rows: outputs, columns: inputs, from: w)
+            }
         }
     }
 }
@@ -68,7 +71,7 @@ extension Conv1x1 {
             var problems: [GemmProblem] = []
             switch x.layout {
             case .channelsFirst:
-                let packed = packed.forChannelsFirst
+                let packed = packed[.forwardChannelsFirst]
                 for n in 0..<images {
                     for g in 0..<groups {
                         let offset = (n * cout + g * gout) * pixels
@@ -82,7 +85,7 @@ extension Conv1x1 {
                     }
                 }
             case .channelsLast:
-                let packed = packed.forChannelsLast
+                let packed = packed[.forwardChannelsLast]
                 for g in 0..<groups {
                     problems.append(GemmProblem(
                         m: images * pixels, n: gout, k: gin,
@@ -104,13 +107,25 @@ extension Conv1x1 {
         _ x: Tensor, preActivationGradient dz: Tensor, inputGradient: inout Tensor,
         weightGradient: inout Tensor, biasGradient: inout [Float]?, threads: Int, kernels: KernelConfig
     ) {
+        let problems = backwardProblems(x, preActivationGradient: dz, inputGradient: inputGradient.mutablePointer(),
+                                        weightGradient: weightGradient.mutablePointer())
+        Gemm.run(problems.input, threads: threads, kernels: kernels)
+        Gemm.run(problems.weight, threads: threads, kernels: kernels)
+        if biasGradient != nil { addChannelSums(of: dz, into: &biasGradient!) }
+    }
+
+    /// The GEMMs of the backward pass, which add dX into `dx` (laid out like `x`) and dW into `dw`
+    /// (`[Cout, Cin/groups]`): one of each per group, and per image when channels-first.
+    func backwardProblems(
+        _ x: Tensor, preActivationGradient dz: Tensor, inputGradient dx: UnsafeMutablePointer<Float>,
+        weightGradient dw: UnsafeMutablePointer<Float>
+    ) -> (input: [GemmProblem], weight: [GemmProblem]) {
         let pixels = x.pixelsPerImage, images = x.batchSize
         let (cin, cout, gin, gout) = (inputChannels, outputChannels, groupInputs, groupOutputs)
-        let dx = inputGradient.mutablePointer(), dw = weightGradient.mutablePointer()
-        let w = weight.pointer
         var inputProblems: [GemmProblem] = [], weightProblems: [GemmProblem] = []
         switch x.layout {
         case .channelsFirst:
+            let packed = packed[.inputGradientChannelsFirst]
             for g in 0..<groups {
                 for n in 0..<images {
                     let dzBlock = dz.pointer + (n * cout + g * gout) * pixels
@@ -118,7 +133,7 @@ extension Conv1x1 {
                     // dX_g [Cin/G × P] += W_gᵀ [Cin/G × Cout/G] · dZ_g [Cout/G × P]
                     inputProblems.append(GemmProblem(
                         m: gin, n: pixels, k: gout,
-                        a: .view(MatrixView(base: w + g * gout * gin, rowStride: 1, columnStride: gin)),
+                        a: .packed(packed[g]),
                         b: .view(MatrixView(base: dzBlock, rowStride: pixels, columnStride: 1)),
                         c: dx + xOffset, ldc: pixels, accumulate: true))
                     // dW_g [Cout/G × Cin/G] += dZ_g [Cout/G × P] · X_gᵀ [P × Cin/G]
@@ -131,12 +146,13 @@ extension Conv1x1 {
             }
         case .channelsLast:
             let rows = images * pixels
+            let packed = packed[.inputGradientChannelsLast]
             for g in 0..<groups {
                 // dX_g [N·P × Cin/G] += dZ_g [N·P × Cout/G] · W_g [Cout/G × Cin/G]
                 inputProblems.append(GemmProblem(
                     m: rows, n: gin, k: gout,
                     a: .view(MatrixView(base: dz.pointer + g * gout, rowStride: cout, columnStride: 1)),
-                    b: .view(MatrixView(base: w + g * gout * gin, rowStride: gin, columnStride: 1)),
+                    b: .packed(packed[g]),
                     c: dx + g * gin, ldc: cin, accumulate: true))
                 // dW_g [Cout/G × Cin/G] += dZ_gᵀ [Cout/G × N·P] · X_g [N·P × Cin/G]
                 weightProblems.append(GemmProblem(
@@ -146,9 +162,7 @@ extension Conv1x1 {
                     c: dw + g * gout * gin, ldc: gin, accumulate: true))
             }
         }
-        Gemm.run(inputProblems, threads: threads, kernels: kernels)
-        Gemm.run(weightProblems, threads: threads, kernels: kernels)
-        if biasGradient != nil { addChannelSums(of: dz, into: &biasGradient!) }
+        return (inputProblems, weightProblems)
     }
 
     /// db[o] += Σ over images and positions of dz[n, o, s], in a fixed order.

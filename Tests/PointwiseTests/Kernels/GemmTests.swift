@@ -81,4 +81,43 @@ import Testing
             }
         }
     }
+
+    @Test("blocks larger than the cache blocks: several row blocks, k blocks and column blocks, A transposed or packed, B streamed or transposed")
+    func largeBlocks() {
+        var random = SplitMix64(seed: 13)
+        let (m, n, k) = (Gemm.rowBlock + 7, Gemm.rowBlock + 61, Gemm.depthBlock + 45)
+        let a = TestSupport.randomValues(m * k, using: &random)
+        let b = TestSupport.randomValues(k * n, using: &random)
+        let c0 = TestSupport.randomValues(m * n, using: &random)
+        let aT = (0..<m * k).map { a[($0 % m) * k + $0 / m] }  // aT[p * m + i] = a[i * k + p]
+        let bT = (0..<n * k).map { b[($0 % k) * n + $0 / k] }  // bT[j * k + p] = b[p * n + j]
+        let expected = Self.naive(m: m, n: n, k: k, a: a, b: b, c: c0, accumulate: true, bias: nil)
+        for (aMode, bMode, threads) in [(0, 0, 1), (1, 0, 3), (2, 1, 2)] {
+            var c = c0
+            a.withUnsafeBufferPointer { a in
+                aT.withUnsafeBufferPointer { aT in
+                    b.withUnsafeBufferPointer { b in
+                        bT.withUnsafeBufferPointer { bT in
+                            c.withUnsafeMutableBufferPointer { c in
+                                let plainA = MatrixView(base: a.baseAddress!, rowStride: k, columnStride: 1)
+                                let transposedA = MatrixView(base: aT.baseAddress!, rowStride: 1, columnStride: m)
+                                let operandA: GemmOperand = switch aMode {
+                                case 0: .view(plainA)
+                                case 1: .view(transposedA)
+                                default: .packed(PackedMatrix(side: .a, rows: m, columns: k, from: transposedA))
+                                }
+                                let operandB: GemmOperand = bMode == 0
+                                    ? .view(MatrixView(base: b.baseAddress!, rowStride: n, columnStride: 1))
+                                    : .view(MatrixView(base: bT.baseAddress!, rowStride: 1, columnStride: k))
+                                Gemm.run([GemmProblem(m: m, n: n, k: k, a: operandA, b: operandB, c: c.baseAddress!,
+                                                      ldc: n, accumulate: true)], threads: threads)
+                            }
+                        }
+                    }
+                }
+            }
+            let d = TestSupport.difference(c, expected)
+            #expect(d.maxError <= 1e-5 * max(d.scale, 1), "A mode \(aMode), B mode \(bMode): error \(d.maxError)")
+        }
+    }
 }

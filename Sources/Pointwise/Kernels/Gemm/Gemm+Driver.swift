@@ -52,27 +52,57 @@ extension Gemm {
     }
 }
 
-/// One worker's state: scratch for packed strips, and the loops over blocks of tiles.
+/// The A operand of a sweep: panel q's element (i, p) at `base[q·panelStride + i·rowStride + p·columnStride]`.
+private struct APanels {
+    var base: UnsafePointer<Float>
+    var rowStride: Int
+    var columnStride: Int
+    var panelStride: Int
+    /// The k extent of the block.
+    var depth: Int
+
+    init(base: UnsafePointer<Float>, rowStride: Int, columnStride: Int, panelStride: Int, depth: Int) {
+        (self.base, self.rowStride, self.columnStride, self.panelStride, self.depth) =
+            (base, rowStride, columnStride, panelStride, depth)
+    }
+
+    init(base: UnsafeMutablePointer<Float>, rowStride: Int, columnStride: Int, panelStride: Int, depth: Int) {
+        self.init(base: UnsafePointer(base), rowStride: rowStride, columnStride: columnStride,
+                  panelStride: panelStride, depth: depth)
+    }
+}
+
+/// A growable buffer of floats, owned by one worker.
+private struct Scratch {
+    private(set) var base = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    private var capacity = 1
+
+    /// Makes room for `count` floats (the contents are not kept).
+    mutating func reserve(_ count: Int) {
+        guard count > capacity else { return }
+        base.deallocate()
+        base = .allocate(capacity: count)
+        capacity = count
+    }
+
+    func release() { base.deallocate() }
+}
+
+/// One worker's state: scratch for packed operands, and the loops over blocks of tiles.
 private struct TileRunner {
     let config: UnsafePointer<pw_kernel_config>
-    private var scratch: UnsafeMutablePointer<Float>
-    private var scratchCapacity: Int
+    /// B strips (and narrow tails) packed for the current k block.
+    private var strips = Scratch()
+    /// A panels packed for the current k block, when A is not packed ahead of time.
+    private var panels = Scratch()
 
     init(kernels: KernelConfig) {
         config = kernels.table
-        scratchCapacity = 0
-        scratch = .allocate(capacity: 1)
     }
 
     func release() {
-        scratch.deallocate()
-    }
-
-    private mutating func reserveScratch(_ count: Int) {
-        guard count > scratchCapacity else { return }
-        scratch.deallocate()
-        scratch = .allocate(capacity: count)
-        scratchCapacity = count
+        strips.release()
+        panels.release()
     }
 
     /// Computes the block `rows`×`columns` of `problem`'s C; both ranges start on tile boundaries.
@@ -88,33 +118,42 @@ private struct TileRunner {
                 let last = depth.upperBound >= problem.k
                 if rowsOuter {
                     let strips = prepareStrips(problem, depth: depth, columns: columns)
-                    sweep(problem, strips, rows: outerBlock, column: columns.lowerBound, depth: depth,
-                          loadC: loadC, last: last, rowsOuter: true)
-                } else if case .view(let view) = problem.b, view.columnStride == 1,
-                          problem.m > Gemm.inPlaceRowLimit {
-                    streamStrips(problem, view: view, depth: depth, rows: rows, columns: outerBlock,
-                                 loadC: loadC, last: last)
-                } else {
-                    for j0 in stride(from: outerBlock.lowerBound, to: outerBlock.upperBound, by: Gemm.columnBlock) {
-                        let blockColumns = j0..<min(j0 + Gemm.columnBlock, outerBlock.upperBound)
-                        let strips = prepareStrips(problem, depth: depth, columns: blockColumns)
-                        sweep(problem, strips, rows: rows, column: j0, depth: depth, loadC: loadC, last: last,
-                              rowsOuter: false)
+                    sweep(problem, strips, a: aPanels(problem, row: outerBlock.lowerBound, depth: depth),
+                          rows: outerBlock, column: columns.lowerBound, loadC: loadC, last: last, rowsOuter: true)
+                    continue
+                }
+                // Strip by strip, every strip runs down all the row panels of a row block, whose A
+                // panels (read once per strip) stay in L2.
+                for i0 in stride(from: rows.lowerBound, to: rows.upperBound, by: Gemm.rowBlock) {
+                    let blockRows = i0..<min(i0 + Gemm.rowBlock, rows.upperBound)
+                    let a = outerBlock.count > 2 * KernelConfig.tileColumns
+                        ? packPanels(problem, rows: blockRows, depth: depth)
+                        : aPanels(problem, row: blockRows.lowerBound, depth: depth)
+                    if case .view(let view) = problem.b, view.columnStride == 1, problem.m > Gemm.inPlaceRowLimit {
+                        streamStrips(problem, view: view, a: a, depth: depth, rows: blockRows, columns: outerBlock,
+                                     loadC: loadC, last: last)
+                    } else {
+                        for j0 in stride(from: outerBlock.lowerBound, to: outerBlock.upperBound, by: Gemm.columnBlock) {
+                            let blockColumns = j0..<min(j0 + Gemm.columnBlock, outerBlock.upperBound)
+                            let strips = prepareStrips(problem, depth: depth, columns: blockColumns)
+                            sweep(problem, strips, a: a, rows: blockRows, column: j0, loadC: loadC, last: last,
+                                  rowsOuter: false)
+                        }
                     }
                 }
             }
         }
     }
 
-    /// Runs every tile of `rows` over a strip set whose first column is `column`, in one call.
+    /// Runs every tile of `rows` over a strip set whose first column is `column`, in one call;
+    /// `a` holds the A panels of `rows`.
     private func sweep(
-        _ problem: GemmProblem, _ strips: pw_strips, rows: Range<Int>, column: Int, depth: Range<Int>,
+        _ problem: GemmProblem, _ strips: pw_strips, a: APanels, rows: Range<Int>, column: Int,
         loadC: Bool, last: Bool, rowsOuter: Bool
     ) {
-        let a = aPanel(problem, row: rows.lowerBound, depth: depth)
         var strips = strips
         withEpilogue(problem, row: rows.lowerBound, column: column, last: last) { epilogue in
-            pw_gemm_sweep(config, rowsOuter ? 1 : 0, rows.count, depth.count, a.base, a.rowStride, a.columnStride,
+            pw_gemm_sweep(config, rowsOuter ? 1 : 0, rows.count, a.depth, a.base, a.rowStride, a.columnStride,
                           a.panelStride, &strips, problem.c + rows.lowerBound * problem.ldc + column, problem.ldc,
                           loadC ? 1 : 0, epilogue)
         }
@@ -123,43 +162,53 @@ private struct TileRunner {
     /// Runs `columns` of C strip by strip, copying each 16-column strip of B (rows contiguous in
     /// memory, a channels-first image) into L1 just before every row panel runs over it.
     private mutating func streamStrips(
-        _ problem: GemmProblem, view: MatrixView, depth: Range<Int>, rows: Range<Int>, columns: Range<Int>,
-        loadC: Bool, last: Bool
+        _ problem: GemmProblem, view: MatrixView, a: APanels, depth: Range<Int>, rows: Range<Int>,
+        columns: Range<Int>, loadC: Bool, last: Bool
     ) {
         let fullWidth = columns.count - columns.count % 8
-        reserveScratch(depth.count * KernelConfig.tileColumns)
+        strips.reserve(depth.count * KernelConfig.tileColumns)
         let b = view.base + depth.lowerBound * view.rowStride + columns.lowerBound
         if fullWidth > 0 {
-            let a = aPanel(problem, row: rows.lowerBound, depth: depth)
             withEpilogue(problem, row: rows.lowerBound, column: columns.lowerBound, last: last) { epilogue in
                 pw_gemm_stream_strips(
                     config, rows.count, depth.count, a.base, a.rowStride, a.columnStride, a.panelStride, b,
                     view.rowStride, fullWidth, problem.c + rows.lowerBound * problem.ldc + columns.lowerBound,
-                    problem.ldc, loadC ? 1 : 0, epilogue, scratch, Gemm.prefetchDistance)
+                    problem.ldc, loadC ? 1 : 0, epilogue, strips.base, Gemm.prefetchDistance)
             }
         }
         guard fullWidth < columns.count else { return }
         let tailWidth = columns.count - fullWidth
-        pw_pack_strip(b + fullWidth, view.rowStride, 1, depth.count, tailWidth, scratch, 8)
-        let tail = pw_strips(b: scratch, ldb: 8, stride: 0, width: 0, tail: scratch, tail_ldb: 8,
+        pw_pack_strip(b + fullWidth, view.rowStride, 1, depth.count, tailWidth, strips.base, 8)
+        let tail = pw_strips(b: strips.base, ldb: 8, stride: 0, width: 0, tail: strips.base, tail_ldb: 8,
                              tail_width: Int32(tailWidth))
-        sweep(problem, tail, rows: rows, column: columns.lowerBound + fullWidth, depth: depth, loadC: loadC,
-              last: last, rowsOuter: false)
+        sweep(problem, tail, a: a, rows: rows, column: columns.lowerBound + fullWidth, loadC: loadC, last: last,
+              rowsOuter: false)
     }
 
-    /// The A panel that starts at `row`, for the k block `depth`, and the distance to the next.
-    private func aPanel(_ problem: GemmProblem, row i: Int, depth: Range<Int>)
-        -> (base: UnsafePointer<Float>, rowStride: Int, columnStride: Int, panelStride: Int)
-    {
+    /// The A panels from `row` on, for the k block `depth`, where they already are.
+    private func aPanels(_ problem: GemmProblem, row i: Int, depth: Range<Int>) -> APanels {
         let mr = KernelConfig.tileRows
         switch problem.a {
         case .packed(let packed):
-            return (UnsafePointer(packed.panel(depthStart: depth.lowerBound, depthCount: depth.count, index: i / mr)),
-                    1, mr, mr * depth.count)
+            return APanels(base: packed.panel(depthStart: depth.lowerBound, depthCount: depth.count, index: i / mr),
+                           rowStride: 1, columnStride: mr, panelStride: mr * depth.count, depth: depth.count)
         case .view(let view):
-            return (view.base + i * view.rowStride + depth.lowerBound * view.columnStride, view.rowStride,
-                    view.columnStride, mr * view.rowStride)
+            return APanels(base: view.base + i * view.rowStride + depth.lowerBound * view.columnStride,
+                           rowStride: view.rowStride, columnStride: view.columnStride, panelStride: mr * view.rowStride,
+                           depth: depth.count)
         }
+    }
+
+    /// The A panels of `rows` for the k block `depth`, copied into contiguous panels first when A
+    /// is a view (its rows or columns may lie far apart), since every strip reads them again.
+    private mutating func packPanels(_ problem: GemmProblem, rows: Range<Int>, depth: Range<Int>) -> APanels {
+        guard case .view(let view) = problem.a else { return aPanels(problem, row: rows.lowerBound, depth: depth) }
+        let mr = KernelConfig.tileRows
+        panels.reserve((rows.count + mr - 1) / mr * mr * depth.count)
+        pw_pack_panels(view.base + rows.lowerBound * view.rowStride + depth.lowerBound * view.columnStride,
+                       view.rowStride, view.columnStride, rows.count, depth.count, panels.base)
+        return APanels(base: panels.base, rowStride: 1, columnStride: mr, panelStride: mr * depth.count,
+                       depth: depth.count)
     }
 
     /// Makes the B strips covering `columns` for the k block `depth`: packed into contiguous,
@@ -181,17 +230,17 @@ private struct TileRunner {
         case .view(let view) where view.columnStride == 1 && problem.m <= Gemm.inPlaceRowLimit:
             let first = view.base + depth.lowerBound * view.rowStride + columns.lowerBound
             if tailWidth > 0 {
-                reserveScratch(kc * 8)
-                pw_pack_strip(first + fullWidth, view.rowStride, 1, kc, tailWidth, scratch, 8)
+                strips.reserve(kc * 8)
+                pw_pack_strip(first + fullWidth, view.rowStride, 1, kc, tailWidth, strips.base, 8)
             }
-            return pw_strips(b: first, ldb: view.rowStride, stride: nr, width: fullWidth, tail: scratch,
+            return pw_strips(b: first, ldb: view.rowStride, stride: nr, width: fullWidth, tail: strips.base,
                              tail_ldb: 8, tail_width: Int32(tailWidth))
         case .view(let view):
-            reserveScratch((columns.count + nr - 1) / nr * kc * nr)
+            strips.reserve((columns.count + nr - 1) / nr * kc * nr)
             pw_pack_strips(view.base + depth.lowerBound * view.rowStride + columns.lowerBound * view.columnStride,
-                           view.rowStride, view.columnStride, kc, columns.count, scratch)
-            return pw_strips(b: scratch, ldb: nr, stride: nr * kc, width: fullWidth,
-                             tail: scratch + lastStrip * nr * kc + fullWidth % nr, tail_ldb: nr,
+                           view.rowStride, view.columnStride, kc, columns.count, strips.base)
+            return pw_strips(b: strips.base, ldb: nr, stride: nr * kc, width: fullWidth,
+                             tail: strips.base + lastStrip * nr * kc + fullWidth % nr, tail_ldb: nr,
                              tail_width: Int32(tailWidth))
         }
     }

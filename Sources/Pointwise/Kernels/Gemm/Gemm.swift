@@ -13,6 +13,9 @@ enum Gemm {
     /// Elements of C a thread sweeps per k block before moving on, so that tile reloads across
     /// k blocks hit L2.
     static let outputBlockElements = 64 * 1024
+    /// Rows of C swept together when C is swept strip by strip: the block's A panels (up to
+    /// 264 × 256 floats, 264 KiB) stay in L2 while every strip runs over them.
+    static let rowBlock = 264
     /// Columns of B packed together when C is swept strip by strip: each source row is read in
     /// runs of 1 KiB, which hardware prefetchers follow, and the block (up to 256 KiB) stays in L2.
     static let columnBlock = 256
