@@ -64,6 +64,9 @@ typedef struct pw_kernel_config {
     void (*sweep)(int32_t rows_outer, ptrdiff_t m, ptrdiff_t k, const float *a,
                   ptrdiff_t rsa, ptrdiff_t csa, ptrdiff_t a_panel_stride, const pw_strips *strips,
                   float *c, ptrdiff_t ldc, int32_t load_c, const pw_epilogue *epilogue);
+    /// `pw_pack_strips` for a source whose columns are contiguous (rs = 1), with column stride cs.
+    void (*pack_transposed)(const float *src, ptrdiff_t cs, ptrdiff_t depth, ptrdiff_t width,
+                            float *dst);
     /// x[i] = act(x[i]) for i < n, with the same arithmetic as the epilogue.
     void (*activate)(float *x, ptrdiff_t n, int32_t activation);
     /// dz[i] = dy[i] * act'(z[i]) for i < n, where z is the pre-activation.

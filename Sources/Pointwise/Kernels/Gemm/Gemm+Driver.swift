@@ -237,8 +237,12 @@ private struct TileRunner {
                              tail_ldb: 8, tail_width: Int32(tailWidth))
         case .view(let view):
             strips.reserve((columns.count + nr - 1) / nr * kc * nr)
-            pw_pack_strips(view.base + depth.lowerBound * view.rowStride + columns.lowerBound * view.columnStride,
-                           view.rowStride, view.columnStride, kc, columns.count, strips.base)
+            let source = view.base + depth.lowerBound * view.rowStride + columns.lowerBound * view.columnStride
+            if view.rowStride == 1 {
+                config.pointee.pack_transposed(source, view.columnStride, kc, columns.count, strips.base)
+            } else {
+                pw_pack_strips(source, view.rowStride, view.columnStride, kc, columns.count, strips.base)
+            }
             return pw_strips(b: strips.base, ldb: nr, stride: nr * kc, width: fullWidth,
                              tail: strips.base + lastStrip * nr * kc + fullWidth % nr, tail_ldb: nr,
                              tail_width: Int32(tailWidth))
