@@ -35,8 +35,14 @@ extension Conv1x1 {
         lines.append("blocking: k in blocks of \(Gemm.depthBlock) (a 16-column B strip of that depth is 16 KiB, in L1); "
                      + (plan.rowsOuter ? "sweeping row panels outermost (C taller than wide)" : "sweeping column strips outermost (C wider than tall)"))
         lines.append("epilogue: fused in the register tile: bias\(bias == nil ? " (none)" : ""), residual, \(activation)")
-        lines.append("threads: \(plan.workers) of \(options.threads) requested, each owning a contiguous range of "
-                     + (plan.rowsOuter ? "row panels" : "column strips") + " (results bit-identical for any count)")
+        let problems = layout == .channelsFirst ? images * groups : groups
+        if problems >= options.threads && options.threads > 1 {
+            lines.append("threads: \(options.threads), each owning a contiguous share of the \(problems) GEMMs "
+                         + "(results bit-identical for any count)")
+        } else {
+            lines.append("threads: \(plan.workers) of \(options.threads) requested, each owning a contiguous range of "
+                         + (plan.rowsOuter ? "row panels" : "column strips") + " (results bit-identical for any count)")
+        }
         if stride > 1 { lines.append("stride: the input is first subsampled to the output grid, then convolved") }
         let memoryBound = groupInputs <= 16 || groupOutputs <= 16
         lines.append("bound: " + (memoryBound

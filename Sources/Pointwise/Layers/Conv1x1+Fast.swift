@@ -96,7 +96,7 @@ extension Conv1x1 {
                                                residualStride: cout, activation: activation)))
                 }
             }
-            Gemm.run(problems, threads: threads, kernels: kernels)
+            Gemm.run(problems, threads: threads, kernels: kernels, disjointOutputs: true)
         }
     }
 
@@ -109,7 +109,7 @@ extension Conv1x1 {
     ) {
         let problems = backwardProblems(x, preActivationGradient: dz, inputGradient: inputGradient.mutablePointer(),
                                         weightGradient: weightGradient.mutablePointer())
-        Gemm.run(problems.input, threads: threads, kernels: kernels)
+        Gemm.run(problems.input, threads: threads, kernels: kernels, disjointOutputs: true)
         Gemm.run(problems.weight, threads: threads, kernels: kernels)
         if biasGradient != nil { addChannelSums(of: dz, into: &biasGradient!) }
     }

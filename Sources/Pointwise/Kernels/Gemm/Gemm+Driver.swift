@@ -1,21 +1,41 @@
 import CPointwiseKernels
 
 extension Gemm {
-    /// Runs `problems` in order, with their output tiles split across `threads` workers.
+    /// Runs `problems` on `threads` workers.
     ///
-    /// All problems must have the same m and n (they are the images or groups of one convolution):
-    /// each worker owns the same tiles of each, so problems that accumulate into one C (a weight
-    /// gradient summed over images) never race, and sum in the same order for any thread count.
-    static func run(_ problems: [GemmProblem], threads: Int, kernels: KernelConfig = .best) {
+    /// All problems must have the same m and n (they are the images or groups of one convolution).
+    /// When their outputs are disjoint and there are at least as many problems as threads, each
+    /// worker takes a contiguous share of whole problems (no operand is packed twice). Otherwise
+    /// each worker owns the same tiles of every problem, so problems that accumulate into one C
+    /// (a weight gradient summed over images) never race, and sum in the same order for any
+    /// thread count. Either way every element of C goes through the same operations, so results
+    /// are bit-identical for any thread count.
+    static func run(
+        _ problems: [GemmProblem], threads: Int, kernels: KernelConfig = .best, disjointOutputs: Bool = false
+    ) {
         guard let first = problems.first, first.m > 0, first.n > 0 else { return }
+        for problem in problems {
+            precondition(problem.m == first.m && problem.n == first.n, "GEMM batch with mixed shapes")
+        }
         let plan = Plan(m: first.m, n: first.n, threads: threads)
+        let problems = problems.filter { $0.k > 0 || !$0.accumulate }
+        if disjointOutputs && problems.count >= threads && threads > 1 {
+            Parallel.forEach(threads) { worker in
+                var runner = TileRunner(kernels: kernels)
+                defer { runner.release() }
+                let share = problems.count * worker / threads..<problems.count * (worker + 1) / threads
+                for problem in problems[share] {
+                    runner.compute(problem, rows: 0..<problem.m, columns: 0..<problem.n, rowsOuter: plan.rowsOuter)
+                }
+            }
+            return
+        }
         Parallel.forEach(plan.workers) { worker in
             let range = plan.outerRange(worker: worker)
             guard !range.isEmpty else { return }
             var runner = TileRunner(kernels: kernels)
             defer { runner.release() }
-            for problem in problems where problem.k > 0 || !problem.accumulate {
-                precondition(problem.m == first.m && problem.n == first.n, "GEMM batch with mixed shapes")
+            for problem in problems {
                 if plan.rowsOuter {
                     runner.compute(problem, rows: range, columns: 0..<problem.n, rowsOuter: true)
                 } else {
