@@ -26,7 +26,8 @@ extension Conv1x1 {
         }
         lines.append("blocking: k in blocks of \(Gemm.depthBlock) (a 16-column B strip of that depth is 16 KiB, in L1); "
                      + (plan.rowsOuter ? "sweeping row panels outermost (C taller than wide)" : "sweeping column strips outermost (C wider than tall)"))
-        lines.append("epilogue: fused in the register tile: bias\(bias == nil ? " (none)" : ""), residual, \(activation)")
+        lines.append("epilogue: fused in the register tile: bias\(bias == nil ? " (none)" : ""), residual, "
+                     + (activation.hasKernel ? "\(activation)" : "then \(activation) in a separate pass (no C kernel yet)"))
         lines.append("threads: \(plan.workers) of \(options.threads) requested, each owning a contiguous range of "
                      + (plan.rowsOuter ? "row panels" : "column strips") + " (results bit-identical for any count)")
         if stride > 1 { lines.append("stride: the input is first subsampled to the output grid, then convolved") }
