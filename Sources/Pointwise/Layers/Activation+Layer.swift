@@ -24,7 +24,8 @@ extension Activation: ParameterFreeLayer {
         input: Tensor, outputGradient: Tensor, into inputGradient: inout Tensor
     ) throws(LayerError) {
         // x: [N, C, *S]  dy: [N, C, *S]  →  dx += dy · act'(x)
-        let dy = try checkedOutputGradient(outputGradient, outputShape: input.shape, input: input, inputGradient: inputGradient)
+        let dy = try checkedOutputGradient(
+            outputGradient, outputShape: input.shape, input: input, inputGradient: inputGradient)
         var dz = Tensor.zeros(like: input)
         backward(dz.mutablePointer(), dy.pointer, input.pointer, count: input.count, kernels: .best)
         inputGradient.add(dz)

@@ -21,7 +21,9 @@ public struct AvgPool2d: ParameterFreeLayer {
     ///   - countIncludePad: divide by the whole window (true, PyTorch's default) or by the input
     ///     elements under it.
     /// - Throws: `LayerError.setting` for a value out of range.
-    public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0, countIncludePad: Bool = true) throws(LayerError) {
+    public init(
+        kernelSize: Int, stride: Int? = nil, padding: Int = 0, countIncludePad: Bool = true
+    ) throws(LayerError) {
         window = try PoolingWindow(kernelSize: kernelSize, stride: stride, padding: padding)
         self.countIncludePad = countIncludePad
     }
@@ -65,7 +67,8 @@ public struct AvgPool2d: ParameterFreeLayer {
     ) throws(LayerError) {
         // x: [N, C, H, W]  dy: [N, C, H', W']  →  dx[window] += dy / divisor
         let dyTensor = try checkedOutputGradient(
-            outputGradient, outputShape: try outputShape(forInput: input.shape), input: input, inputGradient: inputGradient)
+            outputGradient, outputShape: try outputShape(forInput: input.shape), input: input,
+            inputGradient: inputGradient)
         let dy = dyTensor.pointer, dx = inputGradient.mutablePointer()
         window.forEachWindow(input: input, output: dyTensor) { o, window in
             let share = dy[o] / divisor(of: window)

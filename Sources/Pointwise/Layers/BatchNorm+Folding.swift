@@ -28,9 +28,12 @@ extension BatchNorm {
             Float(scale[o] * (Double(convolution.bias?[o] ?? 0) - Double(runningMean[o])) + Double(bias[o]))
         }
         let weightTensor: Tensor
-        do { weightTensor = try Tensor(shape: convolution.weight.shape, values: foldedWeight) } catch { throw .tensor(error) }
         do {
-            return try Conv1x1(weight: weightTensor, bias: foldedBias, stride: convolution.stride, groups: convolution.groups)
+            weightTensor = try Tensor(shape: convolution.weight.shape, values: foldedWeight)
+        } catch { throw .tensor(error) }
+        do {
+            return try Conv1x1(
+                weight: weightTensor, bias: foldedBias, stride: convolution.stride, groups: convolution.groups)
         } catch { throw .convolution(error) }
     }
 }

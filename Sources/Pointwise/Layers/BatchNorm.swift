@@ -69,7 +69,9 @@ public struct BatchNorm: Sendable {
             throw .setting(name: "runningVar", value: "\(runningVar.min()!)", expected: "≥ 0")
         }
         guard eps >= 0 else { throw .setting(name: "eps", value: "\(eps)", expected: "≥ 0") }
-        guard (0...1).contains(momentum) else { throw .setting(name: "momentum", value: "\(momentum)", expected: "0…1") }
+        guard (0...1).contains(momentum) else {
+            throw .setting(name: "momentum", value: "\(momentum)", expected: "0…1")
+        }
         self.channels = channels
         self.eps = eps
         self.momentum = momentum
@@ -187,9 +189,9 @@ public struct BatchNorm: Sendable {
     public func accumulateGradients(
         input: Tensor, outputGradient: Tensor, statistics: Statistics = .running, into gradients: inout Gradients
     ) throws(LayerError) {
-        // x: [N, C, *S]  dy: [N, C, *S], per channel over its m = N·|S| values, x̂ = (x − mean)·istd:
-        // dβ += Σ dy,  dγ += Σ dy·x̂,  dx += γ·istd·(dy − [Σ dy / m + x̂ · Σ dy·x̂ / m]), the bracket with
-        // .batch statistics only.
+        // x: [N, C, *S]  dy: [N, C, *S]; per channel, over its m = N·|S| values, x̂ = (x − mean)·istd:
+        // dβ += Σ dy,  dγ += Σ dy·x̂,  dx += γ·istd·(dy − [Σ dy / m + x̂ · Σ dy·x̂ / m]),
+        // the bracket with .batch statistics only.
         let normalisation = try self.normalisation(of: input, statistics: statistics)
         try outputGradient.check("output gradient", shape: input.shape)
         try gradients.input.checkGradientBuffer(for: input)

@@ -16,8 +16,8 @@ public struct Concat: Sendable {
         }
         for input in inputs where input.shape.count != first.shape.count || input.batchSize != first.batchSize
             || input.spatialShape != first.spatialShape {
-            throw .shape(role: "input", expected: "[\(first.batchSize), C] + \(first.spatialShape) like the first input",
-                         actual: input.shape)
+            let expected = "[\(first.batchSize), C] + \(first.spatialShape) like the first input"
+            throw .shape(role: "input", expected: expected, actual: input.shape)
         }
         let channels = inputs.reduce(0) { $0 + $1.channels }
         var output = Tensor.zeros(like: first, shape: [first.batchSize, channels] + first.spatialShape)
@@ -69,13 +69,14 @@ public struct Concat: Sendable {
     ///   - inputGradients: dL/dx_k, one per input in its shape and layout (the shapes say where
     ///     each slice starts).
     /// - Throws: `LayerError.shape` when the buffers do not add up to the output gradient's shape.
-    public func accumulateInputGradients(outputGradient: Tensor, into inputGradients: inout [Tensor]) throws(LayerError) {
+    public func accumulateInputGradients(
+        outputGradient: Tensor, into inputGradients: inout [Tensor]
+    ) throws(LayerError) {
         // dy: [N, Σ C_k, *S]  →  dx_k += dy[:, offset_k ..< offset_k + C_k]
+        let (batch, spatial) = (outputGradient.batchSize, outputGradient.spatialShape)
         let channels = inputGradients.reduce(0) { $0 + $1.channels }
-        for buffer in inputGradients {
-            try buffer.check("input gradient", shape: [outputGradient.batchSize, buffer.channels] + outputGradient.spatialShape)
-        }
-        try outputGradient.check("output gradient", shape: [outputGradient.batchSize, channels] + outputGradient.spatialShape)
+        for buffer in inputGradients { try buffer.check("input gradient", shape: [batch, buffer.channels] + spatial) }
+        try outputGradient.check("output gradient", shape: [batch, channels] + spatial)
         var offset = 0
         for k in inputGradients.indices {
             let whole = outputGradient.converted(to: inputGradients[k].layout)

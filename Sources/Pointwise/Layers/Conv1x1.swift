@@ -159,7 +159,9 @@ public struct Conv1x1: Sendable {
             let fused = activation.hasKernel ? activation : .identity
             fastForward(sampled, residual: residual, activation: fused, into: &output,
                         threads: threads, kernels: options.kernels)
-            if fused != activation { activation.apply(output.mutablePointer(), count: output.count, kernels: options.kernels) }
+            if fused != activation {
+                activation.apply(output.mutablePointer(), count: output.count, kernels: options.kernels)
+            }
         }
     }
 

@@ -44,7 +44,8 @@ public struct GlobalAveragePool: ParameterFreeLayer {
     ) throws(LayerError) {
         // x: [N, C, *S]  dy: [N, C, 1, …]  →  dx += dy / |S|
         let dy = try checkedOutputGradient(
-            outputGradient, outputShape: try outputShape(forInput: input.shape), input: input, inputGradient: inputGradient)
+            outputGradient, outputShape: try outputShape(forInput: input.shape), input: input,
+            inputGradient: inputGradient)
         let dx = inputGradient.mutablePointer(), pixels = input.pixelsPerImage
         for n in 0..<input.batchSize {
             for c in 0..<input.channels {

@@ -15,8 +15,12 @@ extension Linear {
     /// - Parameter convolution: groups 1, stride 1 and no activation (a linear layer has none of these).
     /// - Throws: `LayerError.conversion` naming the setting that has no linear-layer equivalent.
     public init(_ convolution: Conv1x1) throws(LayerError) {
-        guard convolution.groups == 1 else { throw .conversion("the convolution has \(convolution.groups) groups; Linear needs 1") }
-        guard convolution.stride == 1 else { throw .conversion("the convolution has stride \(convolution.stride); Linear needs 1") }
+        guard convolution.groups == 1 else {
+            throw .conversion("the convolution has \(convolution.groups) groups; Linear needs 1")
+        }
+        guard convolution.stride == 1 else {
+            throw .conversion("the convolution has stride \(convolution.stride); Linear needs 1")
+        }
         guard convolution.activation == .identity else {
             throw .conversion("the convolution applies \(convolution.activation); Linear has no activation")
         }

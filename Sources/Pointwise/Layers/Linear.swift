@@ -47,7 +47,8 @@ public struct Linear: Sendable {
             throw .setting(name: "features", value: "\(inputFeatures) → \(outputFeatures)", expected: "≥ 1 each")
         }
         do {
-            convolution = try Conv1x1(inputChannels: inputFeatures, outputChannels: outputFeatures, bias: bias, seed: seed)
+            convolution = try Conv1x1(
+                inputChannels: inputFeatures, outputChannels: outputFeatures, bias: bias, seed: seed)
         } catch { throw .convolution(error) }
     }
 

@@ -61,8 +61,11 @@ public struct MaxPool2d: ParameterFreeLayer {
     ) throws(LayerError) {
         // x: [N, C, H, W]  dy: [N, C, H', W']  →  dx[argmax of each window] += dy
         let dyTensor = try checkedOutputGradient(
-            outputGradient, outputShape: try outputShape(forInput: input.shape), input: input, inputGradient: inputGradient)
+            outputGradient, outputShape: try outputShape(forInput: input.shape), input: input,
+            inputGradient: inputGradient)
         let x = input.pointer, dy = dyTensor.pointer, dx = inputGradient.mutablePointer()
-        window.forEachWindow(input: input, output: dyTensor) { o, window in dx[Self.largest(in: window, of: x)] += dy[o] }
+        window.forEachWindow(input: input, output: dyTensor) { o, window in
+            dx[Self.largest(in: window, of: x)] += dy[o]
+        }
     }
 }

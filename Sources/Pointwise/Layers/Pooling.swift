@@ -12,7 +12,8 @@ struct PoolingWindow: Sendable {
         let stride = stride ?? kernelSize
         guard stride >= 1 else { throw .setting(name: "stride", value: "\(stride)", expected: "≥ 1") }
         guard padding >= 0, padding <= kernelSize / 2 else {
-            throw .setting(name: "padding", value: "\(padding)", expected: "0…\(kernelSize / 2) (at most half the kernel)")
+            throw .setting(name: "padding", value: "\(padding)",
+                           expected: "0…\(kernelSize / 2) (at most half the kernel)")
         }
         self.kernelSize = kernelSize
         self.stride = stride

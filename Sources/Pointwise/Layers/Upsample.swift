@@ -36,8 +36,9 @@ public struct Upsample: ParameterFreeLayer {
         for n in 0..<input.batchSize {
             for c in 0..<input.channels {
                 for oh in 0..<rows {
+                    let sourceRow = oh / scaleFactor * width
                     for ow in 0..<columns {
-                        body(input.memoryIndex(batch: n, channel: c, position: oh / scaleFactor * width + ow / scaleFactor),
+                        body(input.memoryIndex(batch: n, channel: c, position: sourceRow + ow / scaleFactor),
                              output.memoryIndex(batch: n, channel: c, position: oh * columns + ow))
                     }
                 }
@@ -58,7 +59,8 @@ public struct Upsample: ParameterFreeLayer {
     ) throws(LayerError) {
         // x: [N, C, H, W]  dy: [N, C, s·H, s·W]  →  dx[h, w] += Σ over the block of dy
         let dyTensor = try checkedOutputGradient(
-            outputGradient, outputShape: try outputShape(forInput: input.shape), input: input, inputGradient: inputGradient)
+            outputGradient, outputShape: try outputShape(forInput: input.shape), input: input,
+            inputGradient: inputGradient)
         let dy = dyTensor.pointer, dx = inputGradient.mutablePointer()
         forEachSource(input: input, output: dyTensor) { i, o in dx[i] += dy[o] }
     }
