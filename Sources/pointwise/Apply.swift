@@ -25,7 +25,7 @@ struct Apply: ParsableCommand {
     @Option(help: ArgumentHelp("Residual added before the activation (.npy), shaped like Y.", valueName: "R.npy"))
     var residual: String?
 
-    @Option(help: "Activation: none, relu, relu6, sigmoid, tanh or silu.")
+    @Option(help: "Activation: none, relu, relu6, sigmoid, tanh, silu or hardswish.")
     var activation: Activation = .identity
 
     @Option(help: "Spatial stride (≥ 1).")

@@ -1,7 +1,8 @@
 import CPointwiseKernels
 import Foundation
 
-/// The activation applied after a convolution, fused into its epilogue.
+/// The activation applied after a convolution, fused into its epilogue, or on its own as a layer
+/// (`Activation+Layer.swift`).
 ///
 /// The raw values are the names the CLI accepts (`--activation relu6`).
 public enum Activation: String, CaseIterable, Sendable, CustomStringConvertible {
@@ -17,6 +18,9 @@ public enum Activation: String, CaseIterable, Sendable, CustomStringConvertible 
     case tanh
     /// z · sigmoid(z), also called swish.
     case silu
+    /// z · relu6(z + 3) / 6, MobileNetV3's hard-swish (PyTorch's `Hardswish`). It has no C kernel
+    /// yet: it runs as a separate pass after the GEMM (`Activation+Elementwise.swift`).
+    case hardSwish = "hardswish"
 
     /// The CLI name (`none`, `relu`, …).
     public var description: String { rawValue }
@@ -29,6 +33,7 @@ public enum Activation: String, CaseIterable, Sendable, CustomStringConvertible 
         case .sigmoid: Int32(PW_ACTIVATION_SIGMOID.rawValue)
         case .tanh: Int32(PW_ACTIVATION_TANH.rawValue)
         case .silu: Int32(PW_ACTIVATION_SILU.rawValue)
+        case .hardSwish: preconditionFailure("hard-swish has no C kernel; callers check hasKernel first")
         }
     }
 
@@ -41,6 +46,7 @@ public enum Activation: String, CaseIterable, Sendable, CustomStringConvertible 
         case .sigmoid: 1 / (1 + Foundation.exp(-z))
         case .tanh: Foundation.tanh(z)
         case .silu: z / (1 + Foundation.exp(-z))
+        case .hardSwish: z * Swift.min(Swift.max(z + 3, 0), 6) / 6
         }
     }
 
@@ -60,6 +66,8 @@ public enum Activation: String, CaseIterable, Sendable, CustomStringConvertible 
         case .silu:
             let s = 1 / (1 + Foundation.exp(-z))
             return s * (1 + z * (1 - s))
+        case .hardSwish:
+            return z < -3 ? 0 : z <= 3 ? z / 3 + 0.5 : 1
         }
     }
 }

@@ -156,8 +156,12 @@ public struct Conv1x1: Sendable {
         case .reference:
             referenceForward(sampled, residual: residual, activation: activation, into: &output)
         case .fast:
-            fastForward(sampled, residual: residual, activation: activation, into: &output,
+            let fused = activation.hasKernel ? activation : .identity
+            fastForward(sampled, residual: residual, activation: fused, into: &output,
                         threads: threads, kernels: options.kernels)
+            if fused != activation {
+                activation.apply(output.mutablePointer(), count: output.count, kernels: options.kernels)
+            }
         }
     }
 
@@ -268,8 +272,9 @@ public struct Conv1x1: Sendable {
             dy.withUnsafeBufferPointer { dyBuffer in
                 z.withUnsafeBufferPointer { zBuffer in
                     guard let dzBase = dzBuffer.baseAddress else { return }
-                    options.kernels.activationBackward(
-                        dzBase, dyBuffer.baseAddress!, zBuffer.baseAddress!, count: dzBuffer.count, activation)
+                    activation.backward(
+                        dzBase, dyBuffer.baseAddress!, zBuffer.baseAddress!, count: dzBuffer.count,
+                        kernels: options.kernels)
                 }
             }
         }

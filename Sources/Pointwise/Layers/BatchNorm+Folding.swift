@@ -1,0 +1,39 @@
+// Conv → BN at inference is one convolution: with s = γ / √(running_var + eps) per output channel,
+// s · (W·x + b − running_mean) + β = (s·W)·x + s·(b − running_mean) + β.
+
+extension BatchNorm {
+    /// The convolution equal to `convolution` followed by this layer with running statistics
+    /// (inference): weight row o scaled by s_o = weight_o / √(running_var_o + eps), bias
+    /// s_o · (bias_o − running_mean_o) + bias_BN,o; stride and groups kept. Set its `activation`
+    /// afterwards for a Conv → BN → activation block.
+    ///
+    /// A residual given to the folded convolution is added after the normalisation, not before.
+    /// - Parameter convolution: a convolution with `channels` outputs and no activation.
+    /// - Returns: a new convolution; neither layer changes.
+    /// - Throws: `LayerError.conversion` when the channels differ or the convolution has an activation.
+    public func folded(into convolution: Conv1x1) throws(LayerError) -> Conv1x1 {
+        // w: [Cout, Cin/G]  b: [Cout]  →  w': [Cout, Cin/G]  b': [Cout]
+        guard convolution.outputChannels == channels else {
+            throw .conversion("the convolution has \(convolution.outputChannels) output channels; "
+                              + "the batch norm has \(channels)")
+        }
+        guard convolution.activation == .identity else {
+            throw .conversion("the convolution applies \(convolution.activation) before the batch norm; "
+                              + "only a convolution without activation folds")
+        }
+        let inputs = convolution.weight.shape[1], weight = convolution.weight.scalars
+        let scale = (0..<channels).map { Double(self.weight[$0]) / (Double(runningVar[$0]) + Double(eps)).squareRoot() }
+        let foldedWeight = weight.indices.map { Float(Double(weight[$0]) * scale[$0 / inputs]) }
+        let foldedBias = (0..<channels).map { o in
+            Float(scale[o] * (Double(convolution.bias?[o] ?? 0) - Double(runningMean[o])) + Double(bias[o]))
+        }
+        let weightTensor: Tensor
+        do {
+            weightTensor = try Tensor(shape: convolution.weight.shape, values: foldedWeight)
+        } catch { throw .tensor(error) }
+        do {
+            return try Conv1x1(
+                weight: weightTensor, bias: foldedBias, stride: convolution.stride, groups: convolution.groups)
+        } catch { throw .convolution(error) }
+    }
+}
