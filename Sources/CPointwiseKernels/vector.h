@@ -56,12 +56,14 @@ PW_INLINE v8f v8_activate(v8f x, int32_t activation) {
     case PW_ACTIVATION_SIGMOID: return v8_sigmoid(x);
     case PW_ACTIVATION_TANH: return v8_tanh(x);
     case PW_ACTIVATION_SILU: return x * v8_sigmoid(x);
+    case PW_ACTIVATION_HARDSWISH:
+        return x * v8_min(v8_max(x + v8_splat(3.0f), v8_splat(0.0f)), v8_splat(6.0f)) / v8_splat(6.0f);
     default: return x;
     }
 }
 
-/// act'(z), the derivative with respect to the pre-activation z. At the kinks of ReLU and ReLU6
-/// it follows PyTorch: the gradient passes only where 0 < z (< 6).
+/// act'(z), the derivative with respect to the pre-activation z. At the kinks it follows PyTorch:
+/// ReLU and ReLU6 pass the gradient only where 0 < z (< 6); hard-swish uses z/3 + 1/2 at ±3.
 PW_INLINE v8f v8_activation_derivative(v8f z, int32_t activation) {
     const v8f one = v8_splat(1.0f), zero = v8_splat(0.0f);
     switch (activation) {
@@ -84,6 +86,13 @@ PW_INLINE v8f v8_activation_derivative(v8f z, int32_t activation) {
     case PW_ACTIVATION_SILU: {
         v8f s = v8_sigmoid(z);
         return s * (one + z * (one - s));
+    }
+    case PW_ACTIVATION_HARDSWISH: {
+        // 0 below −3, z/3 + 1/2 on [−3, 3] (PyTorch's choice at both ends), 1 above 3.
+        v8i middle = (z >= v8_splat(-3.0f)) & (z <= v8_splat(3.0f));
+        v8i above = z > v8_splat(3.0f);
+        v8f slope = z / v8_splat(3.0f) + v8_splat(0.5f);
+        return (v8f)((middle & (v8i)slope) | (above & (v8i)one));
     }
     default: return one;
     }

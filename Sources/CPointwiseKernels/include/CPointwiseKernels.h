@@ -17,6 +17,7 @@ typedef enum pw_activation {
     PW_ACTIVATION_SIGMOID = 3,
     PW_ACTIVATION_TANH = 4,
     PW_ACTIVATION_SILU = 5,
+    PW_ACTIVATION_HARDSWISH = 6,
 } pw_activation;
 
 /// What happens to a finished tile before it is stored: C = act(A·B [+ C] + bias + residual).

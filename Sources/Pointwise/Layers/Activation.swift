@@ -18,8 +18,7 @@ public enum Activation: String, CaseIterable, Sendable, CustomStringConvertible 
     case tanh
     /// z · sigmoid(z), also called swish.
     case silu
-    /// z · relu6(z + 3) / 6, MobileNetV3's hard-swish (PyTorch's `Hardswish`). It has no C kernel
-    /// yet: it runs as a separate pass after the GEMM (`Activation+Elementwise.swift`).
+    /// z · relu6(z + 3) / 6, MobileNetV3's hard-swish (PyTorch's `Hardswish`).
     case hardSwish = "hardswish"
 
     /// The CLI name (`none`, `relu`, …).
@@ -33,7 +32,7 @@ public enum Activation: String, CaseIterable, Sendable, CustomStringConvertible 
         case .sigmoid: Int32(PW_ACTIVATION_SIGMOID.rawValue)
         case .tanh: Int32(PW_ACTIVATION_TANH.rawValue)
         case .silu: Int32(PW_ACTIVATION_SILU.rawValue)
-        case .hardSwish: preconditionFailure("hard-swish has no C kernel; callers check hasKernel first")
+        case .hardSwish: Int32(PW_ACTIVATION_HARDSWISH.rawValue)
         }
     }
 

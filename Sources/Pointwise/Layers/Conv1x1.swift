@@ -156,12 +156,8 @@ public struct Conv1x1: Sendable {
         case .reference:
             referenceForward(sampled, residual: residual, activation: activation, into: &output)
         case .fast:
-            let fused = activation.hasKernel ? activation : .identity
-            fastForward(sampled, residual: residual, activation: fused, into: &output,
+            fastForward(sampled, residual: residual, activation: activation, into: &output,
                         threads: threads, kernels: options.kernels)
-            if fused != activation {
-                activation.apply(output.mutablePointer(), count: output.count, kernels: options.kernels)
-            }
         }
     }
 
