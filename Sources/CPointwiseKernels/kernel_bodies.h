@@ -7,6 +7,17 @@
 
 // MARK: - GEMM microkernel
 
+/// The epilogue of one 8-column vector of row i whose first column is j (bias per row or per
+/// column, residual, activation): the arithmetic of `gemm_tile`'s epilogue, vector by vector.
+PW_INLINE v8f epilogue_vector(v8f z, const pw_epilogue *epilogue, int i, ptrdiff_t j) {
+    if (epilogue->bias) {
+        z += epilogue->bias_per_column ? v8_load(epilogue->bias + j) : v8_splat(epilogue->bias[i]);
+    }
+    if (epilogue->residual) z += v8_load(epilogue->residual + i * epilogue->ldr + j);
+    return v8_activate(z, epilogue->activation);
+}
+
+
 /// One register tile of C: `mr` rows (1…6) by `nv` vectors of 8 columns (1 or 2). Every loop
 /// here has a constant trip count once inlined, so the accumulators live in registers. The k loop
 /// is the only loop that runs; edges are the caller's business (it picks a smaller tile).
@@ -32,20 +43,51 @@ PW_INLINE void gemm_tile(const int mr, const int nv, ptrdiff_t k, const float *r
         b += ldb;
     }
     if (epilogue) {
-        const float *bias = epilogue->bias;
-        const float *residual = epilogue->residual;
         for (int i = 0; i < mr; i++) {
-            for (int v = 0; v < nv; v++) {
-                v8f z = acc[i][v];
-                if (bias) z += epilogue->bias_per_column ? v8_load(bias + 8 * v) : v8_splat(bias[i]);
-                if (residual) z += v8_load(residual + i * epilogue->ldr + 8 * v);
-                acc[i][v] = v8_activate(z, epilogue->activation);
-            }
+            for (int v = 0; v < nv; v++) acc[i][v] = epilogue_vector(acc[i][v], epilogue, i, 8 * v);
         }
     }
     for (int i = 0; i < mr; i++) {
         for (int v = 0; v < nv; v++) v8_store(c + i * ldc + 8 * v, acc[i][v]);
     }
+}
+
+/// C[mr × 8·nv] (=|+=) A·B for a few rows, one 8·nv-column block with the whole k loop.
+PW_INLINE void stream_block(const int mr, const int nv, ptrdiff_t k, const float *restrict a,
+                            ptrdiff_t rsa, ptrdiff_t csa, const float *restrict b, ptrdiff_t ldb,
+                            float *restrict c, ptrdiff_t ldc, int32_t load_c, ptrdiff_t j,
+                            const pw_epilogue *epilogue) {
+    v8f acc[PW_GEMM_MR][2];
+    for (int i = 0; i < mr; i++) {
+        for (int v = 0; v < nv; v++) acc[i][v] = load_c ? v8_load(c + i * ldc + 8 * v) : v8_splat(0.0f);
+    }
+    for (ptrdiff_t p = 0; p < k; p++) {
+        v8f b0 = v8_load(b + p * ldb), b1 = nv == 2 ? v8_load(b + p * ldb + 8) : b0;
+        for (int i = 0; i < mr; i++) {
+            v8f x = v8_splat(a[i * rsa + p * csa]);
+            acc[i][0] = x * b0 + acc[i][0];
+            if (nv == 2) acc[i][1] = x * b1 + acc[i][1];
+        }
+    }
+    for (int i = 0; i < mr; i++) {
+        for (int v = 0; v < nv; v++) {
+            v8f z = epilogue ? epilogue_vector(acc[i][v], epilogue, i, j + 8 * v) : acc[i][v];
+            v8_store(c + i * ldc + 8 * v, z);
+        }
+    }
+}
+
+/// C[mr × width] (=|+=) A·B for a few rows and many columns (width a multiple of 8), 16 columns
+/// at a time with the whole k loop each: the path for outputs with very few channels, where a
+/// register tile's bookkeeping would cost more than its arithmetic. Each element gets exactly
+/// the operations `gemm_tile` would give it.
+PW_INLINE void stream_rows_body(const int mr, ptrdiff_t k, const float *restrict a, ptrdiff_t rsa,
+                                ptrdiff_t csa, const float *restrict b, ptrdiff_t ldb,
+                                ptrdiff_t width, float *restrict c, ptrdiff_t ldc, int32_t load_c,
+                                const pw_epilogue *epilogue) {
+    ptrdiff_t j = 0;
+    for (; j + 16 <= width; j += 16) stream_block(mr, 2, k, a, rsa, csa, b + j, ldb, c + j, ldc, load_c, j, epilogue);
+    if (j < width) stream_block(mr, 1, k, a, rsa, csa, b + j, ldb, c + j, ldc, load_c, j, epilogue);
 }
 
 // MARK: - Packing

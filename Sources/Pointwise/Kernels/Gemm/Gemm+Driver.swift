@@ -149,9 +149,9 @@ private struct TileRunner {
                     let a = outerBlock.count > 2 * KernelConfig.tileColumns
                         ? packPanels(problem, rows: blockRows, depth: depth)
                         : aPanels(problem, row: blockRows.lowerBound, depth: depth)
-                    if case .view(let view) = problem.b, view.columnStride == 1, problem.m > Gemm.inPlaceRowLimit {
-                        streamStrips(problem, view: view, a: a, depth: depth, rows: blockRows, columns: outerBlock,
-                                     loadC: loadC, last: last)
+                    if case .view(let view) = problem.b, view.columnStride == 1 {
+                        stream(problem, view: view, a: a, depth: depth, rows: blockRows, columns: outerBlock,
+                               loadC: loadC, last: last)
                     } else {
                         for j0 in stride(from: outerBlock.lowerBound, to: outerBlock.upperBound, by: Gemm.columnBlock) {
                             let blockColumns = j0..<min(j0 + Gemm.columnBlock, outerBlock.upperBound)
@@ -179,21 +179,30 @@ private struct TileRunner {
         }
     }
 
-    /// Runs `columns` of C strip by strip, copying each 16-column strip of B (rows contiguous in
-    /// memory, a channels-first image) into L1 just before every row panel runs over it.
-    private mutating func streamStrips(
+    /// Runs `columns` of C reading B (rows contiguous in memory, a channels-first image) as it
+    /// streams past: with few rows, 16 columns at a time straight from B by the streaming kernel;
+    /// otherwise strip by strip, each 16-column strip copied into L1 just before every row panel
+    /// runs over it.
+    private mutating func stream(
         _ problem: GemmProblem, view: MatrixView, a: APanels, depth: Range<Int>, rows: Range<Int>,
         columns: Range<Int>, loadC: Bool, last: Bool
     ) {
         let fullWidth = columns.count - columns.count % 8
-        strips.reserve(depth.count * KernelConfig.tileColumns)
         let b = view.base + depth.lowerBound * view.rowStride + columns.lowerBound
+        let c = problem.c + rows.lowerBound * problem.ldc + columns.lowerBound
+        strips.reserve(depth.count * KernelConfig.tileColumns)
         if fullWidth > 0 {
             withEpilogue(problem, row: rows.lowerBound, column: columns.lowerBound, last: last) { epilogue in
-                pw_gemm_stream_strips(
-                    config, rows.count, depth.count, a.base, a.rowStride, a.columnStride, a.panelStride, b,
-                    view.rowStride, fullWidth, problem.c + rows.lowerBound * problem.ldc + columns.lowerBound,
-                    problem.ldc, loadC ? 1 : 0, epilogue, strips.base, Gemm.prefetchDistance)
+                if problem.m <= Gemm.streamingRowLimit {
+                    config.pointee.stream_rows(
+                        rows.count, depth.count, a.base, a.rowStride, a.columnStride, a.panelStride, b, view.rowStride,
+                        fullWidth, c, problem.ldc, loadC ? 1 : 0, epilogue)
+                } else {
+                    pw_gemm_stream_strips(
+                        config, rows.count, depth.count, a.base, a.rowStride, a.columnStride, a.panelStride, b,
+                        view.rowStride, fullWidth, c, problem.ldc, loadC ? 1 : 0, epilogue, strips.base,
+                        Gemm.prefetchDistance)
+                }
             }
         }
         guard fullWidth < columns.count else { return }

@@ -22,6 +22,10 @@ enum Gemm {
     /// B strips are read in place (not packed) only when C has at most this many rows: up to two
     /// row panels reuse each strip, too few to repay the copy.
     static let inPlaceRowLimit = 12
+    /// A C of at most this many rows over a channels-first B is computed by the streaming kernel
+    /// (16 columns at a time straight from B, the whole k loop each) instead of register tiles:
+    /// the memory-bound shapes with Cout ≤ 12, where a tile's bookkeeping outweighs its arithmetic.
+    static let streamingRowLimit = 12
     /// How far ahead of the strip being copied (in floats) a streamed B row is prefetched.
     static let prefetchDistance = 32
 }
