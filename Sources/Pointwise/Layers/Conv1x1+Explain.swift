@@ -13,7 +13,10 @@ extension Conv1x1 {
         let pixels = output.dropFirst(2).reduce(1, *), images = shape[0]
         let (m, n, k) = layout == .channelsFirst
             ? (groupOutputs, pixels, groupInputs) : (images * pixels, groupOutputs, groupInputs)
-        let plan = Gemm.Plan(m: m, n: n, threads: options.threads)
+        // With at least as many GEMMs (images × groups) as threads, each thread runs whole ones.
+        let problems = layout == .channelsFirst ? images * groups : groups
+        let wholeProblems = problems >= options.threads && options.threads > 1
+        let plan = Gemm.Plan(m: m, n: n, threads: wholeProblems ? 1 : options.threads)
         lines.append("kernels: \(options.kernels.name) (\(options.kernels.instructionSet)), register tiles up to "
                      + "\(KernelConfig.tileRows)×\(KernelConfig.tileColumns), smaller tiles on edges")
         if layout == .channelsFirst {
@@ -34,10 +37,12 @@ extension Conv1x1 {
                          + "place (each pixel's channels are contiguous), weights packed once into 16-column panels")
         }
         lines.append("blocking: k in blocks of \(Gemm.depthBlock) (a 16-column B strip of that depth is 16 KiB, in L1); "
-                     + (plan.rowsOuter ? "sweeping row panels outermost (C taller than wide)" : "sweeping column strips outermost (C wider than tall)"))
+                     + (plan.rowsOuter
+                        ? "sweeping row panels outermost (C is taller than wide and too narrow to give each thread a few strips)"
+                        : "sweeping column strips outermost, each strip in L1 while the weight panels of up to "
+                          + "\(Gemm.rowBlock) rows stream past from L2"))
         lines.append("epilogue: fused in the register tile: bias\(bias == nil ? " (none)" : ""), residual, \(activation)")
-        let problems = layout == .channelsFirst ? images * groups : groups
-        if problems >= options.threads && options.threads > 1 {
+        if wholeProblems {
             lines.append("threads: \(options.threads), each owning a contiguous share of the \(problems) GEMMs "
                          + "(results bit-identical for any count)")
         } else {

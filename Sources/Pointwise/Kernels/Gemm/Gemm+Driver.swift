@@ -17,9 +17,9 @@ extension Gemm {
         for problem in problems {
             precondition(problem.m == first.m && problem.n == first.n, "GEMM batch with mixed shapes")
         }
-        let plan = Plan(m: first.m, n: first.n, threads: threads)
         let problems = problems.filter { $0.k > 0 || !$0.accumulate }
         if disjointOutputs && problems.count >= threads && threads > 1 {
+            let plan = Plan(m: first.m, n: first.n, threads: 1)
             Parallel.forEach(threads) { worker in
                 var runner = TileRunner(kernels: kernels)
                 defer { runner.release() }
@@ -30,6 +30,7 @@ extension Gemm {
             }
             return
         }
+        let plan = Plan(m: first.m, n: first.n, threads: threads)
         Parallel.forEach(plan.workers) { worker in
             let range = plan.outerRange(worker: worker)
             guard !range.isEmpty else { return }
@@ -47,8 +48,10 @@ extension Gemm {
 
     /// How a GEMM's output is walked and divided among workers.
     struct Plan {
-        /// Register tiles are swept row panel by row panel (each A panel stays in L1 while the
-        /// B strips stream past from L2) when C is taller than wide, else strip by strip.
+        /// Register tiles are normally swept strip by strip: each B strip stays in L1 while the A
+        /// panels of a row block stream past from L2, which moves less data per tile than the
+        /// other way round. Row panel by row panel (each A panel in L1, the B strips from L2) only
+        /// when C is taller than wide and too narrow to give every thread a few strips.
         let rowsOuter: Bool
         /// The extent of the outer dimension, and its tile size.
         let outerExtent: Int
@@ -56,7 +59,8 @@ extension Gemm {
         let workers: Int
 
         init(m: Int, n: Int, threads: Int) {
-            rowsOuter = m > n
+            let strips = (n + KernelConfig.tileColumns - 1) / KernelConfig.tileColumns
+            rowsOuter = threads > 1 && m > n && strips < 4 * threads
             outerExtent = rowsOuter ? m : n
             outerTile = rowsOuter ? KernelConfig.tileRows : KernelConfig.tileColumns
             workers = max(1, min(threads, (outerExtent + outerTile - 1) / outerTile))
