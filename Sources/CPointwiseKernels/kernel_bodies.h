@@ -52,7 +52,9 @@ PW_INLINE void gemm_tile(const int mr, const int nv, ptrdiff_t k, const float *r
     }
 }
 
-/// C[mr × 8·nv] (=|+=) A·B for a few rows, one 8·nv-column block with the whole k loop.
+/// C[mr × 8·nv] (=|+=) A·B with the whole k loop, B read where it lies (row p at b + p·ldb), the
+/// block's first column being column j of the sweep (for per-column bias). The body of the
+/// streaming kernel; each element gets exactly the operations `gemm_tile` would give it.
 PW_INLINE void stream_block(const int mr, const int nv, ptrdiff_t k, const float *restrict a,
                             ptrdiff_t rsa, ptrdiff_t csa, const float *restrict b, ptrdiff_t ldb,
                             float *restrict c, ptrdiff_t ldc, int32_t load_c, ptrdiff_t j,
@@ -75,19 +77,6 @@ PW_INLINE void stream_block(const int mr, const int nv, ptrdiff_t k, const float
             v8_store(c + i * ldc + 8 * v, z);
         }
     }
-}
-
-/// C[mr × width] (=|+=) A·B for a few rows and many columns (width a multiple of 8), 16 columns
-/// at a time with the whole k loop each: the path for outputs with very few channels, where a
-/// register tile's bookkeeping would cost more than its arithmetic. Each element gets exactly
-/// the operations `gemm_tile` would give it.
-PW_INLINE void stream_rows_body(const int mr, ptrdiff_t k, const float *restrict a, ptrdiff_t rsa,
-                                ptrdiff_t csa, const float *restrict b, ptrdiff_t ldb,
-                                ptrdiff_t width, float *restrict c, ptrdiff_t ldc, int32_t load_c,
-                                const pw_epilogue *epilogue) {
-    ptrdiff_t j = 0;
-    for (; j + 16 <= width; j += 16) stream_block(mr, 2, k, a, rsa, csa, b + j, ldb, c + j, ldc, load_c, j, epilogue);
-    if (j < width) stream_block(mr, 1, k, a, rsa, csa, b + j, ldb, c + j, ldc, load_c, j, epilogue);
 }
 
 // MARK: - Packing

@@ -68,10 +68,10 @@ typedef struct pw_kernel_config {
     /// `pw_pack_strips` for a source whose columns are contiguous (rs = 1), with column stride cs.
     void (*pack_transposed)(const float *src, ptrdiff_t cs, ptrdiff_t depth, ptrdiff_t width,
                             float *dst);
-    /// C[m × width] (=|+=) A·B then the epilogue, for few rows (panel q of A at
-    /// a + q·a_panel_stride, its element (i, p) at [i·rsa + p·csa]; B row p at b + p·ldb; width a
-    /// multiple of 8): 8 columns at a time with the whole k loop, row panels of up to 6 one after
-    /// another. The streaming path for outputs with very few channels.
+    /// C[m × width] (=|+=) A·B then the epilogue (panel q of A at a + q·a_panel_stride, its
+    /// element (i, p) at [i·rsa + p·csa]; B row p at b + p·ldb; width a multiple of 8), read
+    /// straight from B: for each 16 columns, every row panel with the whole k loop. The streaming
+    /// path for outputs with very few channels or inputs with very few (k small).
     void (*stream_rows)(ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
                         ptrdiff_t a_panel_stride, const float *b, ptrdiff_t ldb, ptrdiff_t width, float *c, ptrdiff_t ldc,
                         int32_t load_c, const pw_epilogue *epilogue);

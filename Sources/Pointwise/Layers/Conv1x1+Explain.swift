@@ -23,9 +23,10 @@ extension Conv1x1 {
             let input: String
             if plan.rowsOuter {
                 input = "input packed once per k block into 16-pixel strips that every row panel reuses from L2"
-            } else if m <= Gemm.streamingRowLimit {
-                input = "streaming kernel: ≤ \(Gemm.streamingRowLimit) output channels, so the input is read straight "
-                    + "from memory, 16 pixels at a time with the whole Cin loop each (no packing, no tile bookkeeping)"
+            } else if m <= Gemm.streamingRowLimit || k <= Gemm.streamingDepthLimit {
+                input = "streaming kernel (≤ \(Gemm.streamingRowLimit) output or ≤ \(Gemm.streamingDepthLimit) input "
+                    + "channels per group): the input is read straight from memory, 16 pixels at a time, every row "
+                    + "panel with the whole Cin loop (no packing, no tile bookkeeping)"
             } else {
                 input = "input streamed 16 pixels at a time: each strip copied into L1 (prefetched one strip ahead) "
                     + "just before all row panels run over it"

@@ -22,10 +22,13 @@ enum Gemm {
     /// B strips are read in place (not packed) only when C has at most this many rows: up to two
     /// row panels reuse each strip, too few to repay the copy.
     static let inPlaceRowLimit = 12
-    /// A C of at most this many rows over a channels-first B is computed by the streaming kernel
-    /// (16 columns at a time straight from B, the whole k loop each) instead of register tiles:
-    /// the memory-bound shapes with Cout ≤ 12, where a tile's bookkeeping outweighs its arithmetic.
+    /// A channels-first GEMM with C of at most `streamingRowLimit` rows or with k of at most
+    /// `streamingDepthLimit` runs on the streaming kernel: 16 columns at a time straight from B,
+    /// every row panel with the whole k loop. These are the memory-bound shapes (Cout ≤ 12 or
+    /// Cin ≤ 32), where a register tile's bookkeeping would outweigh its arithmetic and the few B
+    /// rows of a 16-column block stay in L1 without being copied.
     static let streamingRowLimit = 12
+    static let streamingDepthLimit = 32
     /// How far ahead of the strip being copied (in floats) a streamed B row is prefetched.
     static let prefetchDistance = 32
 }
