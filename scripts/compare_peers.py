@@ -37,6 +37,7 @@ Usage:
   python3 scripts/compare_peers.py                       # peers only
   python3 scripts/compare_peers.py --threads 2 --pointwise .build/release/pointwise
   python3 scripts/compare_peers.py --only r50-256to64-56x56 --repeats 20 --json out.json
+  python3 scripts/compare_peers.py --pointwise .build/release/pointwise --rounds 5
 
 Options:
   --suite FILE        benchmark suite JSON (default ../shared/bench/shapes.json)
@@ -44,6 +45,11 @@ Options:
   --pointwise BIN     run this pointwise binary to get our results
   --threads T         thread count for every engine (default 1)
   --repeats R         timed runs per measurement (default: adaptive)
+  --rounds K          with --pointwise: run ours, then the peers, K times in turn and
+                      report each engine's best and median over the rounds (a shared
+                      or noisy machine slows every engine by turns; the best of several
+                      interleaved rounds is the fairer comparison, the median the
+                      more cautious one)
   --only NAME         limit to this shape (repeatable)
   --json OUT          write all numbers to OUT
 
@@ -113,6 +119,8 @@ def parse_args(argv):
                    help="threads for every engine (default: 1)")
     p.add_argument("--repeats", type=positive_int, default=None, metavar="R",
                    help="timed runs per measurement (default: adaptive, >=10 runs and >=0.5 s)")
+    p.add_argument("--rounds", type=positive_int, default=1, metavar="K",
+                   help="with --pointwise: alternate ours and the peers K times; report best and median")
     p.add_argument("--json", type=Path, metavar="OUT", dest="json_out",
                    help="write all numbers to this JSON file")
     p.add_argument("--only", action="append", default=[], metavar="NAME",
@@ -203,7 +211,8 @@ def run_pointwise(binary: str, suite_path: Path, shapes, all_shapes: bool, threa
             suite_arg = tmpdir / "suite.json"
             suite_arg.write_text(json.dumps({"about": "subset for compare_peers.py", "shapes": shapes}))
         out = tmpdir / "ours.json"
-        cmd = [binary, "bench", "--threads", str(threads), "--suite", str(suite_arg), "--json", str(out)]
+        cmd = [binary, "bench", "--threads", str(threads), "--suite", str(suite_arg), "--json", str(out),
+               "--skip-reference"]
         progress("running: " + " ".join(cmd))
         try:
             proc = subprocess.run(cmd, stdout=sys.stderr, stderr=sys.stderr)
@@ -368,35 +377,59 @@ def main(argv=None) -> int:
         shapes = load_suite(args.suite, args.only)
         np, onnx, ort = import_deps()  # after the environment is set
 
-        ours, machine = {}, {}
-        if args.ours is not None:
-            ours, machine = load_ours(args.ours, shapes, args.threads)
-        elif args.pointwise is not None:
-            ours, machine = run_pointwise(args.pointwise, args.suite, shapes, not args.only, args.threads)
+        if args.rounds > 1 and args.pointwise is None:
+            raise UsageError("--rounds: needs --pointwise (ours must be timed in the same rounds as the peers)")
         have_ours = args.ours is not None or args.pointwise is not None
-
         blas = blas_description(np)
         header = f"threads: {args.threads}   onnxruntime {ort.__version__}   numpy {np.__version__} ({blas})"
+        if args.rounds > 1:
+            header += f"   best of {args.rounds} interleaved rounds"
         progress(header)
 
         rng = np.random.default_rng(20240601)
-        peers, ratios, rows = {}, {}, []
-        for idx, s in enumerate(shapes, 1):
+        ours, machine = {}, {}
+        samples = {s["name"]: {"ours": [], "ort": [], "np": []} for s in shapes}
+        peers = {}
+        for round_index in range(args.rounds):
+            if args.rounds > 1:
+                progress(f"round {round_index + 1} of {args.rounds}")
+            if args.ours is not None:
+                ours, machine = load_ours(args.ours, shapes, args.threads)
+            elif args.pointwise is not None:
+                ours, machine = run_pointwise(args.pointwise, args.suite, shapes, not args.only, args.threads)
+            for idx, s in enumerate(shapes, 1):
+                name = s["name"]
+                progress(f"[{idx}/{len(shapes)}] {name} ...")
+                ort_ms, ort_runs, np_ms, np_runs, err = bench_shape(np, onnx, ort, s, args.threads, args.repeats, rng)
+                progress(f"    ORT {ort_ms:.3f} ms ({ort_runs} runs), NumPy {np_ms:.3f} ms ({np_runs} runs)")
+                samples[name]["ort"].append(ort_ms)
+                samples[name]["np"].append(np_ms)
+                if name in ours:
+                    samples[name]["ours"].append(ours[name]["fast_ms"])
+                peers.setdefault(name, {"onnxruntime_runs": 0, "numpy_runs": 0, "max_rel_diff": 0.0})
+                peers[name]["onnxruntime_runs"] += ort_runs
+                peers[name]["numpy_runs"] += np_runs
+                peers[name]["max_rel_diff"] = max(peers[name]["max_rel_diff"], err)
+
+        ratios, rows, median_ratios = {}, [], []
+        for s in shapes:
             name = s["name"]
-            progress(f"[{idx}/{len(shapes)}] {name} ...")
-            ort_ms, ort_runs, np_ms, np_runs, err = bench_shape(np, onnx, ort, s, args.threads, args.repeats, rng)
+            got = samples[name]
             flops = 2.0 * s["n"] * s["cin"] * s["cout"] * s["h"] * s["w"]
-            peers[name] = {
+            ort_ms, np_ms = min(got["ort"]), min(got["np"])
+            peers[name].update({
                 "onnxruntime_ms": ort_ms, "numpy_ms": np_ms,
                 "onnxruntime_gflops": flops / (ort_ms * 1e6), "numpy_gflops": flops / (np_ms * 1e6),
-                "onnxruntime_runs": ort_runs, "numpy_runs": np_runs, "max_rel_diff": err,
-            }
-            progress(f"    ORT {ort_ms:.3f} ms ({ort_runs} runs), NumPy {np_ms:.3f} ms ({np_runs} runs)")
-            our_ms = ours[name]["fast_ms"] if name in ours else None
+                "onnxruntime_ms_rounds": got["ort"], "numpy_ms_rounds": got["np"],
+            })
+            our_ms = min(got["ours"]) if got["ours"] else None
             r_ort = our_ms / ort_ms if our_ms is not None else None
             r_np = our_ms / np_ms if our_ms is not None else None
             if our_ms is not None:
-                ratios[name] = {"ours_over_onnxruntime": r_ort, "ours_over_numpy": r_np}
+                ratios[name] = {"ours_over_onnxruntime": r_ort, "ours_over_numpy": r_np,
+                                "ours_ms_rounds": got["ours"]}
+                median_ratios.append((statistics.median(got["ours"]) / statistics.median(got["ort"]),
+                                      statistics.median(got["ours"]) / statistics.median(got["np"])))
             rows.append((name, our_ms, ort_ms, np_ms, r_ort, r_np, flops / (ort_ms * 1e6)))
     except UsageError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -422,10 +455,16 @@ def main(argv=None) -> int:
                   f"   (over {len(ratios)} of {len(rows)} shapes; above 1x = Pointwise is faster)")
         else:
             print("no Pointwise results matched the suite; no ratios")
+        if args.rounds > 1 and median_ratios:
+            gm_ort_median = geomean([r[0] for r in median_ratios])
+            gm_np_median = geomean([r[1] for r in median_ratios])
+            print(f"with each engine's median over the rounds instead of its best: ORT/ours geomean = "
+                  f"{1 / gm_ort_median:.2f}x   NumPy/ours geomean = {1 / gm_np_median:.2f}x")
 
     if args.json_out is not None:
         doc = {
             "threads": args.threads,
+            "rounds": args.rounds,
             "suite": str(args.suite),
             "versions": {"onnxruntime": ort.__version__, "onnx": onnx.__version__,
                          "numpy": np.__version__, "blas": blas},
