@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+@testable import Pointwise
+
+/// The `pointwise` executable end to end: results equal to the library's, and bad input
+/// answered with exit status 2, an `error:` line naming the argument or file, and no output file.
+@Suite struct CommandLineTests {
+    /// The built `pointwise` binary, beside the test bundle in the build directory.
+    static var binary: URL? {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("pointwise")
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                return candidate
+            }
+            directory.deleteLastPathComponent()
+        }
+        return nil
+    }
+
+    /// Runs the binary; returns its exit status and standard error.
+    static func run(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
+        let binary = try #require(Self.binary, "the pointwise executable is not built beside the tests")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let errorPipe = Pipe()
+        process.standardError = errorPipe
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let stderr = String(decoding: errorPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, stderr)
+    }
+
+    /// A fresh scratch directory holding X [2, 5, 3, 4], W [7, 5, 1, 1], bias [7] and R [2, 7, 2, 2].
+    static func makeFiles() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("pointwise-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var random = SplitMix64(seed: 5)
+        let arrays: [(String, [Int])] = [("x", [2, 5, 3, 4]), ("w", [7, 5, 1, 1]), ("b", [7]), ("r", [2, 7, 2, 2])]
+        for (name, shape) in arrays {
+            let values = TestSupport.randomValues(shape.reduce(1, *), using: &random)
+            try NPY.write(NPYArray(shape: shape, values: values), to: directory.appendingPathComponent("\(name).npy"))
+        }
+        return directory
+    }
+
+    @Test("apply writes what the library computes, bit for bit (bias, residual, stride, activation)")
+    func applyMatchesLibrary() throws {
+        let directory = try Self.makeFiles()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+        let result = try Self.run([
+            "apply", "--input", path("x.npy"), "--weight", path("w.npy"), "--bias", path("b.npy"),
+            "--residual", path("r.npy"), "--stride", "2", "--activation", "relu6", "--threads", "2",
+            "--output", path("y.npy"),
+        ])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let output = try NPY.read(contentsOf: directory.appendingPathComponent("y.npy"))
+        let read = { (name: String) throws -> NPYArray in try NPY.read(contentsOf: directory.appendingPathComponent(name)) }
+        let (x, w, b, r) = (try read("x.npy"), try read("w.npy"), try read("b.npy"), try read("r.npy"))
+        let conv = try Conv1x1(weight: Tensor(shape: w.shape, values: w.values), bias: b.values, stride: 2,
+                               activation: .relu6)
+        let expected = try conv(Tensor(shape: x.shape, values: x.values),
+                                residual: Tensor(shape: r.shape, values: r.values), options: ExecutionOptions(threads: 1))
+        #expect(output.shape == [2, 7, 2, 2])
+        #expect(output.values == expected.scalars)
+    }
+
+    @Test("bad input: exit status 2, an error naming the argument or file, no output file", arguments: [
+        (["--weight", "w.npy"], "--input"),                        // missing option
+        (["--input", "missing.npy", "--weight", "w.npy"], "missing.npy"),
+        (["--input", "x.npy", "--weight", "b.npy"], "--weight"),   // a weight of rank 1
+        (["--input", "x.npy", "--weight", "w.npy", "--groups", "2"], "--groups"),
+        (["--input", "x.npy", "--weight", "w.npy", "--residual", "x.npy"], "--residual"),
+        (["--input", "x.npy", "--weight", "w.npy", "--activation", "gelu"], "--activation"),
+        (["--input", "x.npy", "--weight", "w.npy", "--threads", "0"], "--threads"),
+        (["--input", "truncated.npy", "--weight", "w.npy"], "truncated.npy"),
+        (["--input", "x.npy", "--weight", "w.npy", "--no-such-flag"], "--no-such-flag"),
+    ])
+    func badInput(arguments: [String], named subject: String) throws {
+        let directory = try Self.makeFiles()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let x = try Data(contentsOf: directory.appendingPathComponent("x.npy"))
+        try x.prefix(x.count - 7).write(to: directory.appendingPathComponent("truncated.npy"))
+        let output = directory.appendingPathComponent("y.npy")
+        let resolved = arguments.map { $0.hasSuffix(".npy") ? directory.appendingPathComponent($0).path : $0 }
+        let result = try Self.run(["apply"] + resolved + ["--output", output.path])
+        #expect(result.status == 2)
+        #expect(result.stderr.hasPrefix("error: "), "stderr: \(result.stderr)")
+        #expect(result.stderr.contains(subject), "stderr: \(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: output.path))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        #expect(Set(leftovers) == ["x.npy", "w.npy", "b.npy", "r.npy", "truncated.npy"], "left behind: \(leftovers)")
+    }
+
+    @Test("bench rejects a malformed --shape with exit status 2")
+    func benchBadShape() throws {
+        let result = try Self.run(["bench", "--shape", "1,2,3", "--skip-reference"])
+        #expect(result.status == 2)
+        #expect(result.stderr.hasPrefix("error: --shape 1,2,3"), "stderr: \(result.stderr)")
+    }
+}
