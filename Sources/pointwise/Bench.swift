@@ -34,20 +34,23 @@ struct Bench: ParsableCommand {
     @Flag(help: "Also time the backward pass: the dX and dW GEMMs, each against the FMA peak.")
     var backward = false
 
+    @Option(help: "Memory layout of the input and output: nchw (default) or nhwc.")
+    var layout: Layout = .channelsFirst
+
     func run() throws {
         let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
         guard threads >= 1 else { throw CLIError("--threads", "must be ≥ 1, got \(threads)") }
         let suite = try loadSuite()
         printError("measuring this machine's FMA peak and copy bandwidth on \(threads) thread(s)…")
         let machine = MachineProfile.measure(threads: threads)
-        print(String(format: "machine: FMA peak %.1f GFLOP/s, copy bandwidth %.1f GB/s, %d thread(s), kernels %@",
-                     machine.fmaPeakGflops, machine.copyGbps, threads, KernelConfig.best.name))
+        print(String(format: "machine: FMA peak %.1f GFLOP/s, copy bandwidth %.1f GB/s, %d thread(s), kernels %@, layout %@",
+                     machine.fmaPeakGflops, machine.copyGbps, threads, KernelConfig.best.name, layout.description))
         print(Bench.header(backward: backward))
         var results: [BenchmarkResult] = []
         for (index, shape) in suite.shapes.enumerated() {
             printError("[\(index + 1)/\(suite.shapes.count)] \(shape.name)")
             let result = try Benchmark.run(shape, threads: threads, machine: machine, skipReference: skipReference,
-                                       backward: backward)
+                                       backward: backward, layout: layout)
             results.append(result)
             print(Bench.row(result, shape: shape))
         }

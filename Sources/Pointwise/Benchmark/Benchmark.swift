@@ -114,18 +114,18 @@ public enum Benchmark {
         return times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
     }
 
-    /// Times `shape` (channels-first, with bias) on the fast path and, unless `skipReference`, the
+    /// Times `shape` (in `layout`, with bias) on the fast path and, unless `skipReference`, the
     /// reference loops; with `backward`, also the two GEMMs of the backward pass (dX and dW, each
     /// as many flops as the forward pass).
     public static func run(
         _ shape: BenchmarkShape, threads: Int, machine: MachineProfile, skipReference: Bool = false,
-        backward: Bool = false
+        backward: Bool = false, layout: Layout = .channelsFirst
     ) throws -> BenchmarkResult {
         var random = SplitMix64(seed: 1)
         let conv = try Conv1x1(inputChannels: shape.cin, outputChannels: shape.cout, seed: 1)
         let count = shape.n * shape.cin * shape.h * shape.w
         let x = try Tensor(shape: [shape.n, shape.cin, shape.h, shape.w],
-                           values: (0..<count).map { _ in random.nextFloat(in: -1...1) })
+                           values: (0..<count).map { _ in random.nextFloat(in: -1...1) }).converted(to: layout)
         let fastOptions = ExecutionOptions(threads: threads)
         // The output is allocated once and reused, as a network's buffers are (and as ONNX Runtime
         // is timed by scripts/compare_peers.py, with a bound output).
@@ -158,7 +158,7 @@ public enum Benchmark {
         _ conv: Conv1x1, input x: Tensor, outputShape: [Int], threads: Int, random: inout SplitMix64
     ) throws -> (input: Double, weight: Double) {
         let dz = try Tensor(shape: outputShape, values: (0..<outputShape.reduce(1, *)).map { _ in
-            random.nextFloat(in: -1...1) })
+            random.nextFloat(in: -1...1) }).converted(to: x.layout)
         var dx = Tensor.zeros(like: x)
         var dw = try Tensor(zeros: conv.weight.shape)
         let problems = conv.backwardProblems(x, preActivationGradient: dz, inputGradient: dx.mutablePointer(),

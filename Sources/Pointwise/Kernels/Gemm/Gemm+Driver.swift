@@ -131,40 +131,51 @@ private struct TileRunner {
 
     /// Computes the block `rows`×`columns` of `problem`'s C; both ranges start on tile boundaries.
     mutating func compute(_ problem: GemmProblem, rows: Range<Int>, columns: Range<Int>, rowsOuter: Bool) {
-        let (outer, inner, tile) = rowsOuter
-            ? (rows, columns, KernelConfig.tileRows) : (columns, rows, KernelConfig.tileColumns)
-        let block = max(tile, Gemm.outputBlockElements / max(inner.count, 1) / tile * tile)
-        for outerStart in stride(from: outer.lowerBound, to: outer.upperBound, by: block) {
-            let outerBlock = outerStart..<min(outerStart + block, outer.upperBound)
-            for p0 in stride(from: 0, to: max(problem.k, 1), by: Gemm.depthBlock) {
-                let depth = p0..<min(p0 + Gemm.depthBlock, problem.k)
-                let loadC = problem.accumulate || p0 > 0
-                let last = depth.upperBound >= problem.k
-                if rowsOuter {
-                    let strips = prepareStrips(problem, depth: depth, columns: columns)
-                    sweep(problem, strips, a: aPanels(problem, row: outerBlock.lowerBound, depth: depth),
-                          rows: outerBlock, column: columns.lowerBound, loadC: loadC, last: last, rowsOuter: true)
-                    continue
-                }
-                // Strip by strip, every strip runs down all the row panels of a row block, whose A
-                // panels (read once per strip) stay in L2.
-                for i0 in stride(from: rows.lowerBound, to: rows.upperBound, by: Gemm.rowBlock) {
-                    let blockRows = i0..<min(i0 + Gemm.rowBlock, rows.upperBound)
-                    let a = outerBlock.count > 2 * KernelConfig.tileColumns
+        if rowsOuter { return computeRowsOuter(problem, rows: rows, columns: columns) }
+        // Strip by strip: every strip runs down all the row panels of a row block, whose A panels
+        // (read once per strip) stay in L2. Columns go in blocks whose C stays in L2 across the
+        // k blocks; a row block's A is packed once per k block and column block.
+        for i0 in stride(from: rows.lowerBound, to: rows.upperBound, by: Gemm.rowBlock) {
+            let blockRows = i0..<min(i0 + Gemm.rowBlock, rows.upperBound)
+            let width = max(KernelConfig.tileColumns,
+                            Gemm.outputBlockElements / blockRows.count / KernelConfig.tileColumns * KernelConfig.tileColumns)
+            for j0 in stride(from: columns.lowerBound, to: columns.upperBound, by: width) {
+                let blockColumns = j0..<min(j0 + width, columns.upperBound)
+                for p0 in stride(from: 0, to: max(problem.k, 1), by: Gemm.depthBlock) {
+                    let depth = p0..<min(p0 + Gemm.depthBlock, problem.k)
+                    let loadC = problem.accumulate || p0 > 0, last = depth.upperBound >= problem.k
+                    let a = blockColumns.count > 2 * KernelConfig.tileColumns
                         ? packPanels(problem, rows: blockRows, depth: depth)
                         : aPanels(problem, row: blockRows.lowerBound, depth: depth)
                     if case .view(let view) = problem.b, view.columnStride == 1 {
-                        stream(problem, view: view, a: a, depth: depth, rows: blockRows, columns: outerBlock,
+                        stream(problem, view: view, a: a, depth: depth, rows: blockRows, columns: blockColumns,
                                loadC: loadC, last: last)
-                    } else {
-                        for j0 in stride(from: outerBlock.lowerBound, to: outerBlock.upperBound, by: Gemm.columnBlock) {
-                            let blockColumns = j0..<min(j0 + Gemm.columnBlock, outerBlock.upperBound)
-                            let strips = prepareStrips(problem, depth: depth, columns: blockColumns)
-                            sweep(problem, strips, a: a, rows: blockRows, column: j0, loadC: loadC, last: last,
-                                  rowsOuter: false)
-                        }
+                        continue
+                    }
+                    for c0 in stride(from: j0, to: blockColumns.upperBound, by: Gemm.columnBlock) {
+                        let packColumns = c0..<min(c0 + Gemm.columnBlock, blockColumns.upperBound)
+                        let strips = prepareStrips(problem, depth: depth, columns: packColumns)
+                        sweep(problem, strips, a: a, rows: blockRows, column: c0, loadC: loadC, last: last,
+                              rowsOuter: false)
                     }
                 }
+            }
+        }
+    }
+
+    /// Row panel by row panel, for a C too narrow to share out by strips: the B strips of each k
+    /// block are packed once and every row panel of a block of rows runs across them.
+    private mutating func computeRowsOuter(_ problem: GemmProblem, rows: Range<Int>, columns: Range<Int>) {
+        let tile = KernelConfig.tileRows
+        let height = max(tile, Gemm.outputBlockElements / max(columns.count, 1) / tile * tile)
+        for i0 in stride(from: rows.lowerBound, to: rows.upperBound, by: height) {
+            let blockRows = i0..<min(i0 + height, rows.upperBound)
+            for p0 in stride(from: 0, to: max(problem.k, 1), by: Gemm.depthBlock) {
+                let depth = p0..<min(p0 + Gemm.depthBlock, problem.k)
+                let strips = prepareStrips(problem, depth: depth, columns: columns)
+                sweep(problem, strips, a: aPanels(problem, row: blockRows.lowerBound, depth: depth), rows: blockRows,
+                      column: columns.lowerBound, loadC: problem.accumulate || p0 > 0,
+                      last: depth.upperBound >= problem.k, rowsOuter: true)
             }
         }
     }
