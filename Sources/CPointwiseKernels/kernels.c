@@ -37,3 +37,7 @@ const pw_kernel_config *pw_kernel_config_best(void) {
 #endif
     return &portable_config;
 }
+
+ptrdiff_t pw_depthwise_scratch_floats(const pw_depthwise_geometry *g) {
+    return ((g->out_height - 1) * g->stride + g->kernel) * depthwise_padded_width(g);
+}
