@@ -6,6 +6,10 @@
 
 #include "vector.h"
 
+/// Unrolls the next loop completely (its trip count is a constant once inlined), so that the
+/// accumulators of a tile are registers, not an array indexed at run time.
+#define PW_UNROLL _Pragma("clang loop unroll(full)")
+
 /// Eight consecutive inputs (stride 1) or every other one of sixteen (stride 2), from p on.
 PW_INLINE v8f depthwise_load(const float *p, const int stride) {
     if (stride == 1) return v8_load(p);
@@ -18,44 +22,112 @@ PW_INLINE ptrdiff_t depthwise_padded_width(const pw_depthwise_geometry *g) {
     return vectors * 8 * g->stride + g->kernel + 8;
 }
 
+/// An R×V tile of output vectors (R rows, V vectors of 8 columns) of a channels-first plane, from
+/// the zero-padded rows at `in` (the first output row's first input row and column). Each input
+/// vector is loaded once and given to every output row whose window holds it, so R·V independent
+/// FMA chains run side by side. Each output still sums its taps in (kh, kw) order, so any tiling
+/// gives the same bits. The last vector stores only `last_width` (1…8) columns.
+PW_INLINE void depthwise_tile(const int K, const int S, const int R, const int V, const float *in,
+                              ptrdiff_t width, const float *taps, v8f start, int32_t activation,
+                              float *out, ptrdiff_t out_stride, ptrdiff_t last_width) {
+    v8f acc[4][2];
+    PW_UNROLL
+    for (int i = 0; i < R; i++) {
+        PW_UNROLL
+        for (int v = 0; v < V; v++) acc[i][v] = start;
+    }
+    PW_UNROLL
+    for (int r = 0; r < (R - 1) * S + K; r++) {
+        const float *row = in + r * width;
+        PW_UNROLL
+        for (int kw = 0; kw < K; kw++) {
+            PW_UNROLL
+            for (int v = 0; v < V; v++) {
+                const v8f x = depthwise_load(row + v * 8 * S + kw, S);
+                PW_UNROLL
+                for (int i = 0; i < R; i++) {
+                    const int kh = r - i * S;
+                    if (kh >= 0 && kh < K) acc[i][v] = v8_splat(taps[kh * K + kw]) * x + acc[i][v];
+                }
+            }
+        }
+    }
+    PW_UNROLL
+    for (int i = 0; i < R; i++) {
+        PW_UNROLL
+        for (int v = 0; v < V; v++) {
+            const v8f y = v8_activate(acc[i][v], activation);
+            float *o = out + i * out_stride + v * 8;
+            if (v < V - 1 || last_width == 8) {
+                v8_store(o, y);
+            } else {
+                float tail[8];
+                v8_store(tail, y);
+                __builtin_memcpy(o, tail, (size_t)last_width * sizeof(float));
+            }
+        }
+    }
+}
+
 /// One channels-first plane: y[oh][ow] = act(bias + Σ w[kh][kw] · x[oh·S + kh − top][ow·S + kw −
 /// left]). The plane is first copied into `padded` with its padding made of zeros (rows of
 /// `depthwise_padded_width` floats, 8 of them slack for the last vector's loads), so the
-/// loops below have no edges: every output vector is K·K loads and FMAs.
+/// loops below have no edges. Output is computed in tiles of 4 rows × 2 vectors; the last tiles
+/// overlap the ones before them rather than shrink (recomputing a few outputs, with the same bits).
 PW_INLINE void depthwise_plane_body(const int K, const int S, const pw_depthwise_geometry *g,
                                     const float *restrict x, const float *restrict w, float bias,
                                     float *restrict y, float *restrict padded) {
-    const ptrdiff_t rows = (g->out_height - 1) * S + K, width = depthwise_padded_width(g);
+    const ptrdiff_t height = g->height, in_width = g->width, top = g->pad_top, left = g->pad_left;
+    const ptrdiff_t out_height = g->out_height, out_width = g->out_width;
+    const int32_t activation = g->activation;
+    const ptrdiff_t rows = (out_height - 1) * S + K, width = depthwise_padded_width(g);
+    // Whole vectors only (no calls to memset or memcpy, which cost more than these short rows):
+    // zeros may overshoot into the next row or the scratch's 8 spare floats, and are overwritten
+    // by what is stored there after them; the last partial vector of a row is copied as the
+    // row's last eight floats, overlapping the one before it.
+    const v8f zero = v8_splat(0.0f);
     for (ptrdiff_t r = 0; r < rows; r++) {
         float *row = padded + r * width;
-        const ptrdiff_t ih = r - g->pad_top;
-        ptrdiff_t begin = g->pad_left, end = g->pad_left + g->width;
-        if (ih < 0 || ih >= g->height) begin = end = 0;
-        if (begin > width) begin = width;
-        if (end > width) end = width;
-        for (ptrdiff_t c = 0; c < begin; c++) row[c] = 0.0f;
-        if (end > begin) __builtin_memcpy(row + begin, x + ih * g->width, (size_t)(end - begin) * sizeof(float));
-        for (ptrdiff_t c = end > begin ? end : begin; c < width; c++) row[c] = 0.0f;
-    }
-    v8f taps[25];
-    for (int t = 0; t < K * K; t++) taps[t] = v8_splat(w[t]);
-    const v8f start = v8_splat(bias);
-    for (ptrdiff_t oh = 0; oh < g->out_height; oh++) {
-        const float *base = padded + oh * S * width;
-        float *out = y + oh * g->out_width;
-        for (ptrdiff_t ow = 0; ow < g->out_width; ow += 8) {
-            v8f acc = start;
-            for (int kh = 0; kh < K; kh++) {
-                const float *row = base + kh * width + ow * S;
-                for (int kw = 0; kw < K; kw++) acc = taps[kh * K + kw] * depthwise_load(row + kw, S) + acc;
-            }
-            acc = v8_activate(acc, g->activation);
-            if (ow + 8 <= g->out_width) {
-                v8_store(out + ow, acc);
+        const ptrdiff_t ih = r - top;
+        if (ih < 0 || ih >= height) {
+            for (ptrdiff_t c = 0; c < width; c += 8) v8_store(row + c, zero);
+            continue;
+        }
+        const ptrdiff_t lead = left < width ? left : width;
+        const ptrdiff_t count = lead + in_width <= width ? in_width : width - lead;
+        const float *source = x + ih * in_width;
+        float *target = row + lead;
+        for (ptrdiff_t c = 0; c < lead; c += 8) v8_store(row + c, zero);
+        ptrdiff_t c = 0;
+        for (; c + 8 <= count; c += 8) v8_store(target + c, v8_load(source + c));
+        if (c < count) {
+            if (count >= 8) {
+                v8_store(target + count - 8, v8_load(source + count - 8));
             } else {
-                float tail[8];
-                v8_store(tail, acc);
-                __builtin_memcpy(out + ow, tail, (size_t)(g->out_width - ow) * sizeof(float));
+                for (; c < count; c++) target[c] = source[c];
+            }
+        }
+        for (c = lead + count; c < width; c += 8) v8_store(row + c, zero);
+    }
+    const float *taps = w;
+    const v8f start = v8_splat(bias);
+    const ptrdiff_t vectors = (out_width + 7) / 8, last_width = out_width - (vectors - 1) * 8;
+    for (ptrdiff_t oh0 = 0; oh0 < out_height; oh0 += 4) {
+        const int tall = out_height >= 4;
+        const ptrdiff_t oh = tall && oh0 + 4 > out_height ? out_height - 4 : oh0;
+        for (ptrdiff_t v0 = 0; v0 < vectors; v0 += 2) {
+            const int wide = vectors >= 2;
+            const ptrdiff_t v = wide && v0 + 2 > vectors ? vectors - 2 : v0;
+            const float *in = padded + oh * S * width + v * 8 * S;
+            float *out = y + oh * out_width + v * 8;
+            const ptrdiff_t valid = v + (wide ? 2 : 1) == vectors ? last_width : 8;
+            if (tall && wide) depthwise_tile(K, S, 4, 2, in, width, taps, start, activation, out, out_width, valid);
+            else if (tall) depthwise_tile(K, S, 4, 1, in, width, taps, start, activation, out, out_width, valid);
+            else {
+                for (ptrdiff_t i = 0; oh + i < out_height && i < 4; i++) {
+                    if (wide) depthwise_tile(K, S, 1, 2, in + i * S * width, width, taps, start, activation, out + i * out_width, out_width, valid);
+                    else depthwise_tile(K, S, 1, 1, in + i * S * width, width, taps, start, activation, out + i * out_width, out_width, valid);
+                }
             }
         }
     }
