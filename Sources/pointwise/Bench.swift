@@ -34,6 +34,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Also time the backward pass: the dX and dW GEMMs, each against the FMA peak.")
     var backward = false
 
+    @Flag(help: "Time MobileNet's depthwise layers and the MobileNetV2 stem instead of the 1×1 suite.")
+    var depthwise = false
+
     @Option(help: "Memory layout of the input and output: nchw (default) or nhwc.")
     var layout: Layout = .channelsFirst
 
@@ -45,6 +48,7 @@ struct Bench: ParsableCommand {
         let machine = MachineProfile.measure(threads: threads)
         print(String(format: "machine: FMA peak %.1f GFLOP/s, copy bandwidth %.1f GB/s, %d thread(s), kernels %@, layout %@",
                      machine.fmaPeakGflops, machine.copyGbps, threads, KernelConfig.best.name, layout.description))
+        if depthwise { return try runConvolutions(threads: threads, machine: machine) }
         print(Bench.header(backward: backward))
         var results: [BenchmarkResult] = []
         for (index, shape) in suite.shapes.enumerated() {
@@ -60,6 +64,17 @@ struct Bench: ParsableCommand {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try writeAtomically(try encoder.encode(report), to: json, argument: "--json")
             printError("wrote \(json)")
+        }
+    }
+
+    /// The `--depthwise` table: each MobileNet layer's time, bytes per second and share of the
+    /// copy bandwidth.
+    private func runConvolutions(threads: Int, machine: MachineProfile) throws {
+        print("layer (\(layout))                 fast ms     GB/s  % copy bw  GFLOP/s")
+        for shape in ConvolutionBenchmarkShape.mobileNet {
+            let r = try Benchmark.runConvolution(shape, threads: threads, machine: machine, layout: layout)
+            print(String(format: "%-26@ %9.3f %8.2f %9.0f%% %8.1f", r.name.padding(toLength: 26, withPad: " ", startingAt: 0),
+                         r.milliseconds, r.gigabytesPerSecond, r.bandwidthFraction * 100, r.gflops))
         }
     }
 

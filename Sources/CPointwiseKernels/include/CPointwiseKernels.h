@@ -53,6 +53,17 @@ typedef void (*pw_gemm_kernel)(ptrdiff_t k, const float *a, ptrdiff_t rsa, ptrdi
                                const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
                                int32_t load_c, const pw_epilogue *epilogue);
 
+/// The shape of one depthwise convolution: an input plane of height×width, a square kernel of
+/// `kernel` taps a side (3 or 5), `stride` (1 or 2), the padding before the first row and column
+/// (the padding after them follows from the output size), and the fused activation.
+typedef struct pw_depthwise_geometry {
+    ptrdiff_t height, width;
+    ptrdiff_t out_height, out_width;
+    int32_t kernel, stride;
+    ptrdiff_t pad_top, pad_left;
+    int32_t activation;
+} pw_depthwise_geometry;
+
 /// The kernels for one instruction set: the one registry of what runs where.
 typedef struct pw_kernel_config {
     /// Kernel family name, e.g. "gemm-6x16-fma3".
@@ -82,7 +93,21 @@ typedef struct pw_kernel_config {
                                 int32_t activation);
     /// Runs `iterations` steps of independent register-only FMAs; returns the flops done.
     double (*fma_peak_loop)(int64_t iterations);
+    /// Depthwise convolution of one channels-first plane x (height×width) with the kernel×kernel
+    /// taps w into y (out_height×out_width), then act(· + bias). `padded` is scratch of
+    /// `pw_depthwise_scratch_floats(g)` floats. Returns 0 when kernel or stride is unsupported.
+    int32_t (*depthwise_plane)(const pw_depthwise_geometry *g, const float *x, const float *w,
+                               float bias, float *y, float *padded);
+    /// Depthwise convolution of output rows [row_begin, row_end) of one channels-last image
+    /// (x: height×width×channels, y: out_height×out_width×channels), taps w as
+    /// [kernel·kernel][channels], bias NULL or `channels` values. Returns 0 when unsupported.
+    int32_t (*depthwise_rows)(const pw_depthwise_geometry *g, ptrdiff_t channels, const float *x,
+                              const float *w, const float *bias, float *y, ptrdiff_t row_begin,
+                              ptrdiff_t row_end);
 } pw_kernel_config;
+
+/// The scratch `depthwise_plane` needs for geometry g, in floats.
+ptrdiff_t pw_depthwise_scratch_floats(const pw_depthwise_geometry *g);
 
 /// Runs every register tile of the m×(strips.width + strips.tail_width) block of C: row panels
 /// of 6 (panel i of A at a + i·a_panel_stride, the last one smaller) by the strips of B, row panel

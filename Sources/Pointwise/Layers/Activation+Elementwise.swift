@@ -14,4 +14,12 @@ extension Activation {
     ) {
         kernels.activationBackward(dz, dy, z, count: count, self)
     }
+
+    /// dL/dz = dy · act'(z) as a new tensor (dy and z of the same shape and layout).
+    func gradient(outputGradient dy: Tensor, preActivation z: Tensor, kernels: KernelConfig) -> Tensor {
+        var dz = dy
+        let target = dz.mutablePointer()
+        if dz.count > 0 { backward(target, dy.pointer, z.pointer, count: dz.count, kernels: kernels) }
+        return dz
+    }
 }

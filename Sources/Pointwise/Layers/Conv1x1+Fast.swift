@@ -111,7 +111,7 @@ extension Conv1x1 {
                                         weightGradient: weightGradient.mutablePointer())
         Gemm.run(problems.input, threads: threads, kernels: kernels, disjointOutputs: true)
         Gemm.run(problems.weight, threads: threads, kernels: kernels)
-        if biasGradient != nil { addChannelSums(of: dz, into: &biasGradient!) }
+        if biasGradient != nil { dz.addChannelSums(into: &biasGradient!) }
     }
 
     /// The GEMMs of the backward pass, which add dX into `dx` (laid out like `x`) and dW into `dw`
@@ -163,28 +163,5 @@ extension Conv1x1 {
             }
         }
         return (inputProblems, weightProblems)
-    }
-
-    /// db[o] += Σ over images and positions of dz[n, o, s], in a fixed order.
-    private func addChannelSums(of dz: Tensor, into db: inout [Float]) {
-        let pixels = dz.pixelsPerImage, channels = dz.channels, source = dz.pointer
-        db.withUnsafeMutableBufferPointer { db in
-            switch dz.layout {
-            case .channelsFirst:
-                for n in 0..<dz.batchSize {
-                    for o in 0..<channels {
-                        let plane = source + (n * channels + o) * pixels
-                        var sum: Float = 0
-                        for s in 0..<pixels { sum += plane[s] }
-                        db[o] += sum
-                    }
-                }
-            case .channelsLast:
-                for row in 0..<dz.batchSize * pixels {
-                    let vector = source + row * channels
-                    for o in 0..<channels { db[o] += vector[o] }
-                }
-            }
-        }
     }
 }

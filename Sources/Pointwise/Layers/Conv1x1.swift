@@ -263,18 +263,7 @@ public struct Conv1x1: Sendable {
         } else {
             z = try forward(input, residual: residual, activation: .identity, options: options)
         }
-        var dz = dy
-        dz.withUnsafeMutableBufferPointer { dzBuffer in
-            dy.withUnsafeBufferPointer { dyBuffer in
-                z.withUnsafeBufferPointer { zBuffer in
-                    guard let dzBase = dzBuffer.baseAddress else { return }
-                    activation.backward(
-                        dzBase, dyBuffer.baseAddress!, zBuffer.baseAddress!, count: dzBuffer.count,
-                        kernels: options.kernels)
-                }
-            }
-        }
-        return dz
+        return activation.gradient(outputGradient: dy, preActivation: z, kernels: options.kernels)
     }
 
     // MARK: - Validation

@@ -10,4 +10,27 @@ extension Tensor {
             }
         }
     }
+
+    /// sums[c] += Σ over images and positions of self[n, c, s], in a fixed order (a bias gradient).
+    func addChannelSums(into sums: inout [Float]) {
+        let pixels = pixelsPerImage, channels = self.channels, source = pointer
+        sums.withUnsafeMutableBufferPointer { sums in
+            switch layout {
+            case .channelsFirst:
+                for n in 0..<batchSize {
+                    for c in 0..<channels {
+                        let plane = source + (n * channels + c) * pixels
+                        var sum: Float = 0
+                        for s in 0..<pixels { sum += plane[s] }
+                        sums[c] += sum
+                    }
+                }
+            case .channelsLast:
+                for row in 0..<batchSize * pixels {
+                    let vector = source + row * channels
+                    for c in 0..<channels { sums[c] += vector[c] }
+                }
+            }
+        }
+    }
 }

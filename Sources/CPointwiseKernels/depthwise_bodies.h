@@ -1,0 +1,190 @@
+// The depthwise convolution bodies (one filter per channel, K×K taps, stride 1 or 2), always
+// inlined into each instruction-set variant (see kernels.inc) with K and the stride constant, so
+// the tap loops unroll and the taps stay in registers.
+#ifndef PW_DEPTHWISE_BODIES_H
+#define PW_DEPTHWISE_BODIES_H
+
+#include "vector.h"
+
+/// Unrolls the next loop completely (its trip count is a constant once inlined), so that the
+/// accumulators of a tile are registers, not an array indexed at run time.
+#define PW_UNROLL _Pragma("clang loop unroll(full)")
+
+/// Eight consecutive inputs (stride 1) or every other one of sixteen (stride 2), from p on.
+PW_INLINE v8f depthwise_load(const float *p, const int stride) {
+    if (stride == 1) return v8_load(p);
+    return __builtin_shufflevector(v8_load(p), v8_load(p + 8), 0, 2, 4, 6, 8, 10, 12, 14);
+}
+
+/// The floats of the zero-padded copy of one plane that `depthwise_plane_body` reads.
+PW_INLINE ptrdiff_t depthwise_padded_width(const pw_depthwise_geometry *g) {
+    const ptrdiff_t vectors = (g->out_width + 7) / 8;
+    return vectors * 8 * g->stride + g->kernel + 8;
+}
+
+/// An R×V tile of output vectors (R rows, V vectors of 8 columns) of a channels-first plane, from
+/// the zero-padded rows at `in` (the first output row's first input row and column). Each input
+/// vector is loaded once and given to every output row whose window holds it, so R·V independent
+/// FMA chains run side by side. Each output still sums its taps in (kh, kw) order, so any tiling
+/// gives the same bits. The last vector stores only `last_width` (1…8) columns.
+PW_INLINE void depthwise_tile(const int K, const int S, const int R, const int V, const float *in,
+                              ptrdiff_t width, const float *taps, v8f start, int32_t activation,
+                              float *out, ptrdiff_t out_stride, ptrdiff_t last_width) {
+    v8f acc[4][2];
+    PW_UNROLL
+    for (int i = 0; i < R; i++) {
+        PW_UNROLL
+        for (int v = 0; v < V; v++) acc[i][v] = start;
+    }
+    PW_UNROLL
+    for (int r = 0; r < (R - 1) * S + K; r++) {
+        const float *row = in + r * width;
+        PW_UNROLL
+        for (int kw = 0; kw < K; kw++) {
+            PW_UNROLL
+            for (int v = 0; v < V; v++) {
+                const v8f x = depthwise_load(row + v * 8 * S + kw, S);
+                PW_UNROLL
+                for (int i = 0; i < R; i++) {
+                    const int kh = r - i * S;
+                    if (kh >= 0 && kh < K) acc[i][v] = v8_splat(taps[kh * K + kw]) * x + acc[i][v];
+                }
+            }
+        }
+    }
+    PW_UNROLL
+    for (int i = 0; i < R; i++) {
+        PW_UNROLL
+        for (int v = 0; v < V; v++) {
+            const v8f y = v8_activate(acc[i][v], activation);
+            float *o = out + i * out_stride + v * 8;
+            if (v < V - 1 || last_width == 8) {
+                v8_store(o, y);
+            } else {
+                float tail[8];
+                v8_store(tail, y);
+                __builtin_memcpy(o, tail, (size_t)last_width * sizeof(float));
+            }
+        }
+    }
+}
+
+/// One channels-first plane: y[oh][ow] = act(bias + Σ w[kh][kw] · x[oh·S + kh − top][ow·S + kw −
+/// left]). The plane is first copied into `padded` with its padding made of zeros (rows of
+/// `depthwise_padded_width` floats, 8 of them slack for the last vector's loads), so the
+/// loops below have no edges. Output is computed in tiles of 4 rows × 2 vectors; the last tiles
+/// overlap the ones before them rather than shrink (recomputing a few outputs, with the same bits).
+PW_INLINE void depthwise_plane_body(const int K, const int S, const pw_depthwise_geometry *g,
+                                    const float *restrict x, const float *restrict w, float bias,
+                                    float *restrict y, float *restrict padded) {
+    const ptrdiff_t height = g->height, in_width = g->width, top = g->pad_top, left = g->pad_left;
+    const ptrdiff_t out_height = g->out_height, out_width = g->out_width;
+    const int32_t activation = g->activation;
+    const ptrdiff_t rows = (out_height - 1) * S + K, width = depthwise_padded_width(g);
+    // Whole vectors only (no calls to memset or memcpy, which cost more than these short rows):
+    // zeros may overshoot into the next row or the scratch's 8 spare floats, and are overwritten
+    // by what is stored there after them; the last partial vector of a row is copied as the
+    // row's last eight floats, overlapping the one before it.
+    const v8f zero = v8_splat(0.0f);
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        float *row = padded + r * width;
+        const ptrdiff_t ih = r - top;
+        if (ih < 0 || ih >= height) {
+            for (ptrdiff_t c = 0; c < width; c += 8) v8_store(row + c, zero);
+            continue;
+        }
+        const ptrdiff_t lead = left < width ? left : width;
+        const ptrdiff_t count = lead + in_width <= width ? in_width : width - lead;
+        const float *source = x + ih * in_width;
+        float *target = row + lead;
+        for (ptrdiff_t c = 0; c < lead; c += 8) v8_store(row + c, zero);
+        ptrdiff_t c = 0;
+        for (; c + 8 <= count; c += 8) v8_store(target + c, v8_load(source + c));
+        if (c < count) {
+            if (count >= 8) {
+                v8_store(target + count - 8, v8_load(source + count - 8));
+            } else {
+                for (; c < count; c++) target[c] = source[c];
+            }
+        }
+        for (c = lead + count; c < width; c += 8) v8_store(row + c, zero);
+    }
+    const float *taps = w;
+    const v8f start = v8_splat(bias);
+    const ptrdiff_t vectors = (out_width + 7) / 8, last_width = out_width - (vectors - 1) * 8;
+    for (ptrdiff_t oh0 = 0; oh0 < out_height; oh0 += 4) {
+        const int tall = out_height >= 4;
+        const ptrdiff_t oh = tall && oh0 + 4 > out_height ? out_height - 4 : oh0;
+        for (ptrdiff_t v0 = 0; v0 < vectors; v0 += 2) {
+            const int wide = vectors >= 2;
+            const ptrdiff_t v = wide && v0 + 2 > vectors ? vectors - 2 : v0;
+            const float *in = padded + oh * S * width + v * 8 * S;
+            float *out = y + oh * out_width + v * 8;
+            const ptrdiff_t valid = v + (wide ? 2 : 1) == vectors ? last_width : 8;
+            if (tall && wide) depthwise_tile(K, S, 4, 2, in, width, taps, start, activation, out, out_width, valid);
+            else if (tall) depthwise_tile(K, S, 4, 1, in, width, taps, start, activation, out, out_width, valid);
+            else {
+                for (ptrdiff_t i = 0; oh + i < out_height && i < 4; i++) {
+                    if (wide) depthwise_tile(K, S, 1, 2, in + i * S * width, width, taps, start, activation, out + i * out_width, out_width, valid);
+                    else depthwise_tile(K, S, 1, 1, in + i * S * width, width, taps, start, activation, out + i * out_width, out_width, valid);
+                }
+            }
+        }
+    }
+}
+
+/// Output rows [row_begin, row_end) of one channels-last image: per output pixel, eight channels
+/// at a time, the taps inside the input (padding contributes nothing). w holds the taps as
+/// [K·K][channels], bias `channels` values or NULL. The channel tail goes through a zero-padded
+/// vector, so every channel gets the same arithmetic.
+PW_INLINE void depthwise_rows_body(const int K, const int S, const pw_depthwise_geometry *g,
+                                   ptrdiff_t channels, const float *restrict x,
+                                   const float *restrict w, const float *restrict bias,
+                                   float *restrict y, ptrdiff_t row_begin, ptrdiff_t row_end) {
+    for (ptrdiff_t oh = row_begin; oh < row_end; oh++) {
+        const ptrdiff_t ih0 = oh * S - g->pad_top;
+        const int kh0 = ih0 < 0 ? (int)-ih0 : 0;
+        const int kh1 = g->height - ih0 < K ? (int)(g->height - ih0) : K;
+        for (ptrdiff_t ow = 0; ow < g->out_width; ow++) {
+            const ptrdiff_t iw0 = ow * S - g->pad_left;
+            const int kw0 = iw0 < 0 ? (int)-iw0 : 0;
+            const int kw1 = g->width - iw0 < K ? (int)(g->width - iw0) : K;
+            float *out = y + (oh * g->out_width + ow) * channels;
+            for (ptrdiff_t c = 0; c < channels; c += 8) {
+                const ptrdiff_t lanes = channels - c < 8 ? channels - c : 8;
+                float xt[8] = {0}, wt[8] = {0}, bt[8] = {0};
+                v8f acc = v8_splat(0.0f);
+                if (bias) {
+                    if (lanes == 8) {
+                        acc = v8_load(bias + c);
+                    } else {
+                        __builtin_memcpy(bt, bias + c, (size_t)lanes * sizeof(float));
+                        acc = v8_load(bt);
+                    }
+                }
+                for (int kh = kh0; kh < kh1; kh++) {
+                    for (int kw = kw0; kw < kw1; kw++) {
+                        const float *xp = x + ((ih0 + kh) * g->width + iw0 + kw) * channels + c;
+                        const float *wp = w + (kh * K + kw) * channels + c;
+                        if (lanes == 8) {
+                            acc = v8_load(wp) * v8_load(xp) + acc;
+                        } else {
+                            __builtin_memcpy(xt, xp, (size_t)lanes * sizeof(float));
+                            __builtin_memcpy(wt, wp, (size_t)lanes * sizeof(float));
+                            acc = v8_load(wt) * v8_load(xt) + acc;
+                        }
+                    }
+                }
+                acc = v8_activate(acc, g->activation);
+                if (lanes == 8) {
+                    v8_store(out + c, acc);
+                } else {
+                    v8_store(xt, acc);
+                    __builtin_memcpy(out + c, xt, (size_t)lanes * sizeof(float));
+                }
+            }
+        }
+    }
+}
+
+#endif

@@ -1,0 +1,65 @@
+import CPointwiseKernels
+
+/// Depthwise convolutions (one K×K filter per channel) on the dedicated C kernels:
+/// `Depthwise.kernel3x3` and `kernel5x5`, stride 1 or 2, dilation 1, any padding, in the
+/// registry's `depthwise_plane` (channels-first: one plane at a time, copied into a zero-padded
+/// scratch so the inner loops have no edges) and `depthwise_rows` (channels-last: eight channels
+/// per vector). These layers do about K² flops per element moved, so they are memory-bound: the
+/// kernels read the input and write the output once. Every output element is computed by the same
+/// operations whatever the thread count, so results are bit-identical for any count.
+enum Depthwise {
+    /// Whether the kernels handle this convolution.
+    static func supports(kernelHeight: Int, kernelWidth: Int, stride: Int, dilation: Int) -> Bool {
+        kernelHeight == kernelWidth && (kernelHeight == 3 || kernelHeight == 5) && (stride == 1 || stride == 2)
+            && dilation == 1
+    }
+
+    // x: [N, C, H, W]  w: [C, 1, K, K]  →  y: [N, C, H', W'], same layout.
+    /// - Parameters:
+    ///   - weight: `[C, K·K]`, for channels-first.
+    ///   - taps: `[K·K, C]`, for channels-last.
+    ///   - bias: C values or nil.
+    static func forward(
+        _ x: Tensor, geometry g: Conv2dGeometry, weight: UnsafePointer<Float>, taps: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?, activation: Activation, into output: inout Tensor, threads: Int,
+        kernels: KernelConfig
+    ) {
+        var shape = pw_depthwise_geometry(
+            height: g.height, width: g.width, out_height: g.outputHeight, out_width: g.outputWidth,
+            kernel: Int32(g.kernelHeight), stride: Int32(g.stride), pad_top: g.top, pad_left: g.left,
+            activation: activation.kernelCode)
+        let table = kernels.table, source = x.pointer, target = output.mutablePointer()
+        let (channels, inputPlane, outputPlane) = (x.channels, g.height * g.width, g.outputPixels)
+        switch x.layout {
+        case .channelsFirst:
+            let planes = x.batchSize * channels, workers = max(1, min(threads, planes))
+            let scratchCount = pw_depthwise_scratch_floats(&shape)
+            Parallel.forEach(workers) { worker in
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
+                defer { scratch.deallocate() }
+                var shape = shape
+                for plane in planes * worker / workers..<planes * (worker + 1) / workers {
+                    let c = plane % channels
+                    _ = table.pointee.depthwise_plane(
+                        &shape, source + plane * inputPlane, weight + c * g.taps, bias?[c] ?? 0,
+                        target + plane * outputPlane, scratch)
+                }
+            }
+        case .channelsLast:
+            let rows = x.batchSize * g.outputHeight, workers = max(1, min(threads, rows))
+            Parallel.forEach(workers) { worker in
+                var shape = shape
+                var row = rows * worker / workers
+                let end = rows * (worker + 1) / workers
+                while row < end {
+                    let (n, first) = row.quotientAndRemainder(dividingBy: g.outputHeight)
+                    let last = min(g.outputHeight, first + end - row)
+                    _ = table.pointee.depthwise_rows(
+                        &shape, channels, source + n * inputPlane * channels, taps, bias,
+                        target + n * outputPlane * channels, first, last)
+                    row += last - first
+                }
+            }
+        }
+    }
+}
