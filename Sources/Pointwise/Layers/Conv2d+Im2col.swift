@@ -72,7 +72,50 @@ struct PatchMatrix {
     func gather(_ x: Tensor, image n: Int, into matrix: UnsafeMutablePointer<Float>, threads: Int) {
         let source = x.pointer, shares = Self.shares(x.channels, threads: threads)
         Parallel.forEach(shares.count) { worker in
-            forEachElement(x, image: n, channels: shares[worker]) { m, i in matrix[m] = i >= 0 ? source[i] : 0 }
+            if layout == .channelsFirst {
+                gatherChannelsFirst(source + x.memoryIndex(batch: n, channel: 0, position: 0), channels: shares[worker],
+                                    into: matrix)
+            } else {
+                forEachElement(x, image: n, channels: shares[worker]) { m, i in matrix[m] = i >= 0 ? source[i] : 0 }
+            }
+        }
+    }
+
+    /// The channels-first gather, one matrix row segment (channel, tap, output row) at a time:
+    /// the columns that fall in the padding are zero-filled, the rest copied with the stride.
+    private func gatherChannelsFirst(
+        _ image: UnsafePointer<Float>, channels: Range<Int>, into matrix: UnsafeMutablePointer<Float>
+    ) {
+        let g = geometry, outputWidth = g.outputWidth
+        // Output columns whose input column is inside the image, for kernel column s.
+        func validColumns(_ s: Int) -> Range<Int> {
+            let first = g.inputColumn(0, s)
+            let lower = first >= 0 ? 0 : (-first + g.stride - 1) / g.stride
+            let upperInput = g.width - first  // ow·stride < upperInput
+            let upper = upperInput <= 0 ? 0 : min(outputWidth, (upperInput + g.stride - 1) / g.stride)
+            return lower..<max(lower, upper)
+        }
+        for c in channels {
+            let (group, i) = c.quotientAndRemainder(dividingBy: groupInputs)
+            let plane = image + c * g.height * g.width
+            for r in 0..<g.kernelHeight {
+                for s in 0..<g.kernelWidth {
+                    let valid = validColumns(s), offset = g.inputColumn(0, s)
+                    var row = matrix + group * groupStride + ((i * g.kernelHeight + r) * g.kernelWidth + s) * pixels
+                    for oh in rows {
+                        let ih = g.inputRow(oh, r)
+                        if ih < 0 || ih >= g.height || valid.isEmpty {
+                            row.update(repeating: 0, count: outputWidth)
+                        } else {
+                            row.update(repeating: 0, count: valid.lowerBound)
+                            let source = plane + ih * g.width + offset
+                            for ow in valid { row[ow] = source[ow * g.stride] }
+                            (row + valid.upperBound).update(repeating: 0, count: outputWidth - valid.upperBound)
+                        }
+                        row += outputWidth
+                    }
+                }
+            }
         }
     }
 
