@@ -31,16 +31,31 @@ PW_INLINE void gemm_tile(const int mr, const int nv, ptrdiff_t k, const float *r
             acc[i][v] = load_c ? v8_load(c + i * ldc + 8 * v) : v8_splat(0.0f);
         }
     }
-    for (ptrdiff_t p = 0; p < k; p++) {
-        v8f b0 = v8_load(b);
-        v8f b1 = nv == 2 ? v8_load(b + 8) : b0;
-        for (int i = 0; i < mr; i++) {
-            v8f x = v8_splat(a[i * rsa]);
-            acc[i][0] = x * b0 + acc[i][0];
-            if (nv == 2) acc[i][1] = x * b1 + acc[i][1];
+    if (rsa == 1 && csa == PW_GEMM_MR) {
+        // A packed in panels (the usual case): constant offsets, no address arithmetic per row.
+        for (ptrdiff_t p = 0; p < k; p++) {
+            v8f b0 = v8_load(b);
+            v8f b1 = nv == 2 ? v8_load(b + 8) : b0;
+            for (int i = 0; i < mr; i++) {
+                v8f x = v8_splat(a[i]);
+                acc[i][0] = x * b0 + acc[i][0];
+                if (nv == 2) acc[i][1] = x * b1 + acc[i][1];
+            }
+            a += PW_GEMM_MR;
+            b += ldb;
         }
-        a += csa;
-        b += ldb;
+    } else {
+        for (ptrdiff_t p = 0; p < k; p++) {
+            v8f b0 = v8_load(b);
+            v8f b1 = nv == 2 ? v8_load(b + 8) : b0;
+            for (int i = 0; i < mr; i++) {
+                v8f x = v8_splat(a[i * rsa]);
+                acc[i][0] = x * b0 + acc[i][0];
+                if (nv == 2) acc[i][1] = x * b1 + acc[i][1];
+            }
+            a += csa;
+            b += ldb;
+        }
     }
     if (epilogue) {
         for (int i = 0; i < mr; i++) {
