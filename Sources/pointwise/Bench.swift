@@ -34,6 +34,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Also time the backward pass: the dX and dW GEMMs, each against the FMA peak.")
     var backward = false
 
+    @Flag(help: "Instead of the suite, time training steps of a per-pixel 256→256 model on a [32, 256, 14, 14] batch (forward, backward with dX, dW, db, SGD step).")
+    var train = false
+
     func run() throws {
         let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
         guard threads >= 1 else { throw CLIError("--threads", "must be ≥ 1, got \(threads)") }
@@ -42,6 +45,7 @@ struct Bench: ParsableCommand {
         let machine = MachineProfile.measure(threads: threads)
         print(String(format: "machine: FMA peak %.1f GFLOP/s, copy bandwidth %.1f GB/s, %d thread(s), kernels %@",
                      machine.fmaPeakGflops, machine.copyGbps, threads, KernelConfig.best.name))
+        if train { return try runTraining(threads: threads, machine: machine) }
         print(Bench.header(backward: backward))
         var results: [BenchmarkResult] = []
         for (index, shape) in suite.shapes.enumerated() {
@@ -57,6 +61,19 @@ struct Bench: ParsableCommand {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try writeAtomically(try encoder.encode(report), to: json, argument: "--json")
             printError("wrote \(json)")
+        }
+    }
+
+    /// `--train`: one line with the step time, GFLOP/s (3× the forward flops) and % of the FMA peak.
+    private func runTraining(threads: Int, machine: MachineProfile) throws {
+        let shape = BenchmarkShape(name: "train-b32-256to256-14x14", n: 32, cin: 256, cout: 256, h: 14, w: 14)
+        let result = try Benchmark.runTraining(shape, threads: threads, machine: machine)
+        print(String(format: "%@: %.2f ms per step (forward + backward dX, dW, db + SGD), %.1f GFLOP/s, %.0f%% of the FMA peak",
+                     shape.name, result.milliseconds, result.gflops, result.peakFraction * 100))
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try writeAtomically(try encoder.encode(result), to: json, argument: "--json")
         }
     }
 
