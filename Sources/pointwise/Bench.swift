@@ -37,6 +37,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Time MobileNet's depthwise layers and the MobileNetV2 stem instead of the 1×1 suite.")
     var depthwise = false
 
+    @Flag(help: "Instead of the suite, time training steps of a per-pixel 256→256 model on a [32, 256, 14, 14] batch (forward, backward with dX, dW, db, SGD step).")
+    var train = false
+
     @Option(help: "Memory layout of the input and output: nchw (default) or nhwc.")
     var layout: Layout = .channelsFirst
 
@@ -49,6 +52,7 @@ struct Bench: ParsableCommand {
         print(String(format: "machine: FMA peak %.1f GFLOP/s, copy bandwidth %.1f GB/s, %d thread(s), kernels %@, layout %@",
                      machine.fmaPeakGflops, machine.copyGbps, threads, KernelConfig.best.name, layout.description))
         if depthwise { return try runConvolutions(threads: threads, machine: machine) }
+        if train { return try runTraining(threads: threads, machine: machine) }
         print(Bench.header(backward: backward))
         var results: [BenchmarkResult] = []
         for (index, shape) in suite.shapes.enumerated() {
@@ -75,6 +79,19 @@ struct Bench: ParsableCommand {
             let r = try Benchmark.runConvolution(shape, threads: threads, machine: machine, layout: layout)
             print(String(format: "%-26@ %9.3f %8.2f %9.0f%% %8.1f", r.name.padding(toLength: 26, withPad: " ", startingAt: 0),
                          r.milliseconds, r.gigabytesPerSecond, r.bandwidthFraction * 100, r.gflops))
+        }
+    }
+
+    /// `--train`: one line with the step time, GFLOP/s (3× the forward flops) and % of the FMA peak.
+    private func runTraining(threads: Int, machine: MachineProfile) throws {
+        let shape = BenchmarkShape(name: "train-b32-256to256-14x14", n: 32, cin: 256, cout: 256, h: 14, w: 14)
+        let result = try Benchmark.runTraining(shape, threads: threads, machine: machine)
+        print(String(format: "%@: %.2f ms per step (forward + backward dX, dW, db + SGD), %.1f GFLOP/s, %.0f%% of the FMA peak",
+                     shape.name, result.milliseconds, result.gflops, result.peakFraction * 100))
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try writeAtomically(try encoder.encode(result), to: json, argument: "--json")
         }
     }
 

@@ -55,16 +55,18 @@ public enum NPY {
     /// - Throws: `NPYError.fileNotFound` or `.unreadable` if the file cannot be read, otherwise
     ///   whatever `decode(_:name:)` throws.
     public static func read(contentsOf url: URL) throws(NPYError) -> NPYArray {
-        let path = url.path
-        let data: Data
+        try decode(readData(contentsOf: url), name: url.path)
+    }
+
+    /// The bytes of the file at `url`, or the error that says why it cannot be read.
+    static func readData(contentsOf url: URL) throws(NPYError) -> Data {
         do {
-            data = try Data(contentsOf: url)
+            return try Data(contentsOf: url)
         } catch let error as CocoaError where error.code == .fileReadNoSuchFile {
-            throw .fileNotFound(path: path)
+            throw .fileNotFound(path: url.path)
         } catch {
-            throw .unreadable(path: path, reason: posixReason(error))
+            throw .unreadable(path: url.path, reason: posixReason(error))
         }
-        return try decode(data, name: path)
     }
 
     /// Encodes an array as a version 1.0 `.npy` file of little-endian float32, byte-identical to
@@ -164,6 +166,8 @@ public enum NPYError: Error, CustomStringConvertible, Equatable {
     case missingKey(name: String, key: String)
     /// The dtype `descr` is not float16, float32 or float64 with a valid byte order.
     case unsupportedDtype(name: String, descr: String)
+    /// An integer array (labels) was expected, but the dtype `descr` is not `i1`–`i8` or `u1`–`u8`.
+    case integerDtypeExpected(name: String, descr: String)
     /// The array is stored in Fortran (column-major) order.
     case fortranOrder(name: String)
     /// A dimension of `shape` is negative.
@@ -198,6 +202,9 @@ public enum NPYError: Error, CustomStringConvertible, Equatable {
             return "\(name): the .npy header has no '\(key)' entry"
         case .unsupportedDtype(let name, let descr):
             return "\(name): unsupported dtype '\(descr)' (only float16, float32 and float64 are supported)"
+        case .integerDtypeExpected(let name, let descr):
+            return "\(name): dtype '\(descr)' is not an integer type; labels must be integers "
+                + "(int8/16/32/64 or uint8/16/32/64), e.g. np.save(path, labels.astype(np.int64))"
         case .fortranOrder(let name):
             return "\(name): the array is stored in Fortran (column-major) order; the array must be "
                 + "C-contiguous, so save it with np.save(path, np.ascontiguousarray(a))"
@@ -214,11 +221,17 @@ public enum NPYError: Error, CustomStringConvertible, Equatable {
 
 // MARK: - Decoding
 
+/// An element type of a .npy file: what a dtype code decodes to, and its size in bytes.
+protocol NPYElementKind {
+    /// Bytes per element.
+    var size: Int { get }
+}
+
 // Implementation details live inside `NPY` (not at file scope) so their short names cannot collide
 // with declarations elsewhere in the module.
 extension NPY {
-    /// The element types this codec reads.
-    fileprivate enum ElementKind {
+    /// The float element types this codec reads as Float32.
+    enum ElementKind: NPYElementKind {
         case float16, float32, float64
 
         var size: Int {
@@ -233,9 +246,25 @@ extension NPY {
     fileprivate static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // "\x93NUMPY"
 
     /// Constant-folded by the compiler; decides whether file bytes can be copied without swapping.
-    fileprivate static var hostIsLittleEndian: Bool { 1.littleEndian == 1 }
+    static var hostIsLittleEndian: Bool { 1.littleEndian == 1 }
 
     private static func decode(bytes: UnsafeRawBufferPointer, name: String) throws(NPYError) -> NPYArray {
+        let (header, data) = try split(bytes, name: name, kinds: floatKinds)
+        let count = data.count / header.kind.size
+        let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            convert(data, kind: header.kind, bigEndian: header.bigEndian, into: buffer)
+            initialized = count
+        }
+        return NPYArray(shape: header.shape, values: values)
+    }
+
+    /// The dtype codes (after the byte-order mark) of the float kinds.
+    private static let floatKinds: [String: ElementKind] = ["f2": .float16, "f4": .float32, "f8": .float64]
+
+    /// The validated header of a file and the bytes of its array, for a dtype found in `kinds`.
+    static func split<Kind: NPYElementKind>(
+        _ bytes: UnsafeRawBufferPointer, name: String, kinds: [String: Kind]
+    ) throws(NPYError) -> (header: Header<Kind>, data: UnsafeRawBufferPointer) {
         var cursor = 0
         /// Consumes `count` bytes belonging to `part`, or throws if fewer remain.
         func take(_ count: Int, _ part: NPYError.Part) throws(NPYError) -> UnsafeRawBufferPointer {
@@ -262,19 +291,13 @@ extension NPY {
         default: throw .unsupportedVersion(name: name, major: Int(version[0]), minor: Int(version[1]))
         }
         let headerLength = try take(lengthSize, .headerLength).reversed().reduce(0) { $0 << 8 | Int($1) }
-        let header = try parseHeader(Array(try take(headerLength, .header)), name: name)
+        let header = try parseHeader(Array(try take(headerLength, .header)), name: name, kinds: kinds)
 
         guard let count = elementCount(of: header.shape),
               case (let byteCount, false) = count.multipliedReportingOverflow(by: header.kind.size) else {
             throw .sizeOverflow(name: name, shape: header.shape)
         }
-        let data = try take(byteCount, .data)
-
-        let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            convert(data, kind: header.kind, bigEndian: header.bigEndian, into: buffer)
-            initialized = count
-        }
-        return NPYArray(shape: header.shape, values: values)
+        return (header, try take(byteCount, .data))
     }
 
     /// Converts `destination.count` elements stored in `source` to Float32.
@@ -345,8 +368,8 @@ extension NPY {
 
 extension NPY {
     /// The validated contents of a header dict.
-    fileprivate struct Header {
-        var kind: ElementKind
+    struct Header<Kind> {
+        var kind: Kind
         var bigEndian: Bool
         var shape: [Int]
     }
@@ -360,7 +383,9 @@ extension NPY {
         case list([PyValue])
     }
 
-    private static func parseHeader(_ bytes: [UInt8], name: String) throws(NPYError) -> Header {
+    private static func parseHeader<Kind>(
+        _ bytes: [UInt8], name: String, kinds: [String: Kind]
+    ) throws(NPYError) -> Header<Kind> {
         guard String(validating: bytes, as: UTF8.self) != nil else { throw .headerNotUTF8(name: name) }
         var parser = LiteralParser(bytes: bytes)
         let entries: [String: (value: PyValue, source: String)]
@@ -378,7 +403,7 @@ extension NPY {
         guard case .string(let descrText) = descr.value else {
             throw .unsupportedDtype(name: name, descr: descr.source)  // e.g. a structured dtype's list
         }
-        guard let (kind, bigEndian) = parseDescr(descrText) else {
+        guard let (kind, bigEndian) = parseDescr(descrText, kinds: kinds) else {
             throw .unsupportedDtype(name: name, descr: descrText)
         }
 
@@ -411,22 +436,18 @@ extension NPY {
         return Header(kind: kind, bigEndian: bigEndian, shape: shape)
     }
 
-    /// Parses a dtype string such as `<f4`; returns nil for anything but float16/32/64.
-    private static func parseDescr(_ descr: String) -> (ElementKind, bigEndian: Bool)? {
+    /// Parses a dtype string such as `<f4`; returns nil for a code (after the byte-order mark) that
+    /// is not in `kinds`.
+    private static func parseDescr<Kind>(_ descr: String, kinds: [String: Kind]) -> (Kind, bigEndian: Bool)? {
         var code = Substring(descr)
         var bigEndian = !hostIsLittleEndian  // no byte-order mark means native, like '='
         switch code.first {
         case "<": bigEndian = false; code = code.dropFirst()
         case ">": bigEndian = true; code = code.dropFirst()
         case "=": code = code.dropFirst()
-        default: break  // '|' ("not applicable") is only valid for 1-byte types, so it falls through to nil
+        default: break  // '|' ("not applicable") stays in the code: only 1-byte kinds list it
         }
-        switch code {
-        case "f2": return (.float16, bigEndian)
-        case "f4": return (.float32, bigEndian)
-        case "f8": return (.float64, bigEndian)
-        default: return nil
-        }
+        return kinds[String(code)].map { ($0, bigEndian) }
     }
 }
 
@@ -658,7 +679,7 @@ extension NPY {
 
     /// The operating system's reason for a Foundation file error ("No such file or directory"), which is
     /// more useful than Foundation's generic "The operation could not be completed".
-    fileprivate static func posixReason(_ error: any Error) -> String {
+    static func posixReason(_ error: any Error) -> String {
         let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
         return underlying?.localizedDescription ?? error.localizedDescription
     }
