@@ -64,11 +64,7 @@ import Testing
                 shortcut = try norm(try conv(x, options: reference))
             }
             let expected = Activation.relu(try Add()(main, shortcut))
-            for layout in Layout.allCases {
-                let y = try block(x.converted(to: layout))
-                #expect(y.layout == layout)
-                TestSupport.expectClose(y, expected, relative: 1e-5, "\(cin)→\(planes) stride \(stride) \(layout)")
-            }
+            try TestSupport.expectBothLayouts({ try block($0) }, at: x, equal: expected, "\(cin)→\(planes) stride \(stride)")
         }
     }
 
@@ -77,8 +73,7 @@ import Testing
         var random = SplitMix64(seed: 3)
         for stride in [1, 2] {
             var block = try Self.randomBlock(inputChannels: 8, planes: 2, stride: stride, using: &random)
-            block.bn3 = try BatchNorm(weight: Array(repeating: 0, count: 8), bias: Array(repeating: 0, count: 8),
-                                      runningMean: Array(repeating: 0, count: 8), runningVar: Array(repeating: 1, count: 8))
+            block.bn3 = try TestSupport.zeroNorm(8)
             let x = TestSupport.random([1, 8, 5, 5], using: &random)
             var shortcut = x
             if let conv = block.downsampleConv, let norm = block.downsampleNorm { shortcut = try norm(try conv(x)) }
