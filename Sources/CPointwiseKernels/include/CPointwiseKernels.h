@@ -142,6 +142,13 @@ void pw_pack_panels(const float *src, ptrdiff_t rs, ptrdiff_t cs, ptrdiff_t rows
 void pw_pack_strips(const float *src, ptrdiff_t rs, ptrdiff_t cs, ptrdiff_t depth, ptrdiff_t width,
                     float *dst);
 
+/// One worker's share of a parallel loop: `worker` is 0…count−1.
+typedef void (*pw_task_fn)(void *context, int32_t worker);
+/// Calls fn(context, t) for t in 0…count−1, t = 0 on the calling thread and the others on a pool
+/// of worker threads kept for the next loop (they spin briefly, then sleep), and returns when all
+/// have returned. Loops started from inside a loop, or while another thread's loop runs, run
+/// serially on the caller: every share still runs exactly once.
+void pw_parallel_run(int32_t count, pw_task_fn fn, void *context);
 /// The fastest kernels this CPU supports (AVX2+FMA when present, else the portable ones).
 const pw_kernel_config *pw_kernel_config_best(void);
 

@@ -1,4 +1,4 @@
-import Dispatch
+import CPointwiseKernels
 import Foundation
 
 /// Splitting work across an explicit number of threads.
@@ -9,22 +9,24 @@ enum Parallel {
     /// Calls `body(t)` for t in 0..<`count`, concurrently when `count` > 1, and returns when all
     /// calls have. Each `t` is one worker's share of the work, decided by the caller, so how the
     /// work is divided never depends on scheduling.
+    ///
+    /// The workers are a pool kept between calls (`pw_parallel_run`): a 1×1 convolution often
+    /// takes less time than waking a sleeping thread, so the workers spin for a while after each
+    /// loop before they sleep. A call made from inside another runs its shares one after another.
     static func forEach(_ count: Int, _ body: (Int) -> Void) {
-        if count <= 1 {
-            body(0)
-        } else {
-            // The workers write disjoint parts of the output through raw pointers, which the
-            // compiler cannot see; the closure is only shared for the duration of this call.
-            withoutActuallyEscaping(body) { body in
-                let shared = UncheckedSendable(body)
-                DispatchQueue.concurrentPerform(iterations: count) { shared.value($0) }
+        guard count > 1 else {
+            if count == 1 { body(0) }
+            return
+        }
+        // The workers write disjoint parts of the output through raw pointers, which the
+        // compiler cannot see; the closure is only shared for the duration of this call.
+        withoutActuallyEscaping(body) { body in
+            var task = body
+            withUnsafeMutablePointer(to: &task) { task in
+                pw_parallel_run(Int32(count), { context, worker in
+                    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(worker))
+                }, task)
             }
         }
     }
-}
-
-/// A value handed to other threads under the caller's guarantee that they use it safely.
-struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
 }
