@@ -40,6 +40,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Instead of the suite, time training steps of a per-pixel 256→256 model on a [32, 256, 14, 14] batch (forward, backward with dX, dW, db, SGD step).")
     var train = false
 
+    @Flag(help: "Instead of the suite, time each layer of a MobileNetV2 inverted residual block (24→144→24, 56×56) on its own.")
+    var block = false
+
     @Option(help: "Memory layout of the input and output: nchw (default) or nhwc.")
     var layout: Layout = .channelsFirst
 
@@ -53,6 +56,7 @@ struct Bench: ParsableCommand {
                      machine.fmaPeakGflops, machine.copyGbps, threads, KernelConfig.best.name, layout.description))
         if depthwise { return try runConvolutions(threads: threads, machine: machine) }
         if train { return try runTraining(threads: threads, machine: machine) }
+        if block { return try runBlockBreakdown(threads: threads) }
         print(Bench.header(backward: backward))
         var results: [BenchmarkResult] = []
         for (index, shape) in suite.shapes.enumerated() {
@@ -80,6 +84,25 @@ struct Bench: ParsableCommand {
             print(String(format: "%-26@ %9.3f %8.2f %9.0f%% %8.1f", r.name.padding(toLength: 26, withPad: " ", startingAt: 0),
                          r.milliseconds, r.gigabytesPerSecond, r.bandwidthFraction * 100, r.gflops))
         }
+    }
+
+    /// `--block`: each stage's median time and share of the stages' total, then the whole block.
+    private func runBlockBreakdown(threads: Int) throws {
+        let (stages, whole) = try Benchmark.invertedResidualBreakdown(threads: threads)
+        let total = stages.reduce(0) { $0 + $1.milliseconds }
+        print("MobileNetV2 inverted residual 24→144→24, t = 6, 3×3, [1, 24, 56, 56], channels-first")
+        print("stage                     kind          ms   share")
+        for stage in stages {
+            print(String(format: "%-25@ %-11@ %7.3f %6.1f%%", stage.name.padding(toLength: 25, withPad: " ", startingAt: 0),
+                         stage.kind.padding(toLength: 11, withPad: " ", startingAt: 0), stage.milliseconds,
+                         100 * stage.milliseconds / total))
+        }
+        for kind in ["pointwise", "depthwise", "elementwise"] {
+            let ms = stages.filter { $0.kind == kind }.reduce(0) { $0 + $1.milliseconds }
+            print(String(format: "all %-21@ %19.3f %6.1f%%", kind.padding(toLength: 21, withPad: " ", startingAt: 0), ms,
+                         100 * ms / total))
+        }
+        print(String(format: "whole block (as InvertedResidual runs it)  %9.3f", whole))
     }
 
     /// `--train`: one line with the step time, GFLOP/s (3× the forward flops) and % of the FMA peak.

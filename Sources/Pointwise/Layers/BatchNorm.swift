@@ -93,12 +93,33 @@ public struct BatchNorm: Sendable {
     public func callAsFunction(_ input: Tensor, statistics: Statistics = .running) throws(LayerError) -> Tensor {
         // x: [N, C, *S]  →  y: [N, C, *S]
         let normalisation = try self.normalisation(of: input, statistics: statistics)
+        let means = normalisation.map { Float($0.mean) }
+        let scales = (0..<channels).map { Float(Double(weight[$0]) * normalisation[$0].inverseDeviation) }
         var output = Tensor.zeros(like: input)
-        let x = input.pointer, y = output.mutablePointer()
-        for c in 0..<channels {
-            let mean = Float(normalisation[c].mean), beta = bias[c]
-            let scale = Float(Double(weight[c]) * normalisation[c].inverseDeviation)
-            input.forEachIndex(inChannel: c) { i in y[i] = (x[i] - mean) * scale + beta }
+        let x = input.pointer, y = output.mutablePointer(), pixels = input.pixelsPerImage
+        // y = (x − mean) · scale + β, walking memory in order: whole planes (channels-first) or
+        // whole pixels (channels-last), so the loops vectorise.
+        for n in 0..<input.batchSize {
+            let base = n * channels * pixels
+            switch input.layout {
+            case .channelsFirst:
+                for c in 0..<channels {
+                    let (mean, scale, beta) = (means[c], scales[c], bias[c])
+                    let from = x + base + c * pixels, to = y + base + c * pixels
+                    for i in 0..<pixels { to[i] = (from[i] - mean) * scale + beta }
+                }
+            case .channelsLast:
+                means.withUnsafeBufferPointer { means in
+                    scales.withUnsafeBufferPointer { scales in
+                        bias.withUnsafeBufferPointer { beta in
+                            for p in 0..<pixels {
+                                let from = x + base + p * channels, to = y + base + p * channels
+                                for c in 0..<channels { to[c] = (from[c] - means[c]) * scales[c] + beta[c] }
+                            }
+                        }
+                    }
+                }
+            }
         }
         return output
     }
