@@ -10,8 +10,9 @@ import CPointwiseKernels
 enum Gemm {
     /// Depth of one k block: a 16-column B strip of this depth (16 KiB) stays in L1.
     static let depthBlock = 256
-    /// Elements of C a thread sweeps per k block before moving on, so that tile reloads across
-    /// k blocks hit L2.
+    /// Elements of C in one block that all the k blocks sweep before the next block starts (a row
+    /// block times as many columns as fit, or a block of row panels across all columns), so that
+    /// the tiles reloaded by each k block after the first come from L2.
     static let outputBlockElements = 64 * 1024
     /// Rows of C swept together when C is swept strip by strip: the block's A panels (up to
     /// 264 × 256 floats, 264 KiB) stay in L2 while every strip runs over them.
