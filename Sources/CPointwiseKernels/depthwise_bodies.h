@@ -69,6 +69,42 @@ PW_INLINE void depthwise_tile(const int K, const int S, const int R, const int V
     }
 }
 
+/// A 1×V tile of output vectors (one row, V vectors of 8 columns) for large kernels: the K taps
+/// of one kernel row are held in registers while that row's inputs stream past, so a 5×5 filter
+/// needs K + V + 1 registers and no reloads of its taps. Each output sums its taps in (kh, kw)
+/// order, exactly as `depthwise_tile` does, so the two give the same bits. The last vector
+/// stores only `last_width` (1…8) columns.
+PW_INLINE void depthwise_row_tile(const int K, const int S, const int V, const float *in,
+                                  ptrdiff_t width, const float *taps, v8f start, int32_t activation,
+                                  float *out, ptrdiff_t last_width) {
+    v8f acc[4];
+    PW_UNROLL
+    for (int v = 0; v < V; v++) acc[v] = start;
+    PW_UNROLL
+    for (int kh = 0; kh < K; kh++) {
+        const float *row = in + kh * width;
+        v8f t[7];
+        PW_UNROLL
+        for (int kw = 0; kw < K; kw++) t[kw] = v8_splat(taps[kh * K + kw]);
+        PW_UNROLL
+        for (int kw = 0; kw < K; kw++) {
+            PW_UNROLL
+            for (int v = 0; v < V; v++) acc[v] = t[kw] * depthwise_load(row + v * 8 * S + kw, S) + acc[v];
+        }
+    }
+    PW_UNROLL
+    for (int v = 0; v < V; v++) {
+        const v8f y = v8_activate(acc[v], activation);
+        if (v < V - 1 || last_width == 8) {
+            v8_store(out + v * 8, y);
+        } else {
+            float tail[8];
+            v8_store(tail, y);
+            __builtin_memcpy(out + v * 8, tail, (size_t)last_width * sizeof(float));
+        }
+    }
+}
+
 /// One channels-first plane: y[oh][ow] = act(bias + Σ w[kh][kw] · x[oh·S + kh − top][ow·S + kw −
 /// left]). The plane is first copied into `padded` with its padding made of zeros (rows of
 /// `depthwise_padded_width` floats, 8 of them slack for the last vector's loads), so the
@@ -112,6 +148,27 @@ PW_INLINE void depthwise_plane_body(const int K, const int S, const pw_depthwise
     const float *taps = w;
     const v8f start = v8_splat(bias);
     const ptrdiff_t vectors = (out_width + 7) / 8, last_width = out_width - (vectors - 1) * 8;
+    if (K > 3) {
+        // Rows one at a time, four vectors per tile (the last tile overlapping the one before it).
+        for (ptrdiff_t oh = 0; oh < out_height; oh++) {
+            const float *in_row = padded + oh * S * width;
+            float *out_row = y + oh * out_width;
+            if (vectors < 4) {
+                switch (vectors) {
+                case 1: depthwise_row_tile(K, S, 1, in_row, width, taps, start, activation, out_row, last_width); break;
+                case 2: depthwise_row_tile(K, S, 2, in_row, width, taps, start, activation, out_row, last_width); break;
+                default: depthwise_row_tile(K, S, 3, in_row, width, taps, start, activation, out_row, last_width); break;
+                }
+                continue;
+            }
+            for (ptrdiff_t v0 = 0; v0 < vectors; v0 += 4) {
+                const ptrdiff_t v = v0 + 4 > vectors ? vectors - 4 : v0;
+                const ptrdiff_t valid = v + 4 == vectors ? last_width : 8;
+                depthwise_row_tile(K, S, 4, in_row + v * 8 * S, width, taps, start, activation, out_row + v * 8, valid);
+            }
+        }
+        return;
+    }
     for (ptrdiff_t oh0 = 0; oh0 < out_height; oh0 += 4) {
         const int tall = out_height >= 4;
         const ptrdiff_t oh = tall && oh0 + 4 > out_height ? out_height - 4 : oh0;

@@ -14,7 +14,7 @@ import Testing
             for stride in [1, 2] {
                 for padding in paddings {
                     // Widths around the 8-wide vectors, channels around the 8-channel vectors.
-                    for (channels, width) in [(3, 5), (8, 9), (11, 17), (16, 24)] {
+                    for (channels, width) in [(3, 5), (8, 9), (11, 17), (16, 24), (2, 45)] {
                         let conv = try Conv2d(inputChannels: channels, outputChannels: channels, kernelSize: k,
                                               stride: stride, padding: padding, groups: channels, activation: .hardSwish,
                                               seed: random.next())
