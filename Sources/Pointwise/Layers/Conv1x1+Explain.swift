@@ -28,7 +28,7 @@ extension Conv1x1 {
                     + "channels per group): the input is read straight from memory, 16 pixels at a time, every row "
                     + "panel with the whole Cin loop (no packing, no tile bookkeeping)"
             } else {
-                input = "input streamed 16 pixels at a time: each strip copied into L1 (prefetched one strip ahead) "
+                input = "input streamed 16 pixels at a time: each strip copied into L1 (prefetched four strips ahead) "
                     + "just before all row panels run over it"
             }
             lines.append("gemm: per image and group, Y[\(m)×\(n)] = W[\(m)×\(k)] · X[\(k)×\(n)] — weights packed once "
