@@ -13,9 +13,9 @@ extension Conv1x1 {
         let pixels = output.dropFirst(2).reduce(1, *), images = shape[0]
         let (m, n, k) = layout == .channelsFirst
             ? (groupOutputs, pixels, groupInputs) : (images * pixels, groupOutputs, groupInputs)
-        // With at least as many GEMMs (images × groups) as threads, each thread runs whole ones.
+        // When the GEMMs (images × groups) share out evenly among the threads, each runs whole ones.
         let problems = layout == .channelsFirst ? images * groups : groups
-        let wholeProblems = problems >= options.threads && options.threads > 1
+        let wholeProblems = Gemm.splitsWholeProblems(count: problems, threads: options.threads)
         let plan = Gemm.Plan(m: m, n: n, threads: wholeProblems ? 1 : options.threads)
         lines.append("kernels: \(options.kernels.name) (\(options.kernels.instructionSet)), register tiles up to "
                      + "\(KernelConfig.tileRows)×\(KernelConfig.tileColumns), smaller tiles on edges")

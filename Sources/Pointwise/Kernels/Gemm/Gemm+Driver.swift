@@ -4,8 +4,9 @@ extension Gemm {
     /// Runs `problems` on `threads` workers.
     ///
     /// All problems must have the same m and n (they are the images or groups of one convolution).
-    /// When their outputs are disjoint and there are at least as many problems as threads, each
-    /// worker takes a contiguous share of whole problems (no operand is packed twice). Otherwise
+    /// When their outputs are disjoint and the problems share out evenly among the threads
+    /// (`splitsWholeProblems`), each worker takes a contiguous share of whole problems (no operand
+    /// is packed twice). Otherwise
     /// each worker owns the same tiles of every problem, so problems that accumulate into one C
     /// (a weight gradient summed over images) never race, and sum in the same order for any
     /// thread count. Either way every element of C goes through the same operations, so results
@@ -18,7 +19,7 @@ extension Gemm {
             precondition(problem.m == first.m && problem.n == first.n, "GEMM batch with mixed shapes")
         }
         let problems = problems.filter { $0.k > 0 || !$0.accumulate }
-        if disjointOutputs && problems.count >= threads && threads > 1 {
+        if disjointOutputs && Self.splitsWholeProblems(count: problems.count, threads: threads) {
             let plan = Plan(m: first.m, n: first.n, threads: 1)
             Parallel.forEach(threads) { worker in
                 var runner = TileRunner(kernels: kernels)
@@ -44,6 +45,12 @@ extension Gemm {
                 }
             }
         }
+    }
+
+    /// Whether `count` GEMMs with disjoint outputs go to `threads` workers whole: when they divide
+    /// evenly, or are so many that one more for some workers matters little.
+    static func splitsWholeProblems(count: Int, threads: Int) -> Bool {
+        threads > 1 && count >= threads && (count % threads == 0 || count >= 4 * threads)
     }
 
     /// How a GEMM's output is walked and divided among workers.
