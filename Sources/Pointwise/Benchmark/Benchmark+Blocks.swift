@@ -17,8 +17,7 @@ extension Benchmark {
     public static func invertedResidualBreakdown(threads: Int) throws -> (stages: [BlockStageTiming], block: Double) {
         let block = try InvertedResidual(inputChannels: 24, outputChannels: 24, expansion: 6, seed: 3)
         var random = SplitMix64(seed: 4)
-        let count = 24 * 56 * 56
-        let x = try Tensor(shape: [1, 24, 56, 56], values: (0..<count).map { _ in random.nextFloat(in: -1...1) })
+        let x = try randomTensor([1, 24, 56, 56], using: &random)
         let options = ExecutionOptions(threads: threads)
         var stages: [BlockStageTiming] = []
         func time(_ name: String, _ kind: String, _ body: () throws -> Tensor) throws -> Tensor {

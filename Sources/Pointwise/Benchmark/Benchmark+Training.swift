@@ -19,10 +19,8 @@ extension Benchmark {
     ) throws -> TrainingBenchmarkResult {
         var random = SplitMix64(seed: 1)
         let rows = shape.n * shape.h * shape.w
-        let x = try Tensor(shape: [rows, shape.cin], layout: .channelsLast,
-                           values: (0..<rows * shape.cin).map { _ in random.nextFloat(in: -1...1) })
-        let target = try Tensor(shape: [rows, shape.cout], layout: .channelsLast,
-                                values: (0..<rows * shape.cout).map { _ in random.nextFloat(in: -1...1) })
+        let x = try randomTensor([rows, shape.cin], layout: .channelsLast, using: &random)
+        let target = try randomTensor([rows, shape.cout], layout: .channelsLast, using: &random)
         let net = try PixelNetwork(widths: [shape.cin, shape.cout], seed: 1)
         var sgd = try SGD(learningRate: 1e-4, momentum: 0.9)
         let options = ExecutionOptions(threads: threads)

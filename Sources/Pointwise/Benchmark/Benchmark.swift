@@ -114,6 +114,13 @@ public enum Benchmark {
         return times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
     }
 
+    /// A tensor of `shape` (logical, `[N, C, *spatial]`) in `layout`, its values uniform in [-1, 1]
+    /// drawn in channels-first order.
+    static func randomTensor(_ shape: [Int], layout: Layout = .channelsFirst, using random: inout SplitMix64) throws -> Tensor {
+        let values = (0..<shape.reduce(1, *)).map { _ in random.nextFloat(in: -1...1) }
+        return try Tensor(shape: shape, values: values).converted(to: layout)
+    }
+
     /// Times `shape` (in `layout`, with bias) on the fast path and, unless `skipReference`, the
     /// reference loops; with `backward`, also the two GEMMs of the backward pass (dX and dW, each
     /// as many flops as the forward pass).
@@ -123,9 +130,7 @@ public enum Benchmark {
     ) throws -> BenchmarkResult {
         var random = SplitMix64(seed: 1)
         let conv = try Conv1x1(inputChannels: shape.cin, outputChannels: shape.cout, seed: 1)
-        let count = shape.n * shape.cin * shape.h * shape.w
-        let x = try Tensor(shape: [shape.n, shape.cin, shape.h, shape.w],
-                           values: (0..<count).map { _ in random.nextFloat(in: -1...1) }).converted(to: layout)
+        let x = try randomTensor([shape.n, shape.cin, shape.h, shape.w], layout: layout, using: &random)
         let fastOptions = ExecutionOptions(threads: threads)
         // The output is allocated once and reused, as a network's buffers are (and as ONNX Runtime
         // is timed by scripts/compare_peers.py, with a bound output).
@@ -157,8 +162,7 @@ public enum Benchmark {
     private static func timeBackward(
         _ conv: Conv1x1, input x: Tensor, outputShape: [Int], threads: Int, random: inout SplitMix64
     ) throws -> (input: Double, weight: Double) {
-        let dz = try Tensor(shape: outputShape, values: (0..<outputShape.reduce(1, *)).map { _ in
-            random.nextFloat(in: -1...1) }).converted(to: x.layout)
+        let dz = try randomTensor(outputShape, layout: x.layout, using: &random)
         var dx = Tensor.zeros(like: x)
         var dw = try Tensor(zeros: conv.weight.shape)
         let problems = conv.backwardProblems(x, preActivationGradient: dz, inputGradient: dx.mutablePointer(),

@@ -71,9 +71,7 @@ extension Benchmark {
         let conv = try Conv2d(
             inputChannels: shape.cin, outputChannels: shape.cout, kernelSize: shape.kernel, stride: shape.stride,
             padding: .symmetric(shape.padding), groups: shape.groups, activation: .relu6, seed: 1)
-        let count = shape.n * shape.cin * shape.h * shape.w
-        let x = try Tensor(shape: [shape.n, shape.cin, shape.h, shape.w],
-                           values: (0..<count).map { _ in random.nextFloat(in: -1...1) }).converted(to: layout)
+        let x = try randomTensor([shape.n, shape.cin, shape.h, shape.w], layout: layout, using: &random)
         let options = ExecutionOptions(threads: threads)
         var y = try conv(x, options: options)
         let milliseconds = medianMilliseconds(minimumRuns: 20, minimumSeconds: 0.5) { try! conv.forward(x, into: &y, options: options) }
