@@ -2,13 +2,6 @@
 // per-tile bookkeeping costs a few instructions rather than a trip through the Swift driver.
 #include "CPointwiseKernels.h"
 
-void pw_gemm_sweep(const pw_kernel_config *config, int32_t rows_outer, ptrdiff_t m, ptrdiff_t k,
-                   const float *a, ptrdiff_t rsa, ptrdiff_t csa, ptrdiff_t a_panel_stride,
-                   const pw_strips *strips, float *c, ptrdiff_t ldc, int32_t load_c,
-                   const pw_epilogue *epilogue) {
-    config->sweep(rows_outer, m, k, a, rsa, csa, a_panel_stride, strips, c, ldc, load_c, epilogue);
-}
-
 void pw_pack_strip(const float *src, ptrdiff_t rs, ptrdiff_t cs, ptrdiff_t depth, ptrdiff_t width,
                    float *dst, ptrdiff_t dst_stride) {
     for (ptrdiff_t p = 0; p < depth; p++) {

@@ -72,7 +72,11 @@ typedef struct pw_kernel_config {
     const char *isa;
     /// gemm[m-1][0] computes an m×8 tile, gemm[m-1][1] an m×16 tile, for m = 1…6.
     pw_gemm_kernel gemm[PW_GEMM_MR][2];
-    /// Runs every register tile of a block of C, as `pw_gemm_sweep`.
+    /// Runs every register tile of the m×(strips.width + strips.tail_width) block of C: row panels
+    /// of 6 (panel i of A at a + i·a_panel_stride, the last one smaller) by the strips of B, row panel
+    /// by row panel when `rows_outer`, else strip by strip. Tail tiles are computed in a local 8-wide
+    /// tile and only their valid columns stored. The epilogue, when given, describes element (0, 0);
+    /// its bias and residual pointers move with each tile.
     void (*sweep)(int32_t rows_outer, ptrdiff_t m, ptrdiff_t k, const float *a,
                   ptrdiff_t rsa, ptrdiff_t csa, ptrdiff_t a_panel_stride, const pw_strips *strips,
                   float *c, ptrdiff_t ldc, int32_t load_c, const pw_epilogue *epilogue);
@@ -109,15 +113,6 @@ typedef struct pw_kernel_config {
 /// The scratch `depthwise_plane` needs for geometry g, in floats.
 ptrdiff_t pw_depthwise_scratch_floats(const pw_depthwise_geometry *g);
 
-/// Runs every register tile of the m×(strips.width + strips.tail_width) block of C: row panels
-/// of 6 (panel i of A at a + i·a_panel_stride, the last one smaller) by the strips of B, row panel
-/// by row panel when `rows_outer`, else strip by strip. Tail tiles are computed in a local 8-wide
-/// tile and only their valid columns stored. The epilogue, when given, describes element (0, 0);
-/// its bias and residual pointers move with each tile.
-void pw_gemm_sweep(const pw_kernel_config *config, int32_t rows_outer, ptrdiff_t m, ptrdiff_t k,
-                   const float *a, ptrdiff_t rsa, ptrdiff_t csa, ptrdiff_t a_panel_stride,
-                   const pw_strips *strips, float *c, ptrdiff_t ldc, int32_t load_c,
-                   const pw_epilogue *epilogue);
 /// Sweeps C strip by strip across n columns (a multiple of 8): each 16-column strip of B (rows at
 /// b + p·ldb) is first copied into `scratch` (k·16 floats), where it stays in L1 while
 /// every row panel of C runs over it. `prefetch` > 0 asks for the source row that many

@@ -195,9 +195,9 @@ private struct TileRunner {
     ) {
         var strips = strips
         withEpilogue(problem, row: rows.lowerBound, column: column, last: last) { epilogue in
-            pw_gemm_sweep(config, rowsOuter ? 1 : 0, rows.count, a.depth, a.base, a.rowStride, a.columnStride,
-                          a.panelStride, &strips, problem.c + rows.lowerBound * problem.ldc + column, problem.ldc,
-                          loadC ? 1 : 0, epilogue)
+            config.pointee.sweep(
+                rowsOuter ? 1 : 0, rows.count, a.depth, a.base, a.rowStride, a.columnStride, a.panelStride, &strips,
+                problem.c + rows.lowerBound * problem.ldc + column, problem.ldc, loadC ? 1 : 0, epilogue)
         }
     }
 
@@ -262,11 +262,9 @@ private struct TileRunner {
                        depth: depth.count)
     }
 
-    /// Makes the B strips covering `columns` for the k block `depth`: packed into contiguous,
-    /// zero-padded scratch, or read in place when B rows are contiguous and so few row panels reuse
-    /// the strips that the copy would cost more than it saves. (Rows of a channels-first input lie
-    /// a whole image plane apart, often a multiple of 4 KiB, so a strip read in place aliases in L1
-    /// and is refetched for every row panel.) A tail under 8 columns always goes to scratch.
+    /// Makes the B strips covering `columns` for the k block `depth`: those of a packed B where
+    /// they lie, else packed into contiguous, zero-padded scratch. (A channels-first B goes through
+    /// `stream` instead.)
     private mutating func prepareStrips(_ problem: GemmProblem, depth: Range<Int>, columns: Range<Int>) -> pw_strips {
         let nr = KernelConfig.tileColumns, kc = depth.count
         let tailWidth = columns.count % 8, fullWidth = columns.count - tailWidth
@@ -278,14 +276,6 @@ private struct TileRunner {
             return pw_strips(b: first, ldb: nr, stride: nr * kc, width: fullWidth,
                              tail: first + lastStrip * nr * kc + fullWidth % nr, tail_ldb: nr,
                              tail_width: Int32(tailWidth))
-        case .view(let view) where view.columnStride == 1 && problem.m <= Gemm.inPlaceRowLimit:
-            let first = view.base + depth.lowerBound * view.rowStride + columns.lowerBound
-            if tailWidth > 0 {
-                strips.reserve(kc * 8)
-                pw_pack_strip(first + fullWidth, view.rowStride, 1, kc, tailWidth, strips.base, 8)
-            }
-            return pw_strips(b: first, ldb: view.rowStride, stride: nr, width: fullWidth, tail: strips.base,
-                             tail_ldb: 8, tail_width: Int32(tailWidth))
         case .view(let view):
             strips.reserve((columns.count + nr - 1) / nr * kc * nr)
             let source = view.base + depth.lowerBound * view.rowStride + columns.lowerBound * view.columnStride

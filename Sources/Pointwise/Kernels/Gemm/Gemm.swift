@@ -20,9 +20,6 @@ enum Gemm {
     /// Columns of B packed together when C is swept strip by strip: each source row is read in
     /// runs of 1 KiB, which hardware prefetchers follow, and the block (up to 256 KiB) stays in L2.
     static let columnBlock = 256
-    /// B strips are read in place (not packed) only when C has at most this many rows: up to two
-    /// row panels reuse each strip, too few to repay the copy.
-    static let inPlaceRowLimit = 12
     /// A channels-first GEMM with C of at most `streamingRowLimit` rows or with k of at most
     /// `streamingDepthLimit` runs on the streaming kernel: 16 columns at a time straight from B,
     /// every row panel with the whole k loop. These are the memory-bound shapes (Cout ≤ 12 or
