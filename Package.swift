@@ -10,6 +10,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
     ],
     targets: [
         // MARK: - Implementation targets
@@ -17,7 +18,16 @@ let package = Package(
         // CPU dispatch: no unsafe build flags, so the package stays usable as a versioned dependency
         // and runs at full speed without any flags from the people who depend on it.
         .target(name: "CPointwiseKernels"),
-        .target(name: "Pointwise", dependencies: ["CPointwiseKernels"]),
+        // The system zlib (a real boundary: a C library), for PNG's compressed image data.
+        .systemLibrary(name: "CPointwiseZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(
+            name: "Pointwise",
+            dependencies: [
+                "CPointwiseKernels",
+                "CPointwiseZlib",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ]
+        ),
         .executableTarget(
             name: "pointwise",
             dependencies: [

@@ -1,0 +1,65 @@
+import Foundation
+
+/// A file mapped read-only into memory: its bytes are paged in on first touch and shared with
+/// the page cache, so opening a large weights file costs no copy.
+///
+/// Empty files are represented without a mapping (`mmap` refuses length 0).
+public final class MappedFile: @unchecked Sendable {
+    /// The path the file was opened from (used in error messages).
+    public let path: String
+    /// The whole file.
+    public let bytes: UnsafeRawBufferPointer
+
+    /// Maps the file at `path`.
+    /// - Throws: `FileAccessError` when the file is missing, unreadable or not a regular file.
+    public init(path: String) throws(FileAccessError) {
+        self.path = path
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw FileAccessError(path: path, errno: errno) }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw FileAccessError(path: path, errno: errno) }
+        guard (status.st_mode & S_IFMT) == S_IFREG else {
+            throw FileAccessError(path: path, reason: "not a regular file")
+        }
+        let size = Int(status.st_size)
+        guard size > 0 else {
+            bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+            return
+        }
+        guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), address != MAP_FAILED else {
+            throw FileAccessError(path: path, errno: errno)
+        }
+        bytes = UnsafeRawBufferPointer(start: address, count: size)
+    }
+
+    deinit {
+        if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+    }
+}
+
+/// A file that could not be opened, read or written; `description` names the file.
+public struct FileAccessError: Error, CustomStringConvertible, Equatable {
+    /// The file.
+    public let path: String
+    /// Why (the system's message, or a short phrase).
+    public let reason: String
+    /// Whether the file does not exist.
+    public let isMissing: Bool
+
+    /// An error with a reason phrase.
+    public init(path: String, reason: String, isMissing: Bool = false) {
+        self.path = path
+        self.reason = reason
+        self.isMissing = isMissing
+    }
+
+    /// An error from a failed system call's `errno`.
+    public init(path: String, errno code: Int32) {
+        self.init(path: path, reason: code == ENOENT ? "no such file" : String(cString: strerror(code)),
+                  isMissing: code == ENOENT)
+    }
+
+    /// "PATH: reason".
+    public var description: String { "\(path): \(reason)" }
+}
