@@ -21,12 +21,8 @@ extension BatchNorm {
             throw .conversion("the convolution applies \(convolution.activation) before the batch norm; "
                               + "only a convolution without activation folds")
         }
-        let inputs = convolution.weight.shape[1], weight = convolution.weight.scalars
-        let scale = (0..<channels).map { Double(self.weight[$0]) / (Double(runningVar[$0]) + Double(eps)).squareRoot() }
-        let foldedWeight = weight.indices.map { Float(Double(weight[$0]) * scale[$0 / inputs]) }
-        let foldedBias = (0..<channels).map { o in
-            Float(scale[o] * (Double(convolution.bias?[o] ?? 0) - Double(runningMean[o])) + Double(bias[o]))
-        }
+        let (foldedWeight, foldedBias) = foldedParameters(
+            weight: convolution.weight.scalars, bias: convolution.bias)
         let weightTensor: Tensor
         do {
             weightTensor = try Tensor(shape: convolution.weight.shape, values: foldedWeight)
@@ -35,5 +31,43 @@ extension BatchNorm {
             return try Conv1x1(
                 weight: weightTensor, bias: foldedBias, stride: convolution.stride, groups: convolution.groups)
         } catch { throw .convolution(error) }
+    }
+
+    /// The convolution equal to `convolution` followed by this layer with running statistics
+    /// (inference), as for `Conv1x1`: each output channel's `[Cin/G, KH, KW]` weights scaled by
+    /// s_o = weight_o / √(running_var_o + eps), bias s_o · (bias_o − running_mean_o) + bias_BN,o;
+    /// stride, padding, dilation and groups kept.
+    /// - Parameter convolution: a convolution with `channels` outputs and no activation.
+    /// - Returns: a new convolution; neither layer changes.
+    /// - Throws: `LayerError.conversion` when the channels differ or the convolution has an activation.
+    public func folded(into convolution: Conv2d) throws(LayerError) -> Conv2d {
+        // w: [Cout, Cin/G, KH, KW]  b: [Cout]  →  w': [Cout, Cin/G, KH, KW]  b': [Cout]
+        guard convolution.outputChannels == channels else {
+            throw .conversion("the convolution has \(convolution.outputChannels) output channels; "
+                              + "the batch norm has \(channels)")
+        }
+        guard convolution.activation == .identity else {
+            throw .conversion("the convolution applies \(convolution.activation) before the batch norm; "
+                              + "only a convolution without activation folds")
+        }
+        let (foldedWeight, foldedBias) = foldedParameters(
+            weight: convolution.weight.converted(to: .channelsFirst).scalars, bias: convolution.bias)
+        let weightTensor: Tensor
+        do {
+            weightTensor = try Tensor(shape: convolution.weight.shape, values: foldedWeight)
+        } catch { throw .tensor(error) }
+        return try Conv2d(weight: weightTensor, bias: foldedBias, stride: convolution.stride,
+                          padding: convolution.padding, dilation: convolution.dilation, groups: convolution.groups)
+    }
+
+    /// Scales each of the `channels` equal rows of `weight` by s_o and folds the statistics into the bias.
+    private func foldedParameters(weight: [Float], bias: [Float]?) -> (weight: [Float], bias: [Float]) {
+        let rowLength = weight.count / channels
+        let scale = (0..<channels).map { Double(self.weight[$0]) / (Double(runningVar[$0]) + Double(eps)).squareRoot() }
+        let foldedWeight = weight.indices.map { Float(Double(weight[$0]) * scale[$0 / rowLength]) }
+        let foldedBias = (0..<channels).map { o in
+            Float(scale[o] * (Double(bias?[o] ?? 0) - Double(runningMean[o])) + Double(self.bias[o]))
+        }
+        return (foldedWeight, foldedBias)
     }
 }

@@ -1,0 +1,66 @@
+/// Per-location class probabilities from a convolutionalized classifier
+/// (`EfficientNetLite.denseLogits`): which class each part of a picture looks like.
+public struct DenseClassMap: Sendable {
+    /// Rows of locations.
+    public let height: Int
+    /// Columns of locations.
+    public let width: Int
+    /// Classes per location.
+    public let classCount: Int
+    /// Softmax probabilities `[classes, height, width]` (channels-first, the first image's).
+    public let probabilities: [Float]
+    /// The most probable class at each location, row-major `[height, width]`.
+    public let topClass: [Int]
+
+    /// The map of the first image of `logits`, `[N, classes, h, w]`.
+    public init(logits: Tensor) {
+        let x = logits.converted(to: .channelsFirst)
+        let (classes, height, width) = (x.shape[1], x.shape[2], x.shape[3])
+        let positions = height * width
+        let values = x.scalars
+        var probabilities = [Float](repeating: 0, count: classes * positions)
+        var topClass = [Int](repeating: 0, count: positions)
+        for position in 0..<positions {
+            let column = (0..<classes).map { values[$0 * positions + position] }
+            let softmax = Classification.softmax(column)
+            for c in 0..<classes { probabilities[c * positions + position] = softmax[c] }
+            topClass[position] = column.indices.max { column[$0] < column[$1] } ?? 0
+        }
+        (self.height, self.width, self.classCount) = (height, width, classes)
+        self.probabilities = probabilities
+        self.topClass = topClass
+    }
+
+    /// The probability of class `index` at each location, row-major `[height, width]`.
+    public func probabilities(ofClass index: Int) -> ArraySlice<Float> {
+        probabilities[index * height * width..<(index + 1) * height * width]
+    }
+
+    /// A text picture of the map: one letter per location naming its most probable class
+    /// (lower case when that probability is below 50%), then a legend of the letters, most
+    /// frequent class first.
+    /// - Parameter names: class names by index.
+    public func rendering(names: [String]) -> String {
+        var counts: [Int: Int] = [:]
+        for c in topClass { counts[c, default: 0] += 1 }
+        let ranked = counts.keys.sorted { counts[$0]! != counts[$1]! ? counts[$0]! > counts[$1]! : $0 < $1 }
+        let letters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        var letter: [Int: Character] = [:]
+        for (rank, c) in ranked.enumerated() { letter[c] = rank < letters.count ? letters[rank] : "?" }
+        var lines: [String] = []
+        for row in 0..<height {
+            let cells = (0..<width).map { column -> String in
+                let position = row * width + column, c = topClass[position]
+                let symbol = letter[c] ?? "?"
+                return probabilities[c * height * width + position] >= 0.5 ? String(symbol) : symbol.lowercased()
+            }
+            lines.append("  " + cells.joined(separator: " "))
+        }
+        for c in ranked.prefix(letters.count) {
+            let name = c < names.count ? names[c] : "class \(c)"
+            lines.append("  \(letter[c]!) = \(name) (\(c)): \(counts[c]!) location(s)")
+        }
+        if ranked.count > letters.count { lines.append("  ? = \(ranked.count - letters.count) rarer classes") }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,193 @@
+/// EfficientNet-Lite, the mobile-friendly EfficientNet (no squeeze-excitation, ReLU6, fixed stem
+/// and head), as an inference model built from a pretrained checkpoint: every batch norm folded
+/// into the convolution before it, activations and residual additions fused into the
+/// convolutions' epilogues.
+///
+/// The network, for a `[N, 3, 224, 224]` input:
+/// ```
+/// stem      3×3 stride-2 conv 3→32, ReLU6                                   [N, 32, 112, 112]
+/// blocks    16 MBConv blocks: 1×1 expand ×6 (ReLU6) → k×k depthwise (ReLU6)
+///           → 1×1 project (+ input when stride 1 and Cin = Cout)           [N, 320, 7, 7]
+/// head      1×1 conv 320→1280, ReLU6                                       [N, 1280, 7, 7]
+/// classify  global average pool → linear 1280→1000                         [N, 1000]
+/// ```
+/// Every convolution pads like TensorFlow's "SAME", as the original TensorFlow model does.
+///
+/// ```swift
+/// let weights = try SafeTensorsFile(path: "efficientnet-lite0.safetensors")
+/// let model = try EfficientNetLite(weights: weights.dictionary, name: weights.path)
+/// let logits = try model.logits(input)            // [1, 1000]
+/// ```
+public struct EfficientNetLite: Sendable {
+    /// One mobile inverted bottleneck (MBConv) with its batch norms folded in.
+    public struct Block: Sendable {
+        /// The 1×1 expansion Cin → t·Cin with ReLU6, absent when the expansion ratio t is 1.
+        public let expand: Conv1x1?
+        /// The k×k depthwise convolution with ReLU6 (stride 1 or 2, "SAME" padding).
+        public let depthwise: Conv2d
+        /// The 1×1 linear projection t·Cin → Cout (no activation).
+        public let project: Conv1x1
+        /// Whether the input is added to the projection (stride 1 and Cin = Cout).
+        public let hasResidual: Bool
+    }
+
+    /// The stem: 3×3 stride-2 convolution 3 → 32 with ReLU6.
+    public let stem: Conv2d
+    /// The MBConv blocks, in order.
+    public let blocks: [Block]
+    /// The head: 1×1 convolution to 1280 channels with ReLU6.
+    public let head: Conv1x1
+    /// The classifier `_fc` as a 1×1 convolution 1280 → classes: applied after global pooling it
+    /// is the linear layer; applied at every location it gives a dense class-score map.
+    public let classifier: Conv1x1
+
+    /// The number of classes (1000 for ImageNet).
+    public var classCount: Int { classifier.outputChannels }
+
+    // MARK: - Inference
+
+    /// The feature map before pooling: stem, blocks and head.
+    /// - Parameters:
+    ///   - input: `[N, 3, H, W]` (channels-first), preprocessed as the model was trained
+    ///     (`ImagePreprocessing.efficientNetLite`).
+    ///   - options: threads and implementation.
+    /// - Returns: `[N, 1280, ⌈H/32⌉, ⌈W/32⌉]`.
+    /// - Throws: `LayerError` when the input is not a `[N, 3, H, W]` image batch.
+    public func features(_ input: Tensor, options: ExecutionOptions = ExecutionOptions()) throws(LayerError) -> Tensor {
+        var workspace = Workspace()
+        var timings: [LayerKind: Double]? = nil
+        return try features(input, options: options, workspace: &workspace, timings: &timings)
+    }
+
+    /// The class logits: features, global average pool, linear classifier.
+    /// - Parameters:
+    ///   - input: `[N, 3, H, W]`, preprocessed.
+    ///   - options: threads and implementation.
+    /// - Returns: `[N, classes]`.
+    /// - Throws: `LayerError` when the input is not a `[N, 3, H, W]` image batch.
+    public func logits(_ input: Tensor, options: ExecutionOptions = ExecutionOptions()) throws(LayerError) -> Tensor {
+        var workspace = Workspace()
+        var timings: [LayerKind: Double]? = nil
+        return try logits(input, options: options, workspace: &workspace, timings: &timings)
+    }
+
+    /// A dense class-score map (the fully convolutional idea): the classifier applied as a 1×1
+    /// convolution at every location of the feature map, before pooling. Because pooling and the
+    /// classifier are both linear, the mean of the map over its locations equals `logits(_:)`.
+    /// - Parameters:
+    ///   - input: `[N, 3, H, W]`, preprocessed; larger pictures give larger maps.
+    ///   - options: threads and implementation.
+    /// - Returns: class logits at each location, `[N, classes, ⌈H/32⌉, ⌈W/32⌉]` (one location per
+    ///   32×32 input pixels).
+    /// - Throws: `LayerError` when the input is not a `[N, 3, H, W]` image batch.
+    public func denseLogits(_ input: Tensor, options: ExecutionOptions = ExecutionOptions()) throws(LayerError) -> Tensor {
+        let features = try features(input, options: options)
+        return try convolving { () throws(ConvolutionError) in try classifier(features, options: options) }
+    }
+
+    /// The activations of one forward pass, kept between passes so that repeated inference
+    /// writes into memory it has already touched instead of fresh pages (allocating ~20 MB of
+    /// new activations per pass costs thousands of page faults).
+    public struct Workspace: Sendable {
+        /// One buffer per layer, in execution order.
+        var buffers: [Tensor] = []
+
+        /// An empty workspace; the first pass fills it.
+        public init() {}
+    }
+
+    /// The kinds of layer whose time `logits(_:options:workspace:timings:)` reports.
+    public enum LayerKind: String, CaseIterable, Sendable {
+        /// The 3×3 stride-2 stem convolution.
+        case stem
+        /// The 1×1 expansions and projections inside the blocks.
+        case pointwise = "1x1"
+        /// The depthwise convolutions.
+        case depthwise
+        /// The head's 1×1 convolution, the pooling and the classifier.
+        case head
+    }
+
+    /// The class logits, reusing `workspace`'s buffers, and adding each layer kind's wall time in
+    /// milliseconds to `timings` when it is not nil (the `bench --model` breakdown).
+    /// - Throws: `LayerError` when the input is not a `[N, 3, H, W]` image batch.
+    public func logits(
+        _ input: Tensor, options: ExecutionOptions, workspace: inout Workspace, timings: inout [LayerKind: Double]?
+    ) throws(LayerError) -> Tensor {
+        let features = try features(input, options: options, workspace: &workspace, timings: &timings)
+        let start = timings == nil ? 0 : Self.now()
+        let pooled = try GlobalAveragePool()(features)
+        let logits = try convolving { () throws(ConvolutionError) in try classifier(pooled, options: options) }
+        if timings != nil { timings![.head, default: 0] += Self.now() - start }
+        do {
+            return try Tensor(shape: [input.batchSize, classCount], values: logits.converted(to: .channelsFirst).scalars)
+        } catch { throw .tensor(error) }
+    }
+
+    private func features(
+        _ input: Tensor, options: ExecutionOptions, workspace: inout Workspace, timings: inout [LayerKind: Double]?
+    ) throws(LayerError) -> Tensor {
+        // x: [N, 3, H, W]  →  [N, 32, H/2, W/2]  →  …  →  [N, 320, H/32, W/32]  →  [N, 1280, H/32, W/32]
+        try input.checkImage(channels: stem.inputChannels)
+        let x = input.converted(to: .channelsFirst)
+        let layerCount = 2 + blocks.reduce(0) { $0 + ($1.expand == nil ? 2 : 3) }
+        if workspace.buffers.count != layerCount { workspace.buffers = Array(repeating: .empty, count: layerCount) }
+        var clock = timings == nil ? 0 : Self.now()
+        func lap(_ kind: LayerKind) {
+            guard timings != nil else { return }
+            let now = Self.now()
+            timings![kind, default: 0] += now - clock
+            clock = now
+        }
+        var slot = 0
+        /// Moves buffer `slot` out of the workspace for a layer to write (so it is uniquely referenced).
+        func takeBuffer() -> Tensor {
+            defer { slot += 1 }
+            return replacing(&workspace.buffers[slot], .empty)
+        }
+        var current = takeBuffer()
+        try stem.forward(x, into: &current, options: options)
+        workspace.buffers[slot - 1] = current
+        lap(.stem)
+        for block in blocks {
+            var hidden = current
+            if let expand = block.expand {
+                hidden = takeBuffer()
+                try convolving { () throws(ConvolutionError) in try expand.forward(current, into: &hidden, options: options) }
+                workspace.buffers[slot - 1] = hidden
+                lap(.pointwise)
+            }
+            var filtered = takeBuffer()
+            try block.depthwise.forward(hidden, into: &filtered, options: options)
+            workspace.buffers[slot - 1] = filtered
+            lap(.depthwise)
+            var projected = takeBuffer()
+            let residual = block.hasResidual ? current : nil
+            try convolving { () throws(ConvolutionError) in
+                try block.project.forward(filtered, residual: residual, into: &projected, options: options)
+            }
+            workspace.buffers[slot - 1] = projected
+            current = projected
+            lap(.pointwise)
+        }
+        var output = takeBuffer()
+        try convolving { () throws(ConvolutionError) in try head.forward(current, into: &output, options: options) }
+        workspace.buffers[slot - 1] = output
+        lap(.head)
+        return output
+    }
+
+    /// Milliseconds on a monotonic clock.
+    static func now() -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds) / 1e6
+    }
+}
+
+import Dispatch
+
+/// Puts `value` in `place` and returns what was there (so the caller holds the only reference).
+private func replacing(_ place: inout Tensor, _ value: Tensor) -> Tensor {
+    let old = place
+    place = value
+    return old
+}
