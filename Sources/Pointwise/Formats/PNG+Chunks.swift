@@ -107,8 +107,8 @@ extension PNG {
             case "IHDR":
                 throw .duplicateChunk(name: name, type: "IHDR")
             case "PLTE":
-                palette = try checkedPalette(chunk, header: header, previous: palette, afterImageData: !imageData.isEmpty,
-                                             name: name)
+                palette = try checkedPalette(chunk, header: header, previous: palette,
+                                             afterImageData: !imageData.isEmpty, name: name)
             case "tRNS" where header.colorType == .palette:
                 guard paletteAlpha == nil else { throw .duplicateChunk(name: name, type: "tRNS") }
                 guard let palette, imageData.isEmpty else {

@@ -18,11 +18,12 @@ import Foundation
 /// What is rejected, with a `PNGError` naming the file: a bad signature, truncated chunks, chunk
 /// lengths above 2³¹ − 1, a CRC mismatch in any chunk (ancillary ones included), IHDR missing,
 /// repeated or not first, invalid color type / bit depth combinations, zero or more than
-/// `Image.maxPixels` pixels, PLTE missing for palette images or present for gray ones, IDAT chunks
-/// that are not consecutive, a missing IEND (strict: a file without one was usually cut short),
-/// unknown critical chunks, corrupt or incomplete zlib data, too little or too much image data,
-/// undefined filter types and out-of-range palette indices. The decoder allocates at most what
-/// the header's size implies, and never more than the compressed data can inflate to.
+/// `Image.maxPixels` pixels, PLTE missing for palette images or present for gray ones, a
+/// palette's tRNS misplaced or longer than the palette, IDAT chunks that are not consecutive, a
+/// missing IEND (strict: a file without one was usually cut short), unknown critical chunks,
+/// corrupt or incomplete zlib data, too little or too much image data, undefined filter types and
+/// out-of-range palette indices. The decoder allocates at most what the header's size implies,
+/// and never more than the compressed data can inflate to.
 ///
 /// Encoding writes gray, gray + alpha, RGB and RGBA at 8 or 16 bits, non-interlaced, with each
 /// row's filter chosen by libpng's heuristic (the smallest sum of absolute filtered bytes).

@@ -129,7 +129,8 @@ struct PNGHostileTests {
         error("2^31 - 1 × 2^31 - 1 pixels", F.file(F.ihdr(width: 0x7FFF_FFFF, height: 0x7FFF_FFFF), idat, iend),
               .imageTooLarge(name: name, width: 0x7FFF_FFFF, height: 0x7FFF_FFFF, limit: Image.maxPixels)),
     ] + [(0, 3), (1, 8), (5, 8), (7, 8), (2, 4), (3, 16), (4, 1), (6, 2), (0, 0), (2, 32)].map { colorType, depth in
-        error("color type \(colorType) at \(depth) bits", F.file(F.ihdr(bitDepth: depth, colorType: colorType), idat, iend),
+        error("color type \(colorType) at \(depth) bits",
+              F.file(F.ihdr(bitDepth: depth, colorType: colorType), idat, iend),
               .invalidColorType(name: name, colorType: colorType, bitDepth: depth))
     } + [
         error("compression method 1", F.file(F.ihdr(compression: 1), idat, iend),
@@ -159,7 +160,8 @@ struct PNGHostileTests {
               .misplacedChunk(name: name, type: "PLTE", reason: "it must come before the image data (IDAT)")),
         error("palette image without PLTE", F.file(paletteHeader, paletteData, iend),
               .missingChunk(name: name, type: "PLTE")),
-        error("tRNS longer than the palette", F.file(paletteHeader, palette, F.chunk("tRNS", [1, 2, 3]), paletteData, iend),
+        error("tRNS longer than the palette",
+              F.file(paletteHeader, palette, F.chunk("tRNS", [1, 2, 3]), paletteData, iend),
               .malformedChunk(name: name, type: "tRNS", reason: "it has 3 alpha values for 2 palette entries")),
         error("tRNS before PLTE", F.file(paletteHeader, F.chunk("tRNS", [1]), palette, paletteData, iend),
               .misplacedChunk(name: name, type: "tRNS", reason: "it must come after PLTE and before IDAT")),
