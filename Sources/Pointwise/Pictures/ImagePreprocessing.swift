@@ -9,15 +9,17 @@
 ///    `resizeShorterSide * long / short` rounded by `longerSideRounding`, with Pillow's bilinear
 ///    filter (`Image.resizedBilinear(width:height:)`);
 /// 3. crop the central `cropSize × cropSize` square, its top-left corner at
-///    `round((size − cropSize) / 2)` with ties to even (torchvision's `CenterCrop`, Python's `round`);
+///    `round((size − cropSize) / 2)` with ties to even (torchvision's `CenterCrop`, Python's `round`),
+///    or keep the whole resized picture when `cropSize` is nil (for dense class maps);
 /// 4. map each value `v` in 0 … 255 to `(v − mean) / scale`.
 ///
 /// With the defaults the result lies in −0.9921875 … 1.0 and is bit-identical to the reference inputs.
 public struct ImagePreprocessing: Sendable, Equatable {
     /// The length of the shorter side after resizing (256).
     public var resizeShorterSide: Int
-    /// The side of the square center crop (224); at most `resizeShorterSide`.
-    public var cropSize: Int
+    /// The side of the square center crop (224), at most `resizeShorterSide`; nil keeps the
+    /// whole resized picture.
+    public var cropSize: Int?
     /// Subtracted from every 0 … 255 value (127).
     public var mean: Float
     /// Divides every value after subtracting `mean` (128).
@@ -31,11 +33,11 @@ public struct ImagePreprocessing: Sendable, Equatable {
     ///
     /// - Parameters:
     ///   - resizeShorterSide: The length of the shorter side after resizing.
-    ///   - cropSize: The side of the square center crop, at most `resizeShorterSide`.
+    ///   - cropSize: The side of the square center crop, at most `resizeShorterSide`, or nil for none.
     ///   - mean: Subtracted from every 0 … 255 value.
     ///   - scale: Divides every value after subtracting `mean`.
     ///   - longerSideRounding: How the longer side's length is rounded to whole pixels.
-    public init(resizeShorterSide: Int = 256, cropSize: Int = 224, mean: Float = 127, scale: Float = 128,
+    public init(resizeShorterSide: Int = 256, cropSize: Int? = 224, mean: Float = 127, scale: Float = 128,
                 longerSideRounding: FloatingPointRoundingRule = .toNearestOrEven) {
         self.resizeShorterSide = resizeShorterSide
         self.cropSize = cropSize
@@ -65,7 +67,8 @@ public struct ImagePreprocessing: Sendable, Equatable {
     /// Preprocesses one picture for the classifier.
     ///
     /// - Parameter image: Any image: gray or RGB, with or without alpha, 8 or 16 bits.
-    /// - Returns: A tensor `[1, 3, cropSize, cropSize]`, channels R, G, B, values `(v − mean) / scale`.
+    /// - Returns: A tensor `[1, 3, cropSize, cropSize]` (without a crop, `[1, 3, H, W]` of the
+    ///   resized size), channels R, G, B, values `(v − mean) / scale`.
     /// - Throws: `ImageError.invalidParameter` for parameters out of range, `.invalidSize` when the
     ///   resized image would exceed `Image.maxPixels`.
     public func callAsFunction(_ image: Image) throws(ImageError) -> Tensor {
@@ -73,28 +76,29 @@ public struct ImagePreprocessing: Sendable, Equatable {
         _ = try Image.sampleCount(width: size.width, height: size.height, channels: 3)
         let resized = Image.resizeBilinear(image.rgbBytes(), width: image.width, height: image.height, channels: 3,
                                            toWidth: size.width, height: size.height)
+        let (cropWidth, cropHeight) = cropSize.map { ($0, $0) } ?? (size.width, size.height)
         // Python's round: ties to even.
-        let top = Int((Double(size.height - cropSize) / 2).rounded(.toNearestOrEven))
-        let left = Int((Double(size.width - cropSize) / 2).rounded(.toNearestOrEven))
-        let plane = cropSize * cropSize
+        let top = Int((Double(size.height - cropHeight) / 2).rounded(.toNearestOrEven))
+        let left = Int((Double(size.width - cropWidth) / 2).rounded(.toNearestOrEven))
+        let plane = cropWidth * cropHeight
         let storage = TensorStorage(uninitializedCount: 3 * plane)
-        for y in 0..<cropSize {
-            for x in 0..<cropSize {
+        for y in 0..<cropHeight {
+            for x in 0..<cropWidth {
                 let source = ((top + y) * size.width + left + x) * 3
                 for channel in 0..<3 {
                     let value = Float(resized[source + channel])
-                    storage.pointer[channel * plane + y * cropSize + x] = (value - mean) / scale
+                    storage.pointer[channel * plane + y * cropWidth + x] = (value - mean) / scale
                 }
             }
         }
-        return Tensor(shape: [1, 3, cropSize, cropSize], layout: .channelsFirst, count: 3 * plane,
+        return Tensor(shape: [1, 3, cropHeight, cropWidth], layout: .channelsFirst, count: 3 * plane,
                       storage: storage, offset: 0)
     }
 
     /// Throws unless the sizes are positive, the crop fits and the scale divides.
     private func validate() throws(ImageError) {
-        guard resizeShorterSide >= 1, cropSize >= 1, cropSize <= resizeShorterSide else {
-            throw .invalidParameter(reason: "crop size \(cropSize) and shorter side \(resizeShorterSide) must be "
+        guard resizeShorterSide >= 1, (cropSize ?? 1) >= 1, (cropSize ?? 0) <= resizeShorterSide else {
+            throw .invalidParameter(reason: "crop size \(cropSize ?? 0) and shorter side \(resizeShorterSide) must be "
                                     + "positive, the crop no larger than the shorter side")
         }
         guard scale.isFinite, scale != 0, mean.isFinite else {
