@@ -27,7 +27,9 @@ public struct NPYArray: Sendable, Equatable {
 ///
 /// Decoding accepts format versions 1.0, 2.0 and 3.0, either byte order, and converts every element to
 /// Float32 (float64 rounds to nearest). Encoding always produces little-endian float32 exactly as
-/// `np.save` does. Spec: https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
+/// `np.save` does. `decodeArray(_:name:)` and `encode(_:)` for `RawArray` (NPY+RawArray.swift) keep
+/// each file's own element type instead.
+/// Spec: https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
 public enum NPY {
     /// Decodes the bytes of a `.npy` file.
     ///
@@ -166,6 +168,9 @@ public enum NPYError: Error, CustomStringConvertible, Equatable {
     case missingKey(name: String, key: String)
     /// The dtype `descr` is not float16, float32 or float64 with a valid byte order.
     case unsupportedDtype(name: String, descr: String)
+    /// The dtype `descr` has no `ElementType` (`decodeArray`): not float16/32/64, int8/16/32/64,
+    /// uint8 or bool.
+    case unsupportedElementType(name: String, descr: String)
     /// An integer array (labels) was expected, but the dtype `descr` is not `i1`–`i8` or `u1`–`u8`.
     case integerDtypeExpected(name: String, descr: String)
     /// The array is stored in Fortran (column-major) order.
@@ -202,6 +207,9 @@ public enum NPYError: Error, CustomStringConvertible, Equatable {
             return "\(name): the .npy header has no '\(key)' entry"
         case .unsupportedDtype(let name, let descr):
             return "\(name): unsupported dtype '\(descr)' (only float16, float32 and float64 are supported)"
+        case .unsupportedElementType(let name, let descr):
+            return "\(name): unsupported dtype '\(descr)' (supported: float16, float32, float64, int8, "
+                + "int16, int32, int64, uint8 and bool)"
         case .integerDtypeExpected(let name, let descr):
             return "\(name): dtype '\(descr)' is not an integer type; labels must be integers "
                 + "(int8/16/32/64 or uint8/16/32/64), e.g. np.save(path, labels.astype(np.int64))"
@@ -614,8 +622,8 @@ extension NPY {
 
 extension NPY {
     /// The magic, version, length and header dict, padded exactly as `np.save` pads them.
-    private static func makeHeader(shape: [Int]) -> [UInt8] {
-        var dict = "{'descr': '<f4', 'fortran_order': False, 'shape': \(pythonTuple(shape)), }"
+    static func makeHeader(shape: [Int], descr: String = "<f4") -> [UInt8] {
+        var dict = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(pythonTuple(shape)), }"
         // NumPy reserves room to grow the first axis in place: 21 digits minus those already used.
         if let first = shape.first {
             dict += String(repeating: " ", count: max(0, 21 - String(first).count))

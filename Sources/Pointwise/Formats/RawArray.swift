@@ -13,7 +13,8 @@ public struct RawArray: @unchecked Sendable {
     public let shape: [Int]
     /// Keeps the memory behind `bytes` alive (a mapping, an allocation or a `Data`).
     let owner: AnyObject?
-    /// The elements: `elementCount * elementType.byteCount` bytes, little-endian, C order.
+    /// The elements: `elementCount * elementType.byteCount` bytes, little-endian, C order; not
+    /// necessarily aligned (a stored .npz member starts wherever its ZIP header ends).
     public let bytes: UnsafeRawBufferPointer
 
     /// The number of elements: the product of `shape` (1 for a scalar).
@@ -91,7 +92,8 @@ enum ElementConversion {
         guard count > 0, let base = bytes.baseAddress else { return }
         switch type {
         case .float32:
-            out.update(from: base.assumingMemoryBound(to: Float.self), count: count)
+            // A byte copy: `base` need not be aligned for Float.
+            UnsafeMutableRawPointer(out).copyMemory(from: base, byteCount: 4 * count)
         case .float16:
             for i in 0..<count {
                 out[i] = Float(float16Bits: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
