@@ -46,9 +46,21 @@ struct Bench: ParsableCommand {
     @Option(help: "Memory layout of the input and output: nchw (default) or nhwc.")
     var layout: Layout = .channelsFirst
 
+    @Option(help: "Instead of the suite, time a whole pretrained model at batch 1: efficientnet-lite0.")
+    var model: String?
+
+    @Option(help: ArgumentHelp("The model's weights (default: the stored file from `pointwise models fetch`).",
+                               valueName: "FILE"))
+    var weights: String?
+
+    @Option(help: ArgumentHelp("The model's input, a preprocessed [1, 3, H, W] .npy (default: a fixed pseudo-random 224×224 picture).",
+                               valueName: "X.npy"))
+    var input: String?
+
     func run() throws {
         let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
         guard threads >= 1 else { throw CLIError("--threads", "must be ≥ 1, got \(threads)") }
+        if let model { return try runModel(model, threads: threads) }
         let suite = try loadSuite()
         printError("measuring this machine's FMA peak and copy bandwidth on \(threads) thread(s)…")
         let machine = MachineProfile.measure(threads: threads)
@@ -83,6 +95,42 @@ struct Bench: ParsableCommand {
             let r = try Benchmark.runConvolution(shape, threads: threads, machine: machine, layout: layout)
             print(String(format: "%-26@ %9.3f %8.2f %9.0f%% %8.1f", r.name.padding(toLength: 26, withPad: " ", startingAt: 0),
                          r.milliseconds, r.gigabytesPerSecond, r.bandwidthFraction * 100, r.gflops))
+        }
+    }
+
+    /// `--model`: the median batch-1 latency and the per-layer-kind breakdown.
+    private func runModel(_ name: String, threads: Int) throws {
+        guard KnownModel(rawValue: name) == .efficientnetLite0 else {
+            throw CLIError("--model \(name)", "unknown; known models: efficientnet-lite0")
+        }
+        let network = try loadModel(weights: weights)
+        let x: Tensor
+        if let input {
+            x = try readInput(input)
+        } else {
+            var random = SplitMix64(seed: 224)
+            x = try Tensor(shape: [1, 3, 224, 224], values: (0..<3 * 224 * 224).map { _ in random.nextFloat(in: -1...1) })
+        }
+        printError("timing \(name) on \(x.shape), \(threads) thread(s): warm-up, then ≥ 30 runs and ≥ 1 s…")
+        let timing: ModelTiming
+        do { timing = try Benchmark.time(network, name: name, input: x, threads: threads) } catch {
+            throw CLIError(input ?? "--model", error)
+        }
+        print(String(format: "%@ batch 1 %@, %d thread(s): median %.2f ms, best %.2f ms over %d runs",
+                     name, x.shape.dropFirst(2).map(String.init).joined(separator: "×"), threads,
+                     timing.medianMilliseconds, timing.minimumMilliseconds, timing.runs))
+        let total = timing.breakdownMilliseconds.values.reduce(0, +)
+        print("layer kind        ms   share")
+        for kind in EfficientNetLite.LayerKind.allCases {
+            let ms = timing.breakdownMilliseconds[kind.rawValue] ?? 0
+            print(String(format: "%-12@ %7.2f %6.1f%%", kind.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0),
+                         ms, 100 * ms / max(total, 1e-9)))
+        }
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try writeAtomically(try encoder.encode(timing), to: json, argument: "--json")
+            printError("wrote \(json)")
         }
     }
 

@@ -37,21 +37,21 @@ public struct DenseClassMap: Sendable {
     }
 
     /// A text picture of the map: one letter per location naming its most probable class
-    /// (lower case when that probability is below 50%), then a legend of the letters, most
-    /// frequent class first.
+    /// (lower case when that probability is below 50%; `·` for classes outside the 12 most
+    /// frequent), then a legend of the letters, most frequent class first.
     /// - Parameter names: class names by index.
     public func rendering(names: [String]) -> String {
         var counts: [Int: Int] = [:]
         for c in topClass { counts[c, default: 0] += 1 }
         let ranked = counts.keys.sorted { counts[$0]! != counts[$1]! ? counts[$0]! > counts[$1]! : $0 < $1 }
-        let letters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        let letters = Array("ABCDEFGHIJKL")
         var letter: [Int: Character] = [:]
-        for (rank, c) in ranked.enumerated() { letter[c] = rank < letters.count ? letters[rank] : "?" }
+        for (rank, c) in ranked.enumerated() { letter[c] = rank < letters.count ? letters[rank] : "·" }
         var lines: [String] = []
         for row in 0..<height {
             let cells = (0..<width).map { column -> String in
                 let position = row * width + column, c = topClass[position]
-                let symbol = letter[c] ?? "?"
+                let symbol = letter[c] ?? "·"
                 return probabilities[c * height * width + position] >= 0.5 ? String(symbol) : symbol.lowercased()
             }
             lines.append("  " + cells.joined(separator: " "))
@@ -60,7 +60,10 @@ public struct DenseClassMap: Sendable {
             let name = c < names.count ? names[c] : "class \(c)"
             lines.append("  \(letter[c]!) = \(name) (\(c)): \(counts[c]!) location(s)")
         }
-        if ranked.count > letters.count { lines.append("  ? = \(ranked.count - letters.count) rarer classes") }
+        if ranked.count > letters.count {
+            let rest = ranked.dropFirst(letters.count).reduce(0) { $0 + counts[$1]! }
+            lines.append("  · = \(ranked.count - letters.count) other classes: \(rest) location(s)")
+        }
         return lines.joined(separator: "\n")
     }
 }

@@ -1,0 +1,131 @@
+import ArgumentParser
+import Foundation
+import Pointwise
+
+/// `pointwise classify`: the pretrained EfficientNet-Lite0 on a picture or a preprocessed tensor.
+struct Classify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Classify a picture (or a preprocessed .npy tensor) with pretrained EfficientNet-Lite0.",
+        discussion: """
+            A PNG is preprocessed as the model was trained: shorter side resized to 256 (bilinear), \
+            centre crop 224×224, (v − 127) / 128. A .npy input must already be [N, 3, H, W] preprocessed. \
+            The weights default to the file `pointwise models fetch efficientnet-lite0` stores.
+
+            --dense-map convolutionalizes the classifier: the global pool + linear layer become a 1×1 \
+            convolution applied at every location of the feature map, on the whole picture resized to \
+            --dense-size (no crop), giving one class distribution per 32×32 pixels.
+            """)
+
+    @Argument(help: ArgumentHelp("The picture (.png) or preprocessed input (.npy, [N, 3, H, W]).", valueName: "IMAGE"))
+    var image: String
+
+    @Option(help: ArgumentHelp("Weights (.safetensors, .pth/.pt checkpoint or .npz).", valueName: "FILE"))
+    var weights: String?
+
+    @Option(help: "How many classes to print (1…1000).")
+    var top = 5
+
+    @Option(help: ArgumentHelp("Write the logits [N, 1000] to this .npy file.", valueName: "L.npy"))
+    var logitsOut: String?
+
+    @Option(help: ArgumentHelp("Write per-location class probabilities [1, 1000, h, w] to this .npy file.",
+                               valueName: "MAP.npy"))
+    var denseMap: String?
+
+    @Option(help: "Shorter side, in pixels, of the picture the dense map is computed on (≥ 32).")
+    var denseSize = 448
+
+    @Option(help: "Worker threads (default: every CPU).")
+    var threads: Int?
+
+    func validate() throws {
+        guard (1...1000).contains(top) else { throw CLIError("--top", "must be 1…1000, got \(top)") }
+        guard denseSize >= 32 else { throw CLIError("--dense-size", "must be ≥ 32, got \(denseSize)") }
+        if let threads, threads < 1 { throw CLIError("--threads", "must be ≥ 1, got \(threads)") }
+        if denseMap != nil, !image.lowercased().hasSuffix(".png") {
+            throw CLIError("--dense-map", "needs a picture (.png), not a preprocessed tensor")
+        }
+    }
+
+    func run() throws {
+        let model = try loadModel(weights: weights)
+        let options = ExecutionOptions(threads: threads)
+        let input = image.lowercased().hasSuffix(".npy") ? try readInput(image) : try readPicture(image, argument: "IMAGE")
+        let start = Date()
+        let logits: Tensor
+        do { logits = try model.logits(input, options: options) } catch { throw CLIError(image, error) }
+        let milliseconds = Date().timeIntervalSince(start) * 1000
+        let values = logits.scalars
+        for n in 0..<input.batchSize {
+            let row = Array(values[n * model.classCount..<(n + 1) * model.classCount])
+            print(input.batchSize == 1 ? "\(image):" : "\(image) [\(n)]:")
+            for (rank, score) in Classification.top(top, of: row, names: ImageNetClasses.names).enumerated() {
+                let percent = String(format: "%6.2f%%", Double(score.probability) * 100)
+                print("  \(rank + 1). \(percent)  \(score.name) (\(score.index))")
+            }
+        }
+        printError(String(format: "efficientnet-lite0: %.1f ms for %d image(s) on %d thread(s)",
+                          milliseconds, input.batchSize, options.threads))
+        if let logitsOut {
+            try writeNPY(NPYArray(shape: logits.shape, values: values), to: logitsOut, argument: "--logits-out")
+        }
+        if let denseMap { try writeDenseMap(model: model, options: options, to: denseMap) }
+    }
+
+    /// Runs the convolutionalized classifier on the uncropped picture and prints its top class per location.
+    private func writeDenseMap(model: EfficientNetLite, options: ExecutionOptions, to path: String) throws {
+        let picture = try readPicture(image, argument: "IMAGE", shorterSide: denseSize, crop: nil)
+        let dense: Tensor
+        do { dense = try model.denseLogits(picture, options: options) } catch { throw CLIError(image, error) }
+        let map = DenseClassMap(logits: dense)
+        try writeNPY(NPYArray(shape: dense.shape, values: map.probabilities), to: path, argument: "--dense-map")
+        print("dense class map, \(map.height)×\(map.width) locations (one per 32×32 pixels of a "
+              + "\(picture.shape[3])×\(picture.shape[2]) picture):")
+        print(map.rendering(names: ImageNetClasses.names))
+    }
+}
+
+// MARK: - Shared by the model commands
+
+/// The EfficientNet-Lite0 model from `weights`, or from the stored file when nil.
+func loadModel(weights: String?) throws -> EfficientNetLite {
+    let store = ModelStore()
+    guard let path = weights ?? store.cachedPath(for: .efficientnetLite0) else {
+        throw CLIError("--weights", "not given, and no stored EfficientNet-Lite0 weights in \(store.directory); "
+                       + "run `pointwise models fetch efficientnet-lite0` first")
+    }
+    let arrays: [String: RawArray]
+    do { arrays = try TensorArchive.dictionary(path: path) } catch {
+        throw CLIError("--weights", (error as? CustomStringConvertible)?.description ?? "\(path): \(error)")
+    }
+    do { return try EfficientNetLite(weights: arrays, name: path) } catch {
+        throw CLIError("--weights", error)
+    }
+}
+
+/// A preprocessed `[N, 3, H, W]` tensor from an .npy file.
+func readInput(_ path: String) throws -> Tensor {
+    let array: NPYArray
+    do { array = try NPY.read(contentsOf: URL(fileURLWithPath: path)) } catch { throw CLIError("IMAGE", error) }
+    guard array.shape.count == 4, array.shape[1] == 3, array.shape.allSatisfy({ $0 >= 1 }) else {
+        throw CLIError(path, "shape \(array.shape) is not a preprocessed image batch [N, 3, H, W]")
+    }
+    do { return try Tensor(shape: array.shape, values: array.values) } catch { throw CLIError(path, error) }
+}
+
+/// Writes an .npy file atomically, naming `argument` in any error.
+func writeNPY(_ array: NPYArray, to path: String, argument: String) throws {
+    do { try NPY.write(array, to: URL(fileURLWithPath: path)) } catch { throw CLIError(argument, error) }
+}
+
+/// A picture (PNG) preprocessed for the classifier: shorter side resized to `shorterSide`, then
+/// the central `crop`×`crop` square (nil: no crop), values (v − 127) / 128.
+func readPicture(_ path: String, argument: String, shorterSide: Int = 256, crop: Int? = 224) throws -> Tensor {
+    let image: Image
+    do { image = try PNG.read(path: path) } catch { throw CLIError(argument, error) }
+    do {
+        return try ImagePreprocessing(resizeShorterSide: shorterSide, cropSize: crop)(image)
+    } catch {
+        throw CLIError("\(argument) \(path)", error)
+    }
+}
