@@ -53,6 +53,13 @@ struct Bench: ParsableCommand {
                                valueName: "FILE"))
     var weights: String?
 
+    @Option(help: ArgumentHelp("With --model: run blocks whose output has fewer positions than this channels-last (0: all channels-first; default 784 = 28×28).",
+                               valueName: "positions"))
+    var channelsLastBelow: Int?
+
+    @Flag(help: "With --model: also print each layer's median time.")
+    var layers = false
+
     @Option(help: ArgumentHelp("The model's input, a preprocessed [1, 3, H, W] .npy (default: a fixed pseudo-random 224×224 picture).",
                                valueName: "X.npy"))
     var input: String?
@@ -103,7 +110,11 @@ struct Bench: ParsableCommand {
         guard KnownModel(rawValue: name) == .efficientnetLite0 else {
             throw CLIError("--model \(name)", "unknown; known models: efficientnet-lite0")
         }
-        let network = try loadModel(weights: weights)
+        var network = try loadModel(weights: weights)
+        if let channelsLastBelow {
+            guard channelsLastBelow >= 0 else { throw CLIError("--channels-last-below", "must be ≥ 0, got \(channelsLastBelow)") }
+            network.channelsLastBelow = channelsLastBelow
+        }
         let x: Tensor
         if let input {
             x = try readInput(input)
@@ -125,6 +136,13 @@ struct Bench: ParsableCommand {
             let ms = timing.breakdownMilliseconds[kind.rawValue] ?? 0
             print(String(format: "%-12@ %7.2f %6.1f%%", kind.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0),
                          ms, 100 * ms / max(total, 1e-9)))
+        }
+        if layers {
+            print("layer                                          ms")
+            for layer in timing.layers {
+                print(String(format: "%-42@ %7.3f", layer.name.padding(toLength: 42, withPad: " ", startingAt: 0),
+                             layer.milliseconds))
+            }
         }
         if let json {
             let encoder = JSONEncoder()

@@ -48,9 +48,9 @@ struct Classify: ParsableCommand {
     }
 
     func run() throws {
+        let input = image.lowercased().hasSuffix(".npy") ? try readInput(image) : try readPicture(image, argument: "IMAGE")
         let model = try loadModel(weights: weights)
         let options = ExecutionOptions(threads: threads)
-        let input = image.lowercased().hasSuffix(".npy") ? try readInput(image) : try readPicture(image, argument: "IMAGE")
         let start = Date()
         let logits: Tensor
         do { logits = try model.logits(input, options: options) } catch { throw CLIError(image, error) }

@@ -150,4 +150,9 @@ const pw_kernel_config *pw_kernel_config_best(void);
 /// The portable kernels (vector extensions, no ISA-specific code): NEON on arm64, SSE2 on x86-64.
 const pw_kernel_config *pw_kernel_config_portable(void);
 
+/// Sets (enable ≠ 0) or clears flush-to-zero and denormals-are-zero for the calling thread;
+/// returns whether they were set before. Without them, arithmetic on subnormal floats can be
+/// many times slower on some CPUs.
+int pw_flush_subnormals(int enable);
+
 #endif

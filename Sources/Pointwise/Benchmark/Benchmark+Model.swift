@@ -13,12 +13,30 @@ public struct ModelTiming: Sendable, Codable {
     /// Median milliseconds per layer kind (`stem`, `1x1`, `depthwise`, `head`), taken in separate
     /// instrumented runs; they add up to about the median.
     public var breakdownMilliseconds: [String: Double]
+    /// Median milliseconds of each layer, in execution order, from the instrumented runs.
+    public var layers: [LayerTiming]
+
+    /// One layer's median time.
+    public struct LayerTiming: Sendable, Codable {
+        /// The layer.
+        public var name: String
+        /// Its kind (`stem`, `1x1`, `depthwise`, `head`).
+        public var kind: String
+        /// Median milliseconds.
+        public var milliseconds: Double
+
+        enum CodingKeys: String, CodingKey {
+            case name, kind
+            case milliseconds = "ms"
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
         case model, threads, runs
         case medianMilliseconds = "median_ms"
         case minimumMilliseconds = "min_ms"
         case breakdownMilliseconds = "breakdown_ms"
+        case layers
     }
 }
 
@@ -35,7 +53,7 @@ extension Benchmark {
     ) throws(LayerError) -> ModelTiming {
         let options = ExecutionOptions(threads: threads)
         var workspace = EfficientNetLite.Workspace()
-        var noTimings: [EfficientNetLite.LayerKind: Double]? = nil
+        var noTimings: [EfficientNetLite.LayerTime]? = nil
         for _ in 0..<warmUp { _ = try model.logits(input, options: options, workspace: &workspace, timings: &noTimings) }
         var times: [Double] = []
         let start = EfficientNetLite.now()
@@ -45,15 +63,25 @@ extension Benchmark {
             times.append(EfficientNetLite.now() - begin)
         }
         var breakdowns: [EfficientNetLite.LayerKind: [Double]] = [:]
+        var layerTimes: [[Double]] = []
+        var layerNames: [EfficientNetLite.LayerTime] = []
         for _ in 0..<times.count {
-            var timings: [EfficientNetLite.LayerKind: Double]? = [:]
+            var timings: [EfficientNetLite.LayerTime]? = []
             _ = try model.logits(input, options: options, workspace: &workspace, timings: &timings)
-            for (kind, ms) in timings ?? [:] { breakdowns[kind, default: []].append(ms) }
+            let pass = timings ?? []
+            var kinds: [EfficientNetLite.LayerKind: Double] = [:]
+            for layer in pass { kinds[layer.kind, default: 0] += layer.milliseconds }
+            for (kind, ms) in kinds { breakdowns[kind, default: []].append(ms) }
+            if layerTimes.isEmpty { (layerTimes, layerNames) = (Array(repeating: [], count: pass.count), pass) }
+            for (index, layer) in pass.enumerated() { layerTimes[index].append(layer.milliseconds) }
         }
         return ModelTiming(
             model: name, threads: threads, runs: times.count, medianMilliseconds: median(times),
             minimumMilliseconds: times.min() ?? 0,
-            breakdownMilliseconds: Dictionary(uniqueKeysWithValues: breakdowns.map { ($0.key.rawValue, median($0.value)) }))
+            breakdownMilliseconds: Dictionary(uniqueKeysWithValues: breakdowns.map { ($0.key.rawValue, median($0.value)) }),
+            layers: zip(layerNames, layerTimes).map {
+                ModelTiming.LayerTiming(name: $0.name, kind: $0.kind.rawValue, milliseconds: median($1))
+            })
     }
 
     /// The middle value (the mean of the two middle values for an even count).

@@ -41,6 +41,14 @@ public struct EfficientNetLite: Sendable {
     /// is the linear layer; applied at every location it gives a dense class-score map.
     public let classifier: Conv1x1
 
+    /// Blocks whose output has fewer positions per image than this run channels-last; the stem
+    /// and the blocks before them run channels-first. Small maps with many channels suit
+    /// channels-last (the depthwise kernel vectorizes across channels, the 1×1 GEMM has no
+    /// ragged pixel edge); large maps with few channels suit channels-first. The default, 28×28,
+    /// was the fastest split on a Zen 3 core (`bench --model --layers` shows each layer). 0 keeps
+    /// everything channels-first. The result is the same either way, up to float rounding.
+    public var channelsLastBelow = 28 * 28
+
     /// The number of classes (1000 for ImageNet).
     public var classCount: Int { classifier.outputChannels }
 
@@ -51,12 +59,12 @@ public struct EfficientNetLite: Sendable {
     ///   - input: `[N, 3, H, W]` (channels-first), preprocessed as the model was trained
     ///     (`ImagePreprocessing.efficientNetLite`).
     ///   - options: threads and implementation.
-    /// - Returns: `[N, 1280, ⌈H/32⌉, ⌈W/32⌉]`.
+    /// - Returns: `[N, 1280, ⌈H/32⌉, ⌈W/32⌉]`, in the input's layout.
     /// - Throws: `LayerError` when the input is not a `[N, 3, H, W]` image batch.
     public func features(_ input: Tensor, options: ExecutionOptions = ExecutionOptions()) throws(LayerError) -> Tensor {
         var workspace = Workspace()
-        var timings: [LayerKind: Double]? = nil
-        return try features(input, options: options, workspace: &workspace, timings: &timings)
+        var timings: [LayerTime]? = nil
+        return try features(input, options: options, workspace: &workspace, timings: &timings).converted(to: input.layout)
     }
 
     /// The class logits: features, global average pool, linear classifier.
@@ -67,7 +75,7 @@ public struct EfficientNetLite: Sendable {
     /// - Throws: `LayerError` when the input is not a `[N, 3, H, W]` image batch.
     public func logits(_ input: Tensor, options: ExecutionOptions = ExecutionOptions()) throws(LayerError) -> Tensor {
         var workspace = Workspace()
-        var timings: [LayerKind: Double]? = nil
+        var timings: [LayerTime]? = nil
         return try logits(input, options: options, workspace: &workspace, timings: &timings)
     }
 
@@ -77,12 +85,15 @@ public struct EfficientNetLite: Sendable {
     /// - Parameters:
     ///   - input: `[N, 3, H, W]`, preprocessed; larger pictures give larger maps.
     ///   - options: threads and implementation.
-    /// - Returns: class logits at each location, `[N, classes, ⌈H/32⌉, ⌈W/32⌉]` (one location per
-    ///   32×32 input pixels).
+    /// - Returns: class logits at each location, `[N, classes, ⌈H/32⌉, ⌈W/32⌉]` in the input's
+    ///   layout (one location per 32×32 input pixels).
     /// - Throws: `LayerError` when the input is not a `[N, 3, H, W]` image batch.
     public func denseLogits(_ input: Tensor, options: ExecutionOptions = ExecutionOptions()) throws(LayerError) -> Tensor {
-        let features = try features(input, options: options)
-        return try convolving { () throws(ConvolutionError) in try classifier(features, options: options) }
+        var workspace = Workspace()
+        var timings: [LayerTime]? = nil
+        let features = try features(input, options: options, workspace: &workspace, timings: &timings)
+        let scores = try convolving { () throws(ConvolutionError) in try classifier(features, options: options) }
+        return scores.converted(to: input.layout)
     }
 
     /// The activations of one forward pass, kept between passes so that repeated inference
@@ -94,6 +105,16 @@ public struct EfficientNetLite: Sendable {
 
         /// An empty workspace; the first pass fills it.
         public init() {}
+    }
+
+    /// One layer's wall time in a timed pass.
+    public struct LayerTime: Sendable {
+        /// The layer, e.g. `blocks.3.expand 1×1 24→144 56×56`.
+        public var name: String
+        /// Its kind.
+        public var kind: LayerKind
+        /// Milliseconds.
+        public var milliseconds: Double
     }
 
     /// The kinds of layer whose time `logits(_:options:workspace:timings:)` reports.
@@ -108,24 +129,27 @@ public struct EfficientNetLite: Sendable {
         case head
     }
 
-    /// The class logits, reusing `workspace`'s buffers, and adding each layer kind's wall time in
-    /// milliseconds to `timings` when it is not nil (the `bench --model` breakdown).
+    /// The class logits, reusing `workspace`'s buffers, and appending each layer's wall time to
+    /// `timings` when it is not nil (the `bench --model` breakdown).
     /// - Throws: `LayerError` when the input is not a `[N, 3, H, W]` image batch.
     public func logits(
-        _ input: Tensor, options: ExecutionOptions, workspace: inout Workspace, timings: inout [LayerKind: Double]?
+        _ input: Tensor, options: ExecutionOptions, workspace: inout Workspace, timings: inout [LayerTime]?
     ) throws(LayerError) -> Tensor {
         let features = try features(input, options: options, workspace: &workspace, timings: &timings)
         let start = timings == nil ? 0 : Self.now()
         let pooled = try GlobalAveragePool()(features)
         let logits = try convolving { () throws(ConvolutionError) in try classifier(pooled, options: options) }
-        if timings != nil { timings![.head, default: 0] += Self.now() - start }
+        if timings != nil {
+            timings!.append(LayerTime(name: "pool + classifier 1280→\(classCount)", kind: .head,
+                                      milliseconds: Self.now() - start))
+        }
         do {
             return try Tensor(shape: [input.batchSize, classCount], values: logits.converted(to: .channelsFirst).scalars)
         } catch { throw .tensor(error) }
     }
 
     private func features(
-        _ input: Tensor, options: ExecutionOptions, workspace: inout Workspace, timings: inout [LayerKind: Double]?
+        _ input: Tensor, options: ExecutionOptions, workspace: inout Workspace, timings: inout [LayerTime]?
     ) throws(LayerError) -> Tensor {
         // x: [N, 3, H, W]  →  [N, 32, H/2, W/2]  →  …  →  [N, 320, H/32, W/32]  →  [N, 1280, H/32, W/32]
         try input.checkImage(channels: stem.inputChannels)
@@ -133,12 +157,13 @@ public struct EfficientNetLite: Sendable {
         let layerCount = 2 + blocks.reduce(0) { $0 + ($1.expand == nil ? 2 : 3) }
         if workspace.buffers.count != layerCount { workspace.buffers = Array(repeating: .empty, count: layerCount) }
         var clock = timings == nil ? 0 : Self.now()
-        func lap(_ kind: LayerKind) {
+        func lap(_ kind: LayerKind, _ name: @autoclosure () -> String) {
             guard timings != nil else { return }
             let now = Self.now()
-            timings![kind, default: 0] += now - clock
+            timings!.append(LayerTime(name: name(), kind: kind, milliseconds: now - clock))
             clock = now
         }
+        func size(_ t: Tensor) -> String { "\(t.channels)×\(t.shape[2])×\(t.shape[3])" }
         var slot = 0
         /// Moves buffer `slot` out of the workspace for a layer to write (so it is uniquely referenced).
         func takeBuffer() -> Tensor {
@@ -148,19 +173,25 @@ public struct EfficientNetLite: Sendable {
         var current = takeBuffer()
         try stem.forward(x, into: &current, options: options)
         workspace.buffers[slot - 1] = current
-        lap(.stem)
-        for block in blocks {
+        lap(.stem, "stem 3×3/2 → \(size(current))")
+        for (index, block) in blocks.enumerated() {
+            let outputPositions = ((current.shape[2] - 1) / block.depthwise.stride + 1)
+                * ((current.shape[3] - 1) / block.depthwise.stride + 1)
+            if current.layout == .channelsFirst, outputPositions < channelsLastBelow {
+                current = current.converted(to: .channelsLast)
+                lap(.pointwise, "to channels-last \(size(current))")
+            }
             var hidden = current
             if let expand = block.expand {
                 hidden = takeBuffer()
                 try convolving { () throws(ConvolutionError) in try expand.forward(current, into: &hidden, options: options) }
                 workspace.buffers[slot - 1] = hidden
-                lap(.pointwise)
+                lap(.pointwise, "blocks.\(index) expand 1×1 → \(size(hidden))")
             }
             var filtered = takeBuffer()
             try block.depthwise.forward(hidden, into: &filtered, options: options)
             workspace.buffers[slot - 1] = filtered
-            lap(.depthwise)
+            lap(.depthwise, "blocks.\(index) depthwise \(block.depthwise.kernelHeight)×\(block.depthwise.kernelWidth)/\(block.depthwise.stride) → \(size(filtered))")
             var projected = takeBuffer()
             let residual = block.hasResidual ? current : nil
             try convolving { () throws(ConvolutionError) in
@@ -168,12 +199,12 @@ public struct EfficientNetLite: Sendable {
             }
             workspace.buffers[slot - 1] = projected
             current = projected
-            lap(.pointwise)
+            lap(.pointwise, "blocks.\(index) project 1×1 → \(size(projected))")
         }
         var output = takeBuffer()
         try convolving { () throws(ConvolutionError) in try head.forward(current, into: &output, options: options) }
         workspace.buffers[slot - 1] = output
-        lap(.head)
+        lap(.head, "head 1×1 → \(size(output))")
         return output
     }
 

@@ -60,15 +60,21 @@ struct EfficientNetLiteStructureTests {
         #expect(model.blocks.allSatisfy { $0.depthwise.activation == .relu6 && $0.project.activation == .identity })
     }
 
-    @Test("folded and fused, the model equals the unfused layers run one by one (BN, ReLU6, residual add)")
+    @Test("folded and fused, in any layout split, the model equals the unfused layers run one by one")
     func matchesUnfusedLayers() throws {
         let model = try Self.model.get()
         var random = SplitMix64(seed: 11)
         let x = TestSupport.random([1, 3, 67, 45], using: &random)   // odd sizes: SAME padding on every side
         let expected = try unfusedLogits(x, checkpoint: Self.checkpoint)
-        let actual = try model.logits(x, options: ExecutionOptions(threads: 2))
-        #expect(actual.shape == [1, 1000])
-        #expect(TestSupport.withinTolerance(TestSupport.difference(actual.scalars, expected), relative: 1e-4))
+        // Every layout split: all channels-first, the default, all blocks channels-last.
+        for split in [0, 28 * 28, Int.max] {
+            var variant = model
+            variant.channelsLastBelow = split
+            let actual = try variant.logits(x, options: ExecutionOptions(threads: 2))
+            #expect(actual.shape == [1, 1000])
+            #expect(TestSupport.withinTolerance(TestSupport.difference(actual.scalars, expected), relative: 1e-4),
+                    "channels-last below \(split) positions")
+        }
     }
 
     @Test("the dense class map's mean over its locations is the logits (pool and classifier are linear)")
@@ -94,12 +100,13 @@ struct EfficientNetLiteStructureTests {
         var random = SplitMix64(seed: 13)
         let a = TestSupport.random([1, 3, 64, 64], using: &random), b = TestSupport.random([1, 3, 64, 64], using: &random)
         var workspace = EfficientNetLite.Workspace()
-        var timings: [EfficientNetLite.LayerKind: Double]? = [:]
+        var timings: [EfficientNetLite.LayerTime]? = []
         let options = ExecutionOptions(threads: 1)
         _ = try model.logits(a, options: options, workspace: &workspace, timings: &timings)
         let reused = try model.logits(b, options: options, workspace: &workspace, timings: &timings)
         #expect(reused.scalars == (try model.logits(b, options: options)).scalars)
-        #expect(Set(timings!.keys) == Set(EfficientNetLite.LayerKind.allCases))
+        #expect(Set(timings!.map(\.kind)) == Set(EfficientNetLite.LayerKind.allCases))
+        #expect(timings!.count == 2 * (1 + 16 + 15 + 16 + 1 + 1 + 1))   // two passes: every layer, one layout change
     }
 
     @Test("missing, misshapen, non-float and extra tensors are refused with the file and key named")

@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+@testable import Pointwise
+
+/// `import-torch`, `classify` and `models` end to end: real conversions, and bad input answered
+/// with exit status 2, an `error:` line naming the file and no output file.
+@Suite struct ModelCommandTests {
+    static let torchFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../Fixtures/torch").standardizedFileURL
+
+    static func scratch() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pointwise-models-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    @Test("import-torch converts zip and legacy checkpoints to safetensors with the same tensors",
+          arguments: ["state_dict.pth", "state_dict_legacy.pth"])
+    func importTorch(file: String) throws {
+        let directory = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let checkpoint = Self.torchFixtures.appendingPathComponent(file).path
+        let output = directory.appendingPathComponent("w.safetensors").path
+        let result = try CommandLineTests.run(["import-torch", checkpoint, "--output", output])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let expected = try TorchCheckpoint.read(path: checkpoint)
+        let converted = try SafeTensorsFile(path: output)
+        #expect(converted.arrays.map(\.name) == expected.map(\.name))
+        for (name, array) in expected {
+            let copy = try converted.array(named: name)
+            #expect(copy.elementType == array.elementType && copy.shape == array.shape)
+            #expect(Array(copy.bytes) == Array(array.bytes), "\(name)")
+        }
+    }
+
+    @Test("import-torch refuses hostile checkpoints: exit 2, the file and problem named, nothing written",
+          arguments: ["os_system.pth", "eval_stack_global.pth", "truncated_storage.pth", "lying_count.pth", "bad_magic.pth"])
+    func importHostile(file: String) throws {
+        let directory = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let output = directory.appendingPathComponent("w.safetensors").path
+        let result = try CommandLineTests.run(["import-torch", Self.torchFixtures.appendingPathComponent("hostile/\(file)").path,
+                                               "--output", output])
+        #expect(result.status == 2)
+        #expect(result.stderr.hasPrefix("error: CHECKPOINT: ") && result.stderr.contains(file), "stderr: \(result.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
+    }
+
+    @Test("classify refuses weights that are not EfficientNet-Lite0's, or missing, naming --weights")
+    func classifyBadWeights() throws {
+        let directory = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let input = directory.appendingPathComponent("x.npy")
+        try NPY.write(NPYArray(shape: [1, 3, 32, 32], values: Array(repeating: 0, count: 3 * 32 * 32)), to: input)
+        let logits = directory.appendingPathComponent("l.npy").path
+        for weights in [Self.torchFixtures.appendingPathComponent("state_dict.pth").path,   // another model
+                        directory.appendingPathComponent("missing.safetensors").path,
+                        input.path] {                                                      // not a weights file
+            let result = try CommandLineTests.run(["classify", input.path, "--weights", weights, "--logits-out", logits])
+            #expect(result.status == 2)
+            #expect(result.stderr.hasPrefix("error: --weights: "), "stderr: \(result.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: logits))
+        }
+    }
+
+    @Test("classify refuses bad pictures and options with exit status 2", arguments: [
+        (["--top", "0"], "--top"),
+        (["--dense-size", "8"], "--dense-size"),
+        (["--threads", "0"], "--threads"),
+    ])
+    func classifyBadOptions(options: [String], subject: String) throws {
+        let result = try CommandLineTests.run(["classify", "picture.png"] + options)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains(subject), "stderr: \(result.stderr)")
+    }
+
+    @Test("classify names the picture that is not a PNG, or a tensor of the wrong shape")
+    func classifyBadInput() throws {
+        let directory = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let fake = directory.appendingPathComponent("photo.png")
+        try Data("not a picture".utf8).write(to: fake)
+        let wrong = directory.appendingPathComponent("x.npy")
+        try NPY.write(NPYArray(shape: [1, 4, 8, 8], values: Array(repeating: 0, count: 256)), to: wrong)
+        for (input, subject) in [(fake.path, "photo.png"), (wrong.path, "x.npy")] {
+            // The input is checked before the weights are loaded, so any --weights will do.
+            let result = try CommandLineTests.run(["classify", input, "--weights", "/nonexistent/weights.safetensors"])
+            #expect(result.status == 2)
+            #expect(result.stderr.hasPrefix("error: ") && result.stderr.contains(subject), "stderr: \(result.stderr)")
+        }
+    }
+
+    @Test("models fetch refuses an unknown model and a missing --from file")
+    func fetchBadArguments() throws {
+        let unknown = try CommandLineTests.run(["models", "fetch", "resnet-50"])
+        #expect(unknown.status == 2 && unknown.stderr.contains("resnet-50"), "stderr: \(unknown.stderr)")
+        let missing = try CommandLineTests.run(["models", "fetch", "efficientnet-lite0", "--from", "/nonexistent/x.whl"])
+        #expect(missing.status == 2 && missing.stderr.contains("--from"), "stderr: \(missing.stderr)")
+    }
+}
