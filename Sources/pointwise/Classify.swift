@@ -49,7 +49,9 @@ struct Classify: ParsableCommand {
 
     func run() throws {
         let input = image.lowercased().hasSuffix(".npy") ? try readInput(image) : try readPicture(image, argument: "IMAGE")
+        let loadStart = Date()
         let model = try loadModel(weights: weights)
+        let loadMilliseconds = Date().timeIntervalSince(loadStart) * 1000
         let options = ExecutionOptions(threads: threads)
         let start = Date()
         let logits: Tensor
@@ -64,8 +66,9 @@ struct Classify: ParsableCommand {
                 print("  \(rank + 1). \(percent)  \(score.name) (\(score.index))")
             }
         }
-        printError(String(format: "efficientnet-lite0: %.1f ms for %d image(s) on %d thread(s)",
-                          milliseconds, input.batchSize, options.threads))
+        printError(String(format: "efficientnet-lite0: weights loaded in %.0f ms; %.1f ms for %d image(s) on %d thread(s) "
+                          + "(first run; `pointwise bench --model` times repeated runs)",
+                          loadMilliseconds, milliseconds, input.batchSize, options.threads))
         if let logitsOut {
             try writeNPY(NPYArray(shape: logits.shape, values: values), to: logitsOut, argument: "--logits-out")
         }
