@@ -99,7 +99,7 @@ func loadModel(weights: String?) throws -> EfficientNetLite {
     }
     let arrays: [String: RawArray]
     do { arrays = try TensorArchive.dictionary(path: path) } catch {
-        throw CLIError("--weights", (error as? CustomStringConvertible)?.description ?? "\(path): \(error)")
+        throw CLIError("--weights", String(describing: error))
     }
     do { return try EfficientNetLite(weights: arrays, name: path) } catch {
         throw CLIError("--weights", error)

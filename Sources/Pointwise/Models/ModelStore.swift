@@ -44,7 +44,8 @@ public struct ModelStore: Sendable {
         } else if let cache = environment["XDG_CACHE_HOME"], !cache.isEmpty {
             self.directory = cache + "/pointwise"
         } else {
-            self.directory = NSHomeDirectory() + "/.cache/pointwise"
+            let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+            self.directory = home + "/.cache/pointwise"
         }
     }
 

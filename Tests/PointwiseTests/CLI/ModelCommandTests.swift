@@ -90,6 +90,19 @@ import Testing
         }
     }
 
+    @Test("models fetch --from another model's checkpoint stores nothing and says why")
+    func fetchWrongCheckpoint() throws {
+        let directory = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let result = try CommandLineTests.run([
+            "models", "fetch", "efficientnet-lite0", "--from", Self.torchFixtures.appendingPathComponent("state_dict.pth").path,
+            "--directory", directory.path,
+        ])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("not the efficientnet-lite0 checkpoint"), "stderr: \(result.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
+    }
+
     @Test("models fetch refuses an unknown model and a missing --from file")
     func fetchBadArguments() throws {
         let unknown = try CommandLineTests.run(["models", "fetch", "resnet-50"])
