@@ -128,4 +128,25 @@ import Testing
         let bad = try CommandLineTests.run(["cost", "--threads", "0"])
         #expect(bad.status == 2 && bad.stderr.contains("--threads"))
     }
+
+    @Test("visualize draws a grid and a heatmap, and refuses bad channel lists without writing")
+    func visualize() throws {
+        let directory = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var random = SplitMix64(seed: 1)
+        let x = directory.appendingPathComponent("x.npy"), w = directory.appendingPathComponent("w.npy")
+        try NPY.write(NPYArray(shape: [1, 5, 8, 8], values: TestSupport.randomValues(320, using: &random)), to: x)
+        try NPY.write(NPYArray(shape: [4, 5, 1, 1], values: TestSupport.randomValues(20, using: &random)), to: w)
+        let grid = directory.appendingPathComponent("grid.png").path, heat = directory.appendingPathComponent("heat.png").path
+        #expect(try CommandLineTests.run(["visualize", "--input", x.path, "--channels", "0-4", "--output", grid]).status == 0)
+        #expect(try CommandLineTests.run(["visualize", "--weights", w.path, "--output", heat]).status == 0)
+        #expect(try PNG.read(path: grid).width > 5 * 64 && PNG.read(path: heat).height > 4)
+        let bad = directory.appendingPathComponent("bad.png").path
+        for arguments in [["--input", x.path, "--channels", "3-9"], ["--input", x.path, "--channels", "x"],
+                          ["--input", x.path, "--weights", w.path], ["--weights", x.path]] {
+            let result = try CommandLineTests.run(["visualize"] + arguments + ["--output", bad])
+            #expect(result.status == 2, "\(arguments): \(result.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: bad))
+        }
+    }
 }

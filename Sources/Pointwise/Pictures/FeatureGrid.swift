@@ -1,0 +1,87 @@
+/// A grid of feature-map channels drawn with the viridis colormap, each tile labelled with its
+/// channel and value range, under a title and above a colour bar: the articles' "input vs output
+/// channels" figure.
+public enum FeatureGrid {
+    /// How values become colours.
+    public enum Scaling: String, Sendable, CaseIterable {
+        /// Each channel from its own minimum (dark) to maximum (bright): shows every channel's pattern.
+        case perChannel = "per-channel"
+        /// One range for all channels: shows which channels are strong.
+        case shared
+    }
+
+    /// Draws channels of one image.
+    /// - Parameters:
+    ///   - tensor: `[N, C, H, W]`, either layout.
+    ///   - image: which image of the batch.
+    ///   - channels: the channels to draw, in order (e.g. from `ChannelList.parse`).
+    ///   - scaling: per-channel or shared value range.
+    ///   - title: the text above the grid.
+    ///   - columns: tiles per row (default: up to 8).
+    /// - Returns: the picture; write it with `PNG.write(canvas.image, to:)`.
+    /// - Throws: `PictureError` for a tensor that is not an image batch, an image or channel out of range.
+    public static func render(
+        _ tensor: Tensor, image: Int = 0, channels: [Int], scaling: Scaling = .perChannel, title: String,
+        columns: Int? = nil
+    ) throws(PictureError) -> Canvas {
+        // x: [N, C, H, W]  →  tiles of H×W, zoomed to at least 96 pixels
+        guard tensor.shape.count == 4, tensor.shape[2] >= 1, tensor.shape[3] >= 1 else {
+            throw .shape(expected: "[N, C, H, W] with H, W ≥ 1", actual: tensor.shape)
+        }
+        guard !channels.isEmpty else { throw .empty("no channels chosen") }
+        guard (0..<tensor.batchSize).contains(image) else {
+            throw .shape(expected: "an image index below N = \(tensor.batchSize), got \(image)", actual: tensor.shape)
+        }
+        for c in channels where !(0..<tensor.channels).contains(c) {
+            throw .channelOutOfRange(channel: c, channels: tensor.channels)
+        }
+        let (height, width) = (tensor.shape[2], tensor.shape[3])
+        let planes = channels.map { c in (0..<height * width).map { tensor[batch: image, channel: c, position: $0] } }
+        let ranges = planes.map { plane -> (Float, Float) in
+            let finite = plane.filter(\.isFinite)
+            return (finite.min() ?? 0, finite.max() ?? 0)
+        }
+        let shared = (ranges.map(\.0).min() ?? 0, ranges.map(\.1).max() ?? 0)
+        let zoom = max(1, min(96 / max(height, width), 16)), tileWidth = width * zoom, tileHeight = height * zoom
+        let labelWidth = Canvas.textWidth("-0.000…-0.000") + 4
+        let cellWidth = max(tileWidth, labelWidth, Canvas.textWidth("CH 0000")) + 16
+        let columnCount = max(1, min(columns ?? 8, channels.count))
+        let rowCount = (channels.count + columnCount - 1) / columnCount
+        let labelHeight = 2 * Canvas.textHeight() + 4 + 6
+        let cellHeight = labelHeight + tileHeight + 16
+        let top = 16 + Canvas.textHeight() + 16
+        let bar = scaling == .shared ? 16 + 12 + 6 + Canvas.textHeight() + 8 : 8
+        let canvasWidth = max(columnCount * cellWidth + 16, Canvas.textWidth(title) + 32)
+        var canvas = Canvas(width: canvasWidth, height: top + rowCount * cellHeight + bar)
+        canvas.text(title, x: 16, y: 16)
+        for (index, channel) in channels.enumerated() {
+            let x = 16 + (index % columnCount) * cellWidth, y = top + (index / columnCount) * cellHeight
+            let (low, high) = scaling == .shared ? shared : ranges[index]
+            canvas.text("CH \(channel)", x: x, y: y)
+            canvas.text("\(format(ranges[index].0))…\(format(ranges[index].1))", x: x, y: y + Canvas.textHeight() + 4,
+                        color: (80, 80, 80))
+            let span = high - low
+            let normalized = planes[index].map { span > 0 ? ($0 - low) / span : 0.5 }
+            canvas.matrix(normalized, rows: height, columns: width, x: x, y: y + labelHeight, cell: zoom, colormap: .viridis)
+        }
+        if scaling == .shared {
+            let y = top + rowCount * cellHeight + 8, barWidth = min(canvasWidth - 32, 384)
+            for i in 0..<barWidth {
+                canvas.fill(x: 16 + i, y: y, width: 1, height: 12, color: Colormap.viridis.color(Float(i) / Float(barWidth - 1)))
+            }
+            canvas.text(format(shared.0), x: 16, y: y + 18)
+            let right = format(shared.1)
+            canvas.text(right, x: 16 + barWidth - Canvas.textWidth(right), y: y + 18)
+        }
+        return canvas
+    }
+
+    /// A short decimal for labels: `0.123`, `-12.3`, `1.2E+04`.
+    static func format(_ value: Float) -> String {
+        let magnitude = abs(value)
+        if magnitude != 0 && (magnitude >= 1e4 || magnitude < 1e-3) { return String(format: "%.1E", Double(value)) }
+        return String(format: magnitude >= 100 ? "%.0f" : magnitude >= 10 ? "%.1f" : "%.3f", Double(value))
+    }
+}
+
+import Foundation

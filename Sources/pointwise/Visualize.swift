@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import Pointwise
+
+/// `pointwise visualize`: pictures of feature maps and 1×1 weights, as PNG.
+struct Visualize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Draw feature-map channels (viridis grid) or a 1×1 weight matrix (diverging heatmap) as a PNG.",
+        discussion: """
+            With --input, X is [N, C, H, W] (.npy) and --channels picks the channels (e.g. 0-4 or 0,3,8-11) \
+            of image --image; --scaling per-channel stretches each channel over the colormap, shared uses \
+            one range for all (with a colour bar). With --weights, W is [Cout, Cin] or [Cout, Cin, 1, 1]: \
+            rows are output channels, columns input channels, blue negative, red positive. The PNG is \
+            written atomically.
+            """)
+
+    @Option(help: ArgumentHelp("Feature maps (.npy), [N, C, H, W].", valueName: "X.npy"))
+    var input: String?
+
+    @Option(help: ArgumentHelp("A 1×1 weight (.npy), [Cout, Cin] or [Cout, Cin, 1, 1].", valueName: "W.npy"))
+    var weights: String?
+
+    @Option(help: "Channels to draw, e.g. 0-4 or 0,2,5-7 (default: the first 8).")
+    var channels: String?
+
+    @Option(help: "Which image of the batch.")
+    var image = 0
+
+    @Option(help: "per-channel or shared value range.")
+    var scaling: FeatureGrid.Scaling = .perChannel
+
+    @Option(help: "Memory layout of X: nchw or nhwc.")
+    var layout: Layout = .channelsFirst
+
+    @Option(help: "The picture's title (default: the file name).")
+    var title: String?
+
+    @Option(help: ArgumentHelp("The PNG to write.", valueName: "PICTURE.png"))
+    var output: String
+
+    func validate() throws {
+        guard (input == nil) != (weights == nil) else { throw CLIError("--input/--weights", "give exactly one of them") }
+    }
+
+    func run() throws {
+        let canvas: Canvas
+        if let input {
+            let array: NPYArray
+            do { array = try NPY.read(contentsOf: URL(fileURLWithPath: input)) } catch { throw CLIError("--input", error) }
+            guard array.shape.count == 4 else {
+                throw CLIError("--input \(input)", "shape \(array.shape) is not [N, C, H, W] (or [N, H, W, C] with --layout nhwc)")
+            }
+            let shape = layout == .channelsFirst ? array.shape : [array.shape[0], array.shape[3], array.shape[1], array.shape[2]]
+            let x: Tensor
+            do { x = try Tensor(shape: shape, layout: layout, values: array.values) } catch { throw CLIError("--input \(input)", error) }
+            let chosen: [Int]
+            do { chosen = try channels.map { text throws(PictureError) in try ChannelList.parse(text, count: x.channels) }
+                    ?? Array(0..<min(8, x.channels)) } catch { throw CLIError("--channels", error) }
+            do {
+                canvas = try FeatureGrid.render(x, image: image, channels: chosen, scaling: scaling,
+                                                title: title ?? "\(URL(fileURLWithPath: input).lastPathComponent), image \(image)")
+            } catch { throw CLIError("--input \(input)", error) }
+        } else {
+            let path = weights!
+            let array: NPYArray
+            do { array = try NPY.read(contentsOf: URL(fileURLWithPath: path)) } catch { throw CLIError("--weights", error) }
+            do {
+                canvas = try WeightHeatmap.render(array.values, shape: array.shape,
+                                                  title: title ?? "\(URL(fileURLWithPath: path).lastPathComponent) \(array.shape)")
+            } catch { throw CLIError("--weights \(path)", error) }
+        }
+        do { try PNG.write(canvas.image, to: output) } catch { throw CLIError("--output", error) }
+        printError("wrote \(canvas.width)×\(canvas.height) \(output)")
+    }
+}
+
+extension FeatureGrid.Scaling: ExpressibleByArgument {}
