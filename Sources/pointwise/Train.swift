@@ -52,6 +52,10 @@ struct Train: ParsableCommand {
     @Option(help: "Worker threads (default: every CPU).")
     var threads: Int?
 
+    @Option(help: ArgumentHelp("Also write the mean loss of every epoch, [epochs], to this .npy (draw it with `visualize --history`).",
+                               valueName: "H.npy"))
+    var history: String?
+
     @Option(help: ArgumentHelp("Directory for the trained model.", valueName: "DIR"))
     var output: String
 
@@ -96,12 +100,17 @@ struct Train: ParsableCommand {
         var optimizer = try makeOptimizer()
         let trainer = Trainer(epochs: epochs, batchSize: batchSize, seed: seed, schedule: learningRateSchedule,
                               options: ExecutionOptions(threads: threads), progress: .standardError)
-        let history = try check(input) { () throws(TrainingError) in
+        let losses = try check(input) { () throws(TrainingError) in
             try trainer.train(net, inputs: x, targets: targets, optimizer: &optimizer)
         }
-        report(net, x: x, targets: targets, loss: history.epochLosses.last!, threads: threads)
+        report(net, x: x, targets: targets, loss: losses.epochLosses.last!, threads: threads)
         try check("--output \(output)") { () throws(TrainingError) in try net.save(to: URL(fileURLWithPath: output)) }
         printError("wrote \(output)")
+        if let history {
+            let values = losses.epochLosses.map { Float($0) }
+            try writeNPY(NPYArray(shape: [values.count], values: values), to: history, argument: "--history")
+            printError("wrote \(history)")
+        }
     }
 
     /// Runs `body`, turning a training error into a user error about `subject` (or the labels).

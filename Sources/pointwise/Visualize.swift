@@ -20,6 +20,17 @@ struct Visualize: ParsableCommand {
     @Option(help: ArgumentHelp("A 1×1 weight (.npy), [Cout, Cin] or [Cout, Cin, 1, 1].", valueName: "W.npy"))
     var weights: String?
 
+    @Option(help: ArgumentHelp("A history (.npy): [E] values, or [S, E] for S series (e.g. `train --history`).",
+                               valueName: "H.npy"))
+    var history: String?
+
+    @Option(help: ArgumentHelp("With --weights: draw output channel K's weights as bars (which inputs it uses).",
+                               valueName: "K"))
+    var row: Int?
+
+    @Flag(help: "With --history: a logarithmic y axis.")
+    var log = false
+
     @Option(help: "Channels to draw, e.g. 0-4 or 0,2,5-7 (default: the first 8).")
     var channels: String?
 
@@ -39,7 +50,9 @@ struct Visualize: ParsableCommand {
     var output: String
 
     func validate() throws {
-        guard (input == nil) != (weights == nil) else { throw CLIError("--input/--weights", "give exactly one of them") }
+        guard [input, weights, history].compactMap({ $0 }).count == 1 else {
+            throw CLIError("--input/--weights/--history", "give exactly one of them")
+        }
     }
 
     func run() throws {
@@ -60,6 +73,34 @@ struct Visualize: ParsableCommand {
                 canvas = try FeatureGrid.render(x, image: image, channels: chosen, scaling: scaling,
                                                 title: title ?? "\(URL(fileURLWithPath: input).lastPathComponent), image \(image)")
             } catch { throw CLIError("--input \(input)", error) }
+        } else if let history {
+            let array: NPYArray
+            do { array = try NPY.read(contentsOf: URL(fileURLWithPath: history)) } catch { throw CLIError("--history", error) }
+            guard (1...2).contains(array.shape.count), array.values.count > 0 else {
+                throw CLIError("--history \(history)", "shape \(array.shape) is not [E] or [S, E] with values")
+            }
+            let length = array.shape.last!, rows = array.values.count / length
+            let series = (0..<rows).map { s in
+                (name: rows == 1 ? "loss" : "series \(s)", values: array.values[s * length..<(s + 1) * length].map(Double.init))
+            }
+            do {
+                canvas = try Charts.lines(series, title: title ?? URL(fileURLWithPath: history).lastPathComponent,
+                                          xLabel: "EPOCH", yLabel: "LOSS", logarithmic: log)
+            } catch { throw CLIError("--history \(history)", error) }
+        } else if let row {
+            let path = weights!
+            let array: NPYArray
+            do { array = try NPY.read(contentsOf: URL(fileURLWithPath: path)) } catch { throw CLIError("--weights", error) }
+            guard array.shape.count >= 2, array.shape.dropFirst(2).allSatisfy({ $0 == 1 }), (0..<array.shape[0]).contains(row) else {
+                throw CLIError("--row \(row)", "\(path) has shape \(array.shape): expected [Cout, Cin] and 0 ≤ K < Cout")
+            }
+            let inputs = array.shape[1]
+            let values = array.values[row * inputs..<(row + 1) * inputs].map(Double.init)
+            do {
+                canvas = try Charts.bars(values, labels: (0..<inputs).map(String.init),
+                                         title: title ?? "OUTPUT CHANNEL \(row): WEIGHT PER INPUT CHANNEL",
+                                         xLabel: "INPUT CHANNEL", yLabel: "WEIGHT")
+            } catch { throw CLIError("--weights \(path)", error) }
         } else {
             let path = weights!
             let array: NPYArray

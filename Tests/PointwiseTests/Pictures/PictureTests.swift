@@ -82,4 +82,29 @@ import Testing
         #expect(reds > 100 && blues > 100)   // whole cells (plus the colour bar's ends)
         #expect(throws: PictureError.self) { try WeightHeatmap.render([1, 2, 3], shape: [3, 1, 3, 3], title: "W") }
     }
+
+    /// How many pixels of `canvas` have exactly `color`.
+    func count(_ color: (UInt8, UInt8, UInt8), in canvas: Canvas) -> Int {
+        var n = 0
+        for y in 0..<canvas.height { for x in 0..<canvas.width where canvas.color(x: x, y: y) == color { n += 1 } }
+        return n
+    }
+
+    @Test("line plots draw every series in its own colour; empty or non-positive log data is refused")
+    func lines() throws {
+        let canvas = try Charts.lines([("a", [1, 0.5, 0.25, 0.1]), ("b", [2, 1.5, 1.2, 1])], title: "LOSS",
+                                      xLabel: "EPOCH", yLabel: "LOSS", logarithmic: true)
+        #expect(count(Charts.palette[0], in: canvas) > 100 && count(Charts.palette[1], in: canvas) > 100)
+        #expect(throws: PictureError.self) { try Charts.lines([("a", [0, -1])], title: "", xLabel: "", yLabel: "", logarithmic: true) }
+        #expect(throws: PictureError.self) { try Charts.lines([("a", [])], title: "", xLabel: "", yLabel: "") }
+        _ = try Charts.lines([("flat", [3, 3, 3])], title: "", xLabel: "", yLabel: "")   // a constant series is fine
+    }
+
+    @Test("bar charts: a bar per value, above and below the axis; labels must match")
+    func bars() throws {
+        let canvas = try Charts.bars([1, -1, 0.5], labels: ["0", "1", "2"], title: "W", xLabel: "IN", yLabel: "W")
+        #expect(count(Charts.palette[0], in: canvas) > 3 * 100)
+        #expect(throws: PictureError.self) { try Charts.bars([1, 2], labels: ["0"], title: "", xLabel: "", yLabel: "") }
+        #expect(throws: PictureError.self) { try Charts.bars([.nan], labels: ["0"], title: "", xLabel: "", yLabel: "") }
+    }
 }
