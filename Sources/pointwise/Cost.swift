@@ -38,7 +38,7 @@ struct Cost: ParsableCommand {
                   + (machine == nil ? "" : "  roofline ms  measured ms"))
             for alternative in comparison.alternatives {
                 let cost = alternative.cost
-                let parameters = cost.parameters.formatted()
+                let parameters = cost.parameters.grouped
                 var line = String(format: "  %@ %@ %12.1f %9.2f %7.1f",
                                   alternative.name.padding(toLength: 47, withPad: " ", startingAt: 0),
                                   String(repeating: " ", count: Swift.max(11 - parameters.count, 0)) + parameters,
@@ -58,16 +58,5 @@ struct Cost: ParsableCommand {
                              alternative.name, savings.parameters, savings.multiplyAdds, comparison.alternatives[0].name))
             }
         }
-    }
-}
-
-extension Int {
-    /// `2359296` → `2,359,296`.
-    func formatted() -> String {
-        let digits = String(magnitude)
-        let groups = stride(from: digits.count, to: 0, by: -3).map { end in
-            String(digits[digits.index(digits.startIndex, offsetBy: Swift.max(end - 3, 0))..<digits.index(digits.startIndex, offsetBy: end)])
-        }
-        return (self < 0 ? "-" : "") + groups.reversed().joined(separator: ",")
     }
 }

@@ -142,3 +142,16 @@ extension EfficientNetLite {
         return result
     }
 }
+
+extension Int {
+    /// The number with thousands separators, as the cost tables print it: `102400` → `102,400`.
+    public var grouped: String {
+        let digits = Array(String(magnitude))
+        var out: [Character] = []
+        for (i, d) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(d)
+        }
+        return (self < 0 ? "-" : "") + String(out)
+    }
+}
