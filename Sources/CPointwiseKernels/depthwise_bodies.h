@@ -10,123 +10,39 @@
 /// accumulators of a tile are registers, not an array indexed at run time.
 #define PW_UNROLL _Pragma("clang loop unroll(full)")
 
-/// Eight consecutive inputs (stride 1) or every other one of sixteen (stride 2), from p on.
-PW_INLINE v8f depthwise_load(const float *p, const int stride) {
-    if (stride == 1) return v8_load(p);
-    return __builtin_shufflevector(v8_load(p), v8_load(p + 8), 0, 2, 4, 6, 8, 10, 12, 14);
-}
-
-/// The floats of the zero-padded copy of one plane that `depthwise_plane_body` reads.
+/// The floats of one row of the zero-padded copy of a plane that `depthwise_plane_body` reads:
+/// room for every vector's window plus 8 floats of slack, a multiple of 16 so that a stride-2 row
+/// splits into two halves of whole vectors.
 PW_INLINE ptrdiff_t depthwise_padded_width(const pw_depthwise_geometry *g) {
     const ptrdiff_t vectors = (g->out_width + 7) / 8;
-    return vectors * 8 * g->stride + g->kernel + 8;
+    return (vectors * 8 * g->stride + g->kernel + 8 + 15) / 16 * 16;
 }
 
-/// An R×V tile of output vectors (R rows, V vectors of 8 columns) of a channels-first plane, from
-/// the zero-padded rows at `in` (the first output row's first input row and column). Each input
-/// vector is loaded once and given to every output row whose window holds it, so R·V independent
-/// FMA chains run side by side. Each output still sums its taps in (kh, kw) order, so any tiling
-/// gives the same bits. The last vector stores only `last_width` (1…8) columns.
-PW_INLINE void depthwise_tile(const int K, const int S, const int R, const int V, const float *in,
-                              ptrdiff_t width, const float *taps, v8f start, int32_t activation,
-                              float *out, ptrdiff_t out_stride, ptrdiff_t last_width) {
-    v8f acc[4][2];
-    PW_UNROLL
-    for (int i = 0; i < R; i++) {
-        PW_UNROLL
-        for (int v = 0; v < V; v++) acc[i][v] = start;
-    }
-    PW_UNROLL
-    for (int r = 0; r < (R - 1) * S + K; r++) {
-        const float *row = in + r * width;
-        PW_UNROLL
-        for (int kw = 0; kw < K; kw++) {
-            PW_UNROLL
-            for (int v = 0; v < V; v++) {
-                const v8f x = depthwise_load(row + v * 8 * S + kw, S);
-                PW_UNROLL
-                for (int i = 0; i < R; i++) {
-                    const int kh = r - i * S;
-                    if (kh >= 0 && kh < K) acc[i][v] = v8_splat(taps[kh * K + kw]) * x + acc[i][v];
-                }
-            }
-        }
-    }
-    PW_UNROLL
-    for (int i = 0; i < R; i++) {
-        PW_UNROLL
-        for (int v = 0; v < V; v++) {
-            const v8f y = v8_activate(acc[i][v], activation);
-            float *o = out + i * out_stride + v * 8;
-            if (v < V - 1 || last_width == 8) {
-                v8_store(o, y);
-            } else {
-                float tail[8];
-                v8_store(tail, y);
-                __builtin_memcpy(o, tail, (size_t)last_width * sizeof(float));
-            }
-        }
-    }
+/// Output columns 8v…8v+7 at kernel column kw, from a padded row. At stride 2 the row holds its
+/// even columns in its first half and its odd ones in its second (see `depthwise_pad_plane`), so
+/// the every-other-column inputs of one tap are one contiguous load.
+PW_INLINE v8f depthwise_load(const float *row, ptrdiff_t width, const int S, ptrdiff_t v, const int kw) {
+    if (S == 1) return v8_load(row + v * 8 + kw);
+    return v8_load(row + (kw & 1) * (width / 2) + v * 8 + kw / 2);
 }
 
-/// A 1×V tile of output vectors (one row, V vectors of 8 columns) for large kernels: the K taps
-/// of one kernel row are held in registers while that row's inputs stream past, so a 5×5 filter
-/// needs K + V + 1 registers and no reloads of its taps. Each output sums its taps in (kh, kw)
-/// order, exactly as `depthwise_tile` does, so the two give the same bits. The last vector
-/// stores only `last_width` (1…8) columns.
-PW_INLINE void depthwise_row_tile(const int K, const int S, const int V, const float *in,
-                                  ptrdiff_t width, const float *taps, v8f start, int32_t activation,
-                                  float *out, ptrdiff_t last_width) {
-    v8f acc[4];
-    PW_UNROLL
-    for (int v = 0; v < V; v++) acc[v] = start;
-    PW_UNROLL
-    for (int kh = 0; kh < K; kh++) {
-        const float *row = in + kh * width;
-        v8f t[7];
-        PW_UNROLL
-        for (int kw = 0; kw < K; kw++) t[kw] = v8_splat(taps[kh * K + kw]);
-        PW_UNROLL
-        for (int kw = 0; kw < K; kw++) {
-            PW_UNROLL
-            for (int v = 0; v < V; v++) acc[v] = t[kw] * depthwise_load(row + v * 8 * S + kw, S) + acc[v];
-        }
-    }
-    PW_UNROLL
-    for (int v = 0; v < V; v++) {
-        const v8f y = v8_activate(acc[v], activation);
-        if (v < V - 1 || last_width == 8) {
-            v8_store(out + v * 8, y);
-        } else {
-            float tail[8];
-            v8_store(tail, y);
-            __builtin_memcpy(out + v * 8, tail, (size_t)last_width * sizeof(float));
-        }
-    }
-}
-
-/// One channels-first plane: y[oh][ow] = act(bias + Σ w[kh][kw] · x[oh·S + kh − top][ow·S + kw −
-/// left]). The plane is first copied into `padded` with its padding made of zeros (rows of
-/// `depthwise_padded_width` floats, 8 of them slack for the last vector's loads), so the
-/// loops below have no edges. Output is computed in tiles of 4 rows × 2 vectors; the last tiles
-/// overlap the ones before them rather than shrink (recomputing a few outputs, with the same bits).
-PW_INLINE void depthwise_plane_body(const int K, const int S, const pw_depthwise_geometry *g,
-                                    const float *restrict x, const float *restrict w, float bias,
-                                    float *restrict y, float *restrict padded) {
+/// Copies the input rows a plane's output needs into `padded` (rows of `width` floats), with the
+/// padding made of zeros, so the loops that follow have no edges. At stride 2 each row is built in
+/// the staging row after the others, then split into its even and odd columns.
+PW_INLINE void depthwise_pad_plane(const int S, const pw_depthwise_geometry *g, const float *restrict x,
+                                   float *restrict padded, ptrdiff_t rows, ptrdiff_t width) {
     const ptrdiff_t height = g->height, in_width = g->width, top = g->pad_top, left = g->pad_left;
-    const ptrdiff_t out_height = g->out_height, out_width = g->out_width;
-    const int32_t activation = g->activation;
-    const ptrdiff_t rows = (out_height - 1) * S + K, width = depthwise_padded_width(g);
     // Whole vectors only (no calls to memset or memcpy, which cost more than these short rows):
     // zeros may overshoot into the next row or the scratch's 8 spare floats, and are overwritten
     // by what is stored there after them; the last partial vector of a row is copied as the
     // row's last eight floats, overlapping the one before it.
     const v8f zero = v8_splat(0.0f);
+    float *staging = padded + rows * width;
     for (ptrdiff_t r = 0; r < rows; r++) {
-        float *row = padded + r * width;
+        float *row = S == 1 ? padded + r * width : staging;
         const ptrdiff_t ih = r - top;
         if (ih < 0 || ih >= height) {
-            for (ptrdiff_t c = 0; c < width; c += 8) v8_store(row + c, zero);
+            for (ptrdiff_t c = 0; c < width; c += 8) v8_store(padded + r * width + c, zero);
             continue;
         }
         const ptrdiff_t lead = left < width ? left : width;
@@ -144,27 +60,113 @@ PW_INLINE void depthwise_plane_body(const int K, const int S, const pw_depthwise
             }
         }
         for (c = lead + count; c < width; c += 8) v8_store(row + c, zero);
+        if (S == 2) {
+            // Even columns to the first half of the row, odd ones to the second.
+            float *even = padded + r * width, *odd = even + width / 2;
+            for (c = 0; c < width; c += 16) {
+                const v8f a = v8_load(staging + c), b = v8_load(staging + c + 8);
+                v8_store(even + c / 2, __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14));
+                v8_store(odd + c / 2, __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15));
+            }
+        }
     }
-    const float *taps = w;
+}
+
+/// Stores output vector y at o, or only its first `valid` (1…8) columns.
+PW_INLINE void depthwise_store_columns(float *o, v8f y, ptrdiff_t valid) {
+    if (valid == 8) {
+        v8_store(o, y);
+        return;
+    }
+    float tail[8];
+    v8_store(tail, y);
+    __builtin_memcpy(o, tail, (size_t)valid * sizeof(float));
+}
+
+/// R output vectors (R rows of one 8-column vector v) of a channels-first plane, from the padded
+/// rows at `in` (the first output row's first input row), with the K·K taps splat in registers.
+/// Each input vector is loaded once and given to every output row whose window holds it, so R
+/// independent FMA chains run side by side. Each output sums its taps in (kh, kw) order, as the
+/// row tile below does, so any tiling gives the same bits. Stores only `valid` (1…8) columns.
+PW_INLINE void depthwise_tile(const int K, const int S, const int R, const float *in, ptrdiff_t width,
+                              ptrdiff_t v, const v8f *taps, v8f start, int32_t activation, float *out,
+                              ptrdiff_t out_stride, ptrdiff_t valid) {
+    v8f acc[4];
+    PW_UNROLL
+    for (int i = 0; i < R; i++) acc[i] = start;
+    PW_UNROLL
+    for (int r = 0; r < (R - 1) * S + K; r++) {
+        PW_UNROLL
+        for (int kw = 0; kw < K; kw++) {
+            const v8f x = depthwise_load(in + r * width, width, S, v, kw);
+            PW_UNROLL
+            for (int i = 0; i < R; i++) {
+                const int kh = r - i * S;
+                if (kh >= 0 && kh < K) acc[i] = taps[kh * K + kw] * x + acc[i];
+            }
+        }
+    }
+    PW_UNROLL
+    for (int i = 0; i < R; i++)
+        depthwise_store_columns(out + i * out_stride + v * 8, v8_activate(acc[i], activation), valid);
+}
+
+/// A 1×V tile of output vectors (one row, vectors v…v+V−1) for large kernels: the K taps of one
+/// kernel row are loaded while that row's inputs stream past, so a 5×5 filter needs K + V + 1
+/// registers. Each output sums its taps in (kh, kw) order, as `depthwise_tile` does. The last
+/// vector stores only `last_width` (1…8) columns.
+PW_INLINE void depthwise_row_tile(const int K, const int S, const int V, const float *in, ptrdiff_t width,
+                                  ptrdiff_t v0, const v8f *taps, v8f start, int32_t activation, float *out,
+                                  ptrdiff_t last_width) {
+    v8f acc[4];
+    PW_UNROLL
+    for (int v = 0; v < V; v++) acc[v] = start;
+    PW_UNROLL
+    for (int kh = 0; kh < K; kh++) {
+        PW_UNROLL
+        for (int kw = 0; kw < K; kw++) {
+            const v8f t = taps[kh * K + kw];
+            PW_UNROLL
+            for (int v = 0; v < V; v++) acc[v] = t * depthwise_load(in + kh * width, width, S, v0 + v, kw) + acc[v];
+        }
+    }
+    PW_UNROLL
+    for (int v = 0; v < V; v++)
+        depthwise_store_columns(out + (v0 + v) * 8, v8_activate(acc[v], activation), v < V - 1 ? 8 : last_width);
+}
+
+/// One channels-first plane: y[oh][ow] = act(bias + Σ w[kh][kw] · x[oh·S + kh − top][ow·S + kw −
+/// left]). The plane is first copied into `padded` with its padding made of zeros (see
+/// `depthwise_pad_plane`), so the loops below have no edges. 3×3 outputs are computed in tiles of
+/// 4 rows × 1 vector with the taps in registers, 5×5 ones a row at a time in tiles of 4 vectors;
+/// the last tiles overlap the ones before them rather than shrink (recomputing a few outputs, with
+/// the same bits).
+PW_INLINE void depthwise_plane_body(const int K, const int S, const pw_depthwise_geometry *g,
+                                    const float *restrict x, const float *restrict w, float bias,
+                                    float *restrict y, float *restrict padded) {
+    const ptrdiff_t out_height = g->out_height, out_width = g->out_width;
+    const int32_t activation = g->activation;
+    const ptrdiff_t rows = (out_height - 1) * S + K, width = depthwise_padded_width(g);
+    depthwise_pad_plane(S, g, x, padded, rows, width);
+    v8f taps[25];
+    PW_UNROLL
+    for (int t = 0; t < K * K; t++) taps[t] = v8_splat(w[t]);
     const v8f start = v8_splat(bias);
     const ptrdiff_t vectors = (out_width + 7) / 8, last_width = out_width - (vectors - 1) * 8;
     if (K > 3) {
         // Rows one at a time, four vectors per tile (the last tile overlapping the one before it).
         for (ptrdiff_t oh = 0; oh < out_height; oh++) {
-            const float *in_row = padded + oh * S * width;
-            float *out_row = y + oh * out_width;
-            if (vectors < 4) {
-                switch (vectors) {
-                case 1: depthwise_row_tile(K, S, 1, in_row, width, taps, start, activation, out_row, last_width); break;
-                case 2: depthwise_row_tile(K, S, 2, in_row, width, taps, start, activation, out_row, last_width); break;
-                default: depthwise_row_tile(K, S, 3, in_row, width, taps, start, activation, out_row, last_width); break;
-                }
-                continue;
+            const float *in = padded + oh * S * width;
+            float *out = y + oh * out_width;
+            switch (vectors) {
+            case 1: depthwise_row_tile(K, S, 1, in, width, 0, taps, start, activation, out, last_width); continue;
+            case 2: depthwise_row_tile(K, S, 2, in, width, 0, taps, start, activation, out, last_width); continue;
+            case 3: depthwise_row_tile(K, S, 3, in, width, 0, taps, start, activation, out, last_width); continue;
             }
             for (ptrdiff_t v0 = 0; v0 < vectors; v0 += 4) {
                 const ptrdiff_t v = v0 + 4 > vectors ? vectors - 4 : v0;
                 const ptrdiff_t valid = v + 4 == vectors ? last_width : 8;
-                depthwise_row_tile(K, S, 4, in_row + v * 8 * S, width, taps, start, activation, out_row + v * 8, valid);
+                depthwise_row_tile(K, S, 4, in, width, v, taps, start, activation, out, valid);
             }
         }
         return;
@@ -172,75 +174,142 @@ PW_INLINE void depthwise_plane_body(const int K, const int S, const pw_depthwise
     for (ptrdiff_t oh0 = 0; oh0 < out_height; oh0 += 4) {
         const int tall = out_height >= 4;
         const ptrdiff_t oh = tall && oh0 + 4 > out_height ? out_height - 4 : oh0;
-        for (ptrdiff_t v0 = 0; v0 < vectors; v0 += 2) {
-            const int wide = vectors >= 2;
-            const ptrdiff_t v = wide && v0 + 2 > vectors ? vectors - 2 : v0;
-            const float *in = padded + oh * S * width + v * 8 * S;
-            float *out = y + oh * out_width + v * 8;
-            const ptrdiff_t valid = v + (wide ? 2 : 1) == vectors ? last_width : 8;
-            if (tall && wide) depthwise_tile(K, S, 4, 2, in, width, taps, start, activation, out, out_width, valid);
-            else if (tall) depthwise_tile(K, S, 4, 1, in, width, taps, start, activation, out, out_width, valid);
-            else {
-                for (ptrdiff_t i = 0; oh + i < out_height && i < 4; i++) {
-                    if (wide) depthwise_tile(K, S, 1, 2, in + i * S * width, width, taps, start, activation, out + i * out_width, out_width, valid);
-                    else depthwise_tile(K, S, 1, 1, in + i * S * width, width, taps, start, activation, out + i * out_width, out_width, valid);
-                }
+        const float *in = padded + oh * S * width;
+        float *out = y + oh * out_width;
+        for (ptrdiff_t v = 0; v < vectors; v++) {
+            const ptrdiff_t valid = v + 1 == vectors ? last_width : 8;
+            if (tall) {
+                depthwise_tile(K, S, 4, in, width, v, taps, start, activation, out, out_width, valid);
+                continue;
             }
+            for (ptrdiff_t i = 0; oh + i < out_height && i < 4; i++)
+                depthwise_tile(K, S, 1, in + i * S * width, width, v, taps, start, activation, out + i * out_width,
+                               out_width, valid);
         }
     }
 }
 
-/// Output rows [row_begin, row_end) of one channels-last image: per output pixel, eight channels
-/// at a time, the taps inside the input (padding contributes nothing). w holds the taps as
-/// [K·K][channels], bias `channels` values or NULL. The channel tail goes through a zero-padded
-/// vector, so every channel gets the same arithmetic.
+/// Eight channels from p, or the first `lanes` of them and zeros (the channel tail).
+PW_INLINE v8f depthwise_channels_load(const float *p, const int lanes) {
+    if (lanes == 8) return v8_load(p);
+    float t[8] = {0};
+    __builtin_memcpy(t, p, (size_t)lanes * sizeof(float));
+    return v8_load(t);
+}
+
+/// Stores the first `lanes` channels of v at p.
+PW_INLINE void depthwise_channels_store(float *p, v8f v, const int lanes) {
+    if (lanes == 8) {
+        v8_store(p, v);
+        return;
+    }
+    float t[8];
+    v8_store(t, v);
+    __builtin_memcpy(p, t, (size_t)lanes * sizeof(float));
+}
+
+/// P consecutive output pixels of one channels-last row, eight channels (`lanes` of them valid),
+/// whose windows lie inside the input horizontally; only kernel rows [kh0, kh1) lie inside it
+/// vertically. `in` is the first pixel's window corner (row ih0 + 0, column iw0, channel c),
+/// `w` the taps of channel c ([K·K][channels]). For each kernel row its K tap vectors are loaded
+/// once, and each input pixel of that row once, feeding every output whose window holds it, so
+/// P independent FMA chains run side by side. Each output sums its taps in (kh, kw) order.
+PW_INLINE void depthwise_pixels(const int K, const int S, const int P, const int lanes,
+                                const float *in, ptrdiff_t channels, ptrdiff_t row_stride, int kh0,
+                                int kh1, const float *w, v8f start, int32_t activation, float *out) {
+    v8f acc[8];
+    PW_UNROLL
+    for (int p = 0; p < P; p++) acc[p] = start;
+    for (int kh = kh0; kh < kh1; kh++) {
+        const float *row = in + kh * row_stride;
+        v8f t[5];
+        PW_UNROLL
+        for (int kw = 0; kw < K; kw++) t[kw] = depthwise_channels_load(w + (kh * K + kw) * channels, lanes);
+        PW_UNROLL
+        for (int j = 0; j < (P - 1) * S + K; j++) {
+            const v8f x = depthwise_channels_load(row + j * channels, lanes);
+            PW_UNROLL
+            for (int p = 0; p < P; p++) {
+                const int kw = j - p * S;
+                if (kw >= 0 && kw < K) acc[p] = t[kw] * x + acc[p];
+            }
+        }
+    }
+    PW_UNROLL
+    for (int p = 0; p < P; p++) depthwise_channels_store(out + p * channels, v8_activate(acc[p], activation), lanes);
+}
+
+/// Output pixel `ow` at the left or right edge, whose window keeps only some kernel columns (and
+/// rows [kh0, kh1)) inside the input; `in` is column 0 of the window's first row. The same sums as
+/// `depthwise_pixels`, the taps outside the input skipped.
+PW_INLINE void depthwise_edge_pixel(const int K, const int S, const int lanes, const pw_depthwise_geometry *g,
+                                    ptrdiff_t ow, const float *in, ptrdiff_t channels, ptrdiff_t row_stride,
+                                    int kh0, int kh1, const float *w, v8f start, float *out) {
+    const ptrdiff_t iw0 = ow * S - g->pad_left;
+    const int kw0 = iw0 < 0 ? (int)-iw0 : 0;
+    const int kw1 = g->width - iw0 < K ? (int)(g->width - iw0) : K;
+    v8f acc = start;
+    for (int kh = kh0; kh < kh1; kh++) {
+        for (int kw = kw0; kw < kw1; kw++) {
+            const v8f x = depthwise_channels_load(in + kh * row_stride + (iw0 + kw) * channels, lanes);
+            acc = depthwise_channels_load(w + (kh * K + kw) * channels, lanes) * x + acc;
+        }
+    }
+    depthwise_channels_store(out + ow * channels, v8_activate(acc, g->activation), lanes);
+}
+
+/// One output row of a channels-last image for the eight channels from c (`lanes` valid): the
+/// edge pixels one by one, the interior (windows inside the input horizontally) in blocks of 4
+/// pixels, the last block overlapping the one before it rather than shrinking.
+PW_INLINE void depthwise_channel_row(const int K, const int S, const int lanes,
+                                     const pw_depthwise_geometry *g, ptrdiff_t channels,
+                                     const float *x, const float *w, const float *bias, float *y,
+                                     ptrdiff_t oh, ptrdiff_t c) {
+    const ptrdiff_t ih0 = oh * S - g->pad_top, row_stride = g->width * channels;
+    const int kh0 = ih0 < 0 ? (int)-ih0 : 0;
+    const int kh1 = g->height - ih0 < K ? (int)(g->height - ih0) : K;
+    const v8f start = bias ? depthwise_channels_load(bias + c, lanes) : v8_splat(0.0f);
+    const float *in = x + ih0 * row_stride + c;
+    float *out = y + oh * g->out_width * channels + c;
+    w += c;
+    // Interior pixels, [first, end): ow·S − left ≥ 0 and ow·S − left + K ≤ width.
+    const ptrdiff_t left = g->pad_left, out_width = g->out_width, reach = g->width - K + left;
+    ptrdiff_t first = (left + S - 1) / S, end = reach < 0 ? 0 : reach / S + 1;
+    if (first > out_width) first = out_width;
+    if (end > out_width) end = out_width;
+    if (end < first) end = first;
+    for (ptrdiff_t ow = 0; ow < first; ow++)
+        depthwise_edge_pixel(K, S, lanes, g, ow, in, channels, row_stride, kh0, kh1, w, start, out);
+    for (ptrdiff_t ow = end; ow < out_width; ow++)
+        depthwise_edge_pixel(K, S, lanes, g, ow, in, channels, row_stride, kh0, kh1, w, start, out);
+    const ptrdiff_t interior = end - first;
+    const float *in_first = in + (first * S - left) * channels;
+    float *out_first = out + first * channels;
+    if (interior < 4) {
+        for (ptrdiff_t i = 0; i < interior; i++)
+            depthwise_pixels(K, S, 1, lanes, in_first + i * S * channels, channels, row_stride, kh0, kh1, w,
+                             start, g->activation, out_first + i * channels);
+        return;
+    }
+    for (ptrdiff_t i0 = 0; i0 < interior; i0 += 4) {
+        const ptrdiff_t i = i0 + 4 > interior ? interior - 4 : i0;
+        depthwise_pixels(K, S, 4, lanes, in_first + i * S * channels, channels, row_stride, kh0, kh1, w, start,
+                         g->activation, out_first + i * channels);
+    }
+}
+
+/// Output rows [row_begin, row_end) of one channels-last image: per output row, eight channels at
+/// a time (see `depthwise_channel_row`); taps outside the input contribute nothing. w holds the taps
+/// as [K·K][channels], bias `channels` values or NULL. The channel tail is loaded into zero-padded
+/// vectors, so every channel gets the same arithmetic.
 PW_INLINE void depthwise_rows_body(const int K, const int S, const pw_depthwise_geometry *g,
                                    ptrdiff_t channels, const float *restrict x,
                                    const float *restrict w, const float *restrict bias,
                                    float *restrict y, ptrdiff_t row_begin, ptrdiff_t row_end) {
+    const ptrdiff_t full = channels / 8 * 8;
     for (ptrdiff_t oh = row_begin; oh < row_end; oh++) {
-        const ptrdiff_t ih0 = oh * S - g->pad_top;
-        const int kh0 = ih0 < 0 ? (int)-ih0 : 0;
-        const int kh1 = g->height - ih0 < K ? (int)(g->height - ih0) : K;
-        for (ptrdiff_t ow = 0; ow < g->out_width; ow++) {
-            const ptrdiff_t iw0 = ow * S - g->pad_left;
-            const int kw0 = iw0 < 0 ? (int)-iw0 : 0;
-            const int kw1 = g->width - iw0 < K ? (int)(g->width - iw0) : K;
-            float *out = y + (oh * g->out_width + ow) * channels;
-            for (ptrdiff_t c = 0; c < channels; c += 8) {
-                const ptrdiff_t lanes = channels - c < 8 ? channels - c : 8;
-                float xt[8] = {0}, wt[8] = {0}, bt[8] = {0};
-                v8f acc = v8_splat(0.0f);
-                if (bias) {
-                    if (lanes == 8) {
-                        acc = v8_load(bias + c);
-                    } else {
-                        __builtin_memcpy(bt, bias + c, (size_t)lanes * sizeof(float));
-                        acc = v8_load(bt);
-                    }
-                }
-                for (int kh = kh0; kh < kh1; kh++) {
-                    for (int kw = kw0; kw < kw1; kw++) {
-                        const float *xp = x + ((ih0 + kh) * g->width + iw0 + kw) * channels + c;
-                        const float *wp = w + (kh * K + kw) * channels + c;
-                        if (lanes == 8) {
-                            acc = v8_load(wp) * v8_load(xp) + acc;
-                        } else {
-                            __builtin_memcpy(xt, xp, (size_t)lanes * sizeof(float));
-                            __builtin_memcpy(wt, wp, (size_t)lanes * sizeof(float));
-                            acc = v8_load(wt) * v8_load(xt) + acc;
-                        }
-                    }
-                }
-                acc = v8_activate(acc, g->activation);
-                if (lanes == 8) {
-                    v8_store(out + c, acc);
-                } else {
-                    v8_store(xt, acc);
-                    __builtin_memcpy(out + c, xt, (size_t)lanes * sizeof(float));
-                }
-            }
-        }
+        for (ptrdiff_t c = 0; c < full; c += 8) depthwise_channel_row(K, S, 8, g, channels, x, w, bias, y, oh, c);
+        if (full < channels) depthwise_channel_row(K, S, (int)(channels - full), g, channels, x, w, bias, y, oh, full);
     }
 }
 

@@ -39,6 +39,7 @@ const pw_kernel_config *pw_kernel_config_best(void) {
 }
 
 ptrdiff_t pw_depthwise_scratch_floats(const pw_depthwise_geometry *g) {
-    // Eight spare floats for the vector stores that overshoot the last row.
-    return ((g->out_height - 1) * g->stride + g->kernel) * depthwise_padded_width(g) + 8;
+    // The padded rows, the staging row for stride 2 and eight spare floats for the vector stores
+    // that overshoot the last row.
+    return ((g->out_height - 1) * g->stride + g->kernel + 1) * depthwise_padded_width(g) + 8;
 }
