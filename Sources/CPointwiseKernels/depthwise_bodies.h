@@ -10,39 +10,123 @@
 /// accumulators of a tile are registers, not an array indexed at run time.
 #define PW_UNROLL _Pragma("clang loop unroll(full)")
 
-/// The floats of one row of the zero-padded copy of a plane that `depthwise_plane_body` reads:
-/// room for every vector's window plus 8 floats of slack, a multiple of 16 so that a stride-2 row
-/// splits into two halves of whole vectors.
+/// Eight consecutive inputs (stride 1) or every other one of sixteen (stride 2), from p on.
+PW_INLINE v8f depthwise_load(const float *p, const int stride) {
+    if (stride == 1) return v8_load(p);
+    return __builtin_shufflevector(v8_load(p), v8_load(p + 8), 0, 2, 4, 6, 8, 10, 12, 14);
+}
+
+/// The floats of the zero-padded copy of one plane that `depthwise_plane_body` reads.
 PW_INLINE ptrdiff_t depthwise_padded_width(const pw_depthwise_geometry *g) {
     const ptrdiff_t vectors = (g->out_width + 7) / 8;
-    return (vectors * 8 * g->stride + g->kernel + 8 + 15) / 16 * 16;
+    return vectors * 8 * g->stride + g->kernel + 8;
 }
 
-/// Output columns 8v…8v+7 at kernel column kw, from a padded row. At stride 2 the row holds its
-/// even columns in its first half and its odd ones in its second (see `depthwise_pad_plane`), so
-/// the every-other-column inputs of one tap are one contiguous load.
-PW_INLINE v8f depthwise_load(const float *row, ptrdiff_t width, const int S, ptrdiff_t v, const int kw) {
-    if (S == 1) return v8_load(row + v * 8 + kw);
-    return v8_load(row + (kw & 1) * (width / 2) + v * 8 + kw / 2);
+/// An R×V tile of output vectors (R rows, V vectors of 8 columns) of a channels-first plane, from
+/// the zero-padded rows at `in` (the first output row's first input row and column). Each input
+/// vector is loaded once and given to every output row whose window holds it, so R·V independent
+/// FMA chains run side by side. Each output still sums its taps in (kh, kw) order, so any tiling
+/// gives the same bits. The last vector stores only `last_width` (1…8) columns.
+PW_INLINE void depthwise_tile(const int K, const int S, const int R, const int V, const float *in,
+                              ptrdiff_t width, const float *taps, v8f start, int32_t activation,
+                              float *out, ptrdiff_t out_stride, ptrdiff_t last_width) {
+    v8f acc[4][2];
+    PW_UNROLL
+    for (int i = 0; i < R; i++) {
+        PW_UNROLL
+        for (int v = 0; v < V; v++) acc[i][v] = start;
+    }
+    PW_UNROLL
+    for (int r = 0; r < (R - 1) * S + K; r++) {
+        const float *row = in + r * width;
+        PW_UNROLL
+        for (int kw = 0; kw < K; kw++) {
+            PW_UNROLL
+            for (int v = 0; v < V; v++) {
+                const v8f x = depthwise_load(row + v * 8 * S + kw, S);
+                PW_UNROLL
+                for (int i = 0; i < R; i++) {
+                    const int kh = r - i * S;
+                    if (kh >= 0 && kh < K) acc[i][v] = v8_splat(taps[kh * K + kw]) * x + acc[i][v];
+                }
+            }
+        }
+    }
+    PW_UNROLL
+    for (int i = 0; i < R; i++) {
+        PW_UNROLL
+        for (int v = 0; v < V; v++) {
+            const v8f y = v8_activate(acc[i][v], activation);
+            float *o = out + i * out_stride + v * 8;
+            if (v < V - 1 || last_width == 8) {
+                v8_store(o, y);
+            } else {
+                float tail[8];
+                v8_store(tail, y);
+                __builtin_memcpy(o, tail, (size_t)last_width * sizeof(float));
+            }
+        }
+    }
 }
 
-/// Copies the input rows a plane's output needs into `padded` (rows of `width` floats), with the
-/// padding made of zeros, so the loops that follow have no edges. At stride 2 each row is built in
-/// the staging row after the others, then split into its even and odd columns.
-PW_INLINE void depthwise_pad_plane(const int S, const pw_depthwise_geometry *g, const float *restrict x,
-                                   float *restrict padded, ptrdiff_t rows, ptrdiff_t width) {
+/// A 1×V tile of output vectors (one row, V vectors of 8 columns) for large kernels: the K taps
+/// of one kernel row are held in registers while that row's inputs stream past, so a 5×5 filter
+/// needs K + V + 1 registers and no reloads of its taps. Each output sums its taps in (kh, kw)
+/// order, exactly as `depthwise_tile` does, so the two give the same bits. The last vector
+/// stores only `last_width` (1…8) columns.
+PW_INLINE void depthwise_row_tile(const int K, const int S, const int V, const float *in,
+                                  ptrdiff_t width, const float *taps, v8f start, int32_t activation,
+                                  float *out, ptrdiff_t last_width) {
+    v8f acc[4];
+    PW_UNROLL
+    for (int v = 0; v < V; v++) acc[v] = start;
+    PW_UNROLL
+    for (int kh = 0; kh < K; kh++) {
+        const float *row = in + kh * width;
+        v8f t[7];
+        PW_UNROLL
+        for (int kw = 0; kw < K; kw++) t[kw] = v8_splat(taps[kh * K + kw]);
+        PW_UNROLL
+        for (int kw = 0; kw < K; kw++) {
+            PW_UNROLL
+            for (int v = 0; v < V; v++) acc[v] = t[kw] * depthwise_load(row + v * 8 * S + kw, S) + acc[v];
+        }
+    }
+    PW_UNROLL
+    for (int v = 0; v < V; v++) {
+        const v8f y = v8_activate(acc[v], activation);
+        if (v < V - 1 || last_width == 8) {
+            v8_store(out + v * 8, y);
+        } else {
+            float tail[8];
+            v8_store(tail, y);
+            __builtin_memcpy(out + v * 8, tail, (size_t)last_width * sizeof(float));
+        }
+    }
+}
+
+/// One channels-first plane: y[oh][ow] = act(bias + Σ w[kh][kw] · x[oh·S + kh − top][ow·S + kw −
+/// left]). The plane is first copied into `padded` with its padding made of zeros (rows of
+/// `depthwise_padded_width` floats, 8 of them slack for the last vector's loads), so the
+/// loops below have no edges. Output is computed in tiles of 4 rows × 2 vectors; the last tiles
+/// overlap the ones before them rather than shrink (recomputing a few outputs, with the same bits).
+PW_INLINE void depthwise_plane_body(const int K, const int S, const pw_depthwise_geometry *g,
+                                    const float *restrict x, const float *restrict w, float bias,
+                                    float *restrict y, float *restrict padded) {
     const ptrdiff_t height = g->height, in_width = g->width, top = g->pad_top, left = g->pad_left;
+    const ptrdiff_t out_height = g->out_height, out_width = g->out_width;
+    const int32_t activation = g->activation;
+    const ptrdiff_t rows = (out_height - 1) * S + K, width = depthwise_padded_width(g);
     // Whole vectors only (no calls to memset or memcpy, which cost more than these short rows):
     // zeros may overshoot into the next row or the scratch's 8 spare floats, and are overwritten
     // by what is stored there after them; the last partial vector of a row is copied as the
     // row's last eight floats, overlapping the one before it.
     const v8f zero = v8_splat(0.0f);
-    float *staging = padded + rows * width;
     for (ptrdiff_t r = 0; r < rows; r++) {
-        float *row = S == 1 ? padded + r * width : staging;
+        float *row = padded + r * width;
         const ptrdiff_t ih = r - top;
         if (ih < 0 || ih >= height) {
-            for (ptrdiff_t c = 0; c < width; c += 8) v8_store(padded + r * width + c, zero);
+            for (ptrdiff_t c = 0; c < width; c += 8) v8_store(row + c, zero);
             continue;
         }
         const ptrdiff_t lead = left < width ? left : width;
@@ -60,113 +144,27 @@ PW_INLINE void depthwise_pad_plane(const int S, const pw_depthwise_geometry *g, 
             }
         }
         for (c = lead + count; c < width; c += 8) v8_store(row + c, zero);
-        if (S == 2) {
-            // Even columns to the first half of the row, odd ones to the second.
-            float *even = padded + r * width, *odd = even + width / 2;
-            for (c = 0; c < width; c += 16) {
-                const v8f a = v8_load(staging + c), b = v8_load(staging + c + 8);
-                v8_store(even + c / 2, __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14));
-                v8_store(odd + c / 2, __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15));
-            }
-        }
     }
-}
-
-/// Stores output vector y at o, or only its first `valid` (1…8) columns.
-PW_INLINE void depthwise_store_columns(float *o, v8f y, ptrdiff_t valid) {
-    if (valid == 8) {
-        v8_store(o, y);
-        return;
-    }
-    float tail[8];
-    v8_store(tail, y);
-    __builtin_memcpy(o, tail, (size_t)valid * sizeof(float));
-}
-
-/// R output vectors (R rows of one 8-column vector v) of a channels-first plane, from the padded
-/// rows at `in` (the first output row's first input row), with the K·K taps splat in registers.
-/// Each input vector is loaded once and given to every output row whose window holds it, so R
-/// independent FMA chains run side by side. Each output sums its taps in (kh, kw) order, as the
-/// row tile below does, so any tiling gives the same bits. Stores only `valid` (1…8) columns.
-PW_INLINE void depthwise_tile(const int K, const int S, const int R, const float *in, ptrdiff_t width,
-                              ptrdiff_t v, const v8f *taps, v8f start, int32_t activation, float *out,
-                              ptrdiff_t out_stride, ptrdiff_t valid) {
-    v8f acc[4];
-    PW_UNROLL
-    for (int i = 0; i < R; i++) acc[i] = start;
-    PW_UNROLL
-    for (int r = 0; r < (R - 1) * S + K; r++) {
-        PW_UNROLL
-        for (int kw = 0; kw < K; kw++) {
-            const v8f x = depthwise_load(in + r * width, width, S, v, kw);
-            PW_UNROLL
-            for (int i = 0; i < R; i++) {
-                const int kh = r - i * S;
-                if (kh >= 0 && kh < K) acc[i] = taps[kh * K + kw] * x + acc[i];
-            }
-        }
-    }
-    PW_UNROLL
-    for (int i = 0; i < R; i++)
-        depthwise_store_columns(out + i * out_stride + v * 8, v8_activate(acc[i], activation), valid);
-}
-
-/// A 1×V tile of output vectors (one row, vectors v…v+V−1) for large kernels: the K taps of one
-/// kernel row are loaded while that row's inputs stream past, so a 5×5 filter needs K + V + 1
-/// registers. Each output sums its taps in (kh, kw) order, as `depthwise_tile` does. The last
-/// vector stores only `last_width` (1…8) columns.
-PW_INLINE void depthwise_row_tile(const int K, const int S, const int V, const float *in, ptrdiff_t width,
-                                  ptrdiff_t v0, const v8f *taps, v8f start, int32_t activation, float *out,
-                                  ptrdiff_t last_width) {
-    v8f acc[4];
-    PW_UNROLL
-    for (int v = 0; v < V; v++) acc[v] = start;
-    PW_UNROLL
-    for (int kh = 0; kh < K; kh++) {
-        PW_UNROLL
-        for (int kw = 0; kw < K; kw++) {
-            const v8f t = taps[kh * K + kw];
-            PW_UNROLL
-            for (int v = 0; v < V; v++) acc[v] = t * depthwise_load(in + kh * width, width, S, v0 + v, kw) + acc[v];
-        }
-    }
-    PW_UNROLL
-    for (int v = 0; v < V; v++)
-        depthwise_store_columns(out + (v0 + v) * 8, v8_activate(acc[v], activation), v < V - 1 ? 8 : last_width);
-}
-
-/// One channels-first plane: y[oh][ow] = act(bias + Σ w[kh][kw] · x[oh·S + kh − top][ow·S + kw −
-/// left]). The plane is first copied into `padded` with its padding made of zeros (see
-/// `depthwise_pad_plane`), so the loops below have no edges. 3×3 outputs are computed in tiles of
-/// 4 rows × 1 vector with the taps in registers, 5×5 ones a row at a time in tiles of 4 vectors;
-/// the last tiles overlap the ones before them rather than shrink (recomputing a few outputs, with
-/// the same bits).
-PW_INLINE void depthwise_plane_body(const int K, const int S, const pw_depthwise_geometry *g,
-                                    const float *restrict x, const float *restrict w, float bias,
-                                    float *restrict y, float *restrict padded) {
-    const ptrdiff_t out_height = g->out_height, out_width = g->out_width;
-    const int32_t activation = g->activation;
-    const ptrdiff_t rows = (out_height - 1) * S + K, width = depthwise_padded_width(g);
-    depthwise_pad_plane(S, g, x, padded, rows, width);
-    v8f taps[25];
-    PW_UNROLL
-    for (int t = 0; t < K * K; t++) taps[t] = v8_splat(w[t]);
+    const float *taps = w;
     const v8f start = v8_splat(bias);
     const ptrdiff_t vectors = (out_width + 7) / 8, last_width = out_width - (vectors - 1) * 8;
     if (K > 3) {
         // Rows one at a time, four vectors per tile (the last tile overlapping the one before it).
         for (ptrdiff_t oh = 0; oh < out_height; oh++) {
-            const float *in = padded + oh * S * width;
-            float *out = y + oh * out_width;
-            switch (vectors) {
-            case 1: depthwise_row_tile(K, S, 1, in, width, 0, taps, start, activation, out, last_width); continue;
-            case 2: depthwise_row_tile(K, S, 2, in, width, 0, taps, start, activation, out, last_width); continue;
-            case 3: depthwise_row_tile(K, S, 3, in, width, 0, taps, start, activation, out, last_width); continue;
+            const float *in_row = padded + oh * S * width;
+            float *out_row = y + oh * out_width;
+            if (vectors < 4) {
+                switch (vectors) {
+                case 1: depthwise_row_tile(K, S, 1, in_row, width, taps, start, activation, out_row, last_width); break;
+                case 2: depthwise_row_tile(K, S, 2, in_row, width, taps, start, activation, out_row, last_width); break;
+                default: depthwise_row_tile(K, S, 3, in_row, width, taps, start, activation, out_row, last_width); break;
+                }
+                continue;
             }
             for (ptrdiff_t v0 = 0; v0 < vectors; v0 += 4) {
                 const ptrdiff_t v = v0 + 4 > vectors ? vectors - 4 : v0;
                 const ptrdiff_t valid = v + 4 == vectors ? last_width : 8;
-                depthwise_row_tile(K, S, 4, in, width, v, taps, start, activation, out, valid);
+                depthwise_row_tile(K, S, 4, in_row + v * 8 * S, width, taps, start, activation, out_row + v * 8, valid);
             }
         }
         return;
@@ -174,17 +172,20 @@ PW_INLINE void depthwise_plane_body(const int K, const int S, const pw_depthwise
     for (ptrdiff_t oh0 = 0; oh0 < out_height; oh0 += 4) {
         const int tall = out_height >= 4;
         const ptrdiff_t oh = tall && oh0 + 4 > out_height ? out_height - 4 : oh0;
-        const float *in = padded + oh * S * width;
-        float *out = y + oh * out_width;
-        for (ptrdiff_t v = 0; v < vectors; v++) {
-            const ptrdiff_t valid = v + 1 == vectors ? last_width : 8;
-            if (tall) {
-                depthwise_tile(K, S, 4, in, width, v, taps, start, activation, out, out_width, valid);
-                continue;
+        for (ptrdiff_t v0 = 0; v0 < vectors; v0 += 2) {
+            const int wide = vectors >= 2;
+            const ptrdiff_t v = wide && v0 + 2 > vectors ? vectors - 2 : v0;
+            const float *in = padded + oh * S * width + v * 8 * S;
+            float *out = y + oh * out_width + v * 8;
+            const ptrdiff_t valid = v + (wide ? 2 : 1) == vectors ? last_width : 8;
+            if (tall && wide) depthwise_tile(K, S, 4, 2, in, width, taps, start, activation, out, out_width, valid);
+            else if (tall) depthwise_tile(K, S, 4, 1, in, width, taps, start, activation, out, out_width, valid);
+            else {
+                for (ptrdiff_t i = 0; oh + i < out_height && i < 4; i++) {
+                    if (wide) depthwise_tile(K, S, 1, 2, in + i * S * width, width, taps, start, activation, out + i * out_width, out_width, valid);
+                    else depthwise_tile(K, S, 1, 1, in + i * S * width, width, taps, start, activation, out + i * out_width, out_width, valid);
+                }
             }
-            for (ptrdiff_t i = 0; oh + i < out_height && i < 4; i++)
-                depthwise_tile(K, S, 1, in + i * S * width, width, v, taps, start, activation, out + i * out_width,
-                               out_width, valid);
         }
     }
 }

@@ -39,7 +39,6 @@ const pw_kernel_config *pw_kernel_config_best(void) {
 }
 
 ptrdiff_t pw_depthwise_scratch_floats(const pw_depthwise_geometry *g) {
-    // The padded rows, the staging row for stride 2 and eight spare floats for the vector stores
-    // that overshoot the last row.
-    return ((g->out_height - 1) * g->stride + g->kernel + 1) * depthwise_padded_width(g) + 8;
+    // Eight spare floats for the vector stores that overshoot the last row.
+    return ((g->out_height - 1) * g->stride + g->kernel) * depthwise_padded_width(g) + 8;
 }
