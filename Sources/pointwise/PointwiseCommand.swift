@@ -8,7 +8,10 @@ struct PointwiseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pointwise",
         abstract: "1×1 (pointwise) convolutions: apply them to .npy files, train per-pixel networks, classify pictures with pretrained EfficientNet-Lite0, benchmark them.",
-        subcommands: [TourCommand.self, Apply.self, Classify.self, Models.self, ImportTorch.self, Cost.self, Visualize.self, Bench.self, Train.self])
+        subcommands: [
+            TourCommand.self, Apply.self, Classify.self, Models.self, ImportTorch.self, PCA.self, Cost.self,
+            Visualize.self, Bench.self, Train.self,
+        ])
 
     /// Runs the command; every user error exits with status 2 and one `error: …` line.
     static func main() {
