@@ -40,7 +40,7 @@ public struct Tour {
         try createFolder()
         var steps: [Step] = []
         let all: [(Tour) throws -> Step] = [
-            { try $0.grayscale() }, { try $0.savings() },
+            { try $0.compression() }, { try $0.grayscale() }, { try $0.pcaVersusLearned() }, { try $0.savings() },
             { try $0.featurePyramid() }, { try $0.nonlinearity() }, { try $0.landCover() }, { try $0.speed() },
             { try $0.classifier() },
         ]

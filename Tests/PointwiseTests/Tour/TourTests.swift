@@ -14,7 +14,8 @@ import Testing
         let figures = steps.flatMap(\.figures).joined(separator: "\n")
         #expect(figures.contains("2,359,296 → 102,400 parameters"))
         #expect(figures.contains("XOR accuracy 50%") && figures.contains("XOR accuracy 100%"))
-        let fixed = try #require(steps[0].figures.first)   // "fixed weights: max |conv − formula| = 6.0e-08 over …"
+        let grayscale = try #require(steps.first { $0.title.hasPrefix("Grayscale") })
+        let fixed = try #require(grayscale.figures.first)   // "fixed weights: max |conv − formula| = 6.0e-08 over …"
         let difference = try #require(Double(fixed.split(separator: "= ")[1].split(separator: " ")[0]))
         #expect(difference <= 1e-6, "\(fixed)")
         let report = try String(contentsOf: folder.appendingPathComponent("report.md"), encoding: .utf8)
@@ -27,7 +28,11 @@ import Testing
                 #expect(Set(image.samples).count > 4, "\(picture) is nearly constant")
             }
         }
-        #expect(steps.flatMap(\.pictures).count >= 5)
+        #expect(steps.flatMap(\.pictures).count >= 9)
+        #expect(figures.contains("16 components keep 99.99% of the variance"))
+        let comparison = try #require(steps.first { $0.title.hasPrefix("PCA versus") }).figures
+        let ratios = comparison.compactMap { $0.split(separator: "(").last.flatMap { Double($0.prefix { $0 != "×" }) } }
+        #expect(ratios.count == 3 && ratios[0] == 1 && ratios[1] >= 0.999 && ratios[1] < 2, "\(comparison)")
     }
 
     @Test("an output path that is a file is refused, and nothing is written")
