@@ -39,6 +39,13 @@ extension Conv2d {
                 }
                 return
             }
+            if !stemWeights.isEmpty, x.layout == .channelsFirst {
+                stemWeights.withUnsafeBufferPointer { packed in
+                    Stem.forward(x, geometry: g, packedWeight: packed.baseAddress!, bias: bias, activation: activation,
+                                 into: &output, threads: threads, kernels: kernels)
+                }
+                return
+            }
             let matrix = UnsafeMutablePointer<Float>.allocate(capacity: rowBlock(g) * g.outputWidth * inputChannels * g.taps)
             defer { matrix.deallocate() }
             forEachBlock(x, g) { n, patches in

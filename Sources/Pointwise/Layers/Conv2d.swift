@@ -43,6 +43,8 @@ public struct Conv2d: Sendable {
     let packedChannelsLast: PackedWeights
     /// For depthwise convolutions, the taps as `[KH·KW, C]`: the channels-last kernel's order.
     let depthwiseTaps: [Float]
+    /// For stems (few input channels, dense, square kernel), the weights as the stem kernel reads them.
+    let stemWeights: [Float]
 
     /// A convolution with the given parameters.
     /// - Parameters:
@@ -92,6 +94,9 @@ public struct Conv2d: Sendable {
         // Depthwise: Cin/G = 1, so tapsFirst is [C, tap]; the channels-last kernel wants [tap, C].
         depthwiseTaps = shape[1] == 1 && groups == shape[0]
             ? (0..<taps * shape[0]).map { tapsFirst[($0 % shape[0]) * taps + $0 / shape[0]] } : []
+        stemWeights = shape[2] == shape[3]
+            && Stem.supports(inputChannels: inputChannels, outputChannels: outputChannels, groups: groups, dilation: dilation)
+            ? Stem.pack(values, outputChannels: shape[0]) : []
     }
 
     /// A convolution initialised like PyTorch's: weight and bias uniform in ±1/√(Cin/groups·KH·KW).

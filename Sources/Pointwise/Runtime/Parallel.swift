@@ -29,4 +29,23 @@ enum Parallel {
             }
         }
     }
+
+    /// Splits the output rows of a batch — `images` × `rowsPerImage`, taken in order — into
+    /// `threads` contiguous shares (at most one per row) and calls `body(worker, image, rows)` for
+    /// each image's part of each share, the shares in parallel.
+    static func forEachRowRange(
+        images: Int, rowsPerImage: Int, threads: Int, _ body: (_ worker: Int, _ image: Int, _ rows: Range<Int>) -> Void
+    ) {
+        let rows = images * rowsPerImage, workers = max(1, min(threads, rows))
+        forEach(workers) { worker in
+            var row = rows * worker / workers
+            let end = rows * (worker + 1) / workers
+            while row < end {
+                let (image, first) = row.quotientAndRemainder(dividingBy: rowsPerImage)
+                let last = min(rowsPerImage, first + end - row)
+                body(worker, image, first..<last)
+                row += last - first
+            }
+        }
+    }
 }

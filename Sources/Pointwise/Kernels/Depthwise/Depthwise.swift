@@ -46,19 +46,11 @@ enum Depthwise {
                 }
             }
         case .channelsLast:
-            let rows = x.batchSize * g.outputHeight, workers = max(1, min(threads, rows))
-            Parallel.forEach(workers) { worker in
+            Parallel.forEachRowRange(images: x.batchSize, rowsPerImage: g.outputHeight, threads: threads) { _, n, rows in
                 var shape = shape
-                var row = rows * worker / workers
-                let end = rows * (worker + 1) / workers
-                while row < end {
-                    let (n, first) = row.quotientAndRemainder(dividingBy: g.outputHeight)
-                    let last = min(g.outputHeight, first + end - row)
-                    _ = table.pointee.depthwise_rows(
-                        &shape, channels, source + n * inputPlane * channels, taps, bias,
-                        target + n * outputPlane * channels, first, last)
-                    row += last - first
-                }
+                _ = table.pointee.depthwise_rows(
+                    &shape, channels, source + n * inputPlane * channels, taps, bias,
+                    target + n * outputPlane * channels, rows.lowerBound, rows.upperBound)
             }
         }
     }

@@ -1,0 +1,37 @@
+import Testing
+@testable import Pointwise
+
+/// The stem kernel (dense convolutions with ≤ 4 input channels, channels-first) against the
+/// reference loops, over kernel sizes, strides, paddings and widths across the vector edges.
+@Suite struct StemTests {
+    @Test("stems match the reference and are bit-identical for any thread count", arguments: 0..<40)
+    func matchesReference(seed: Int) throws {
+        var random = SplitMix64(seed: UInt64(seed) &+ 900)
+        func pick(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &random) }
+        let k = pick(1...5), stride = pick(1...3)
+        let padding: Conv2d.Padding = [.same, .symmetric(pick(0...2)),
+                                       .explicit(top: pick(0...2), bottom: pick(0...2), left: pick(0...2), right: pick(0...2))][pick(0...2)]
+        let (cin, cout) = (pick(1...4), 4 * pick(1...8))
+        let conv = try Conv2d(inputChannels: cin, outputChannels: cout, kernelSize: k, stride: stride, padding: padding,
+                              bias: pick(0...1) == 1, activation: [.identity, .relu6, .silu][pick(0...2)], seed: random.next())
+        #expect(!conv.stemWeights.isEmpty)
+        let x = TestSupport.random([pick(1...2), cin, k + pick(0...9), k + pick(0...40)], using: &random)
+        let label = "stem \(cin)→\(cout) \(k)×\(k)/\(stride) \(padding) on \(x.shape)"
+        let expected = try conv(x, options: ExecutionOptions(threads: 1, algorithm: .reference))
+        let one = try conv(x, options: ExecutionOptions(threads: 1))
+        TestSupport.expectClose(one, expected, label)
+        #expect(try conv(x, options: ExecutionOptions(threads: 3)).scalars == one.scalars, "\(label): threads")
+        TestSupport.expectClose(try conv(x, options: ExecutionOptions(threads: 1, kernels: .portable)), expected,
+                                "\(label): portable kernels")
+    }
+
+    @Test("EfficientNet's stem, 3×3 stride 2 3→32 SAME on 224×224, matches the reference")
+    func efficientNetStem() throws {
+        var random = SplitMix64(seed: 77)
+        let conv = try Conv2d(inputChannels: 3, outputChannels: 32, kernelSize: 3, stride: 2, padding: .same,
+                              activation: .relu6, seed: 5)
+        let x = TestSupport.random([1, 3, 224, 224], using: &random)
+        TestSupport.expectClose(try conv(x), try conv(x, options: ExecutionOptions(threads: 1, algorithm: .reference)),
+                                "stem")
+    }
+}
