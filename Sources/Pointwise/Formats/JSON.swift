@@ -23,16 +23,14 @@ struct JSONMember {
 ///
 /// It never reads past the end of its input, caps nesting so hostile input cannot exhaust the
 /// stack, and rejects `\u` escapes that are lone surrogates (they have no UTF-8 form).
-struct JSONParser {
+struct JSONParser: ByteScanning {
     /// Why the text is not JSON, with the offset where parsing stopped.
-    struct Failure: Error {
-        var reason: String
-    }
+    typealias Failure = ScanFailure
 
     private static let maxDepth = 64
 
-    private let bytes: UnsafeRawBufferPointer
-    private var position = 0
+    let bytes: UnsafeRawBufferPointer
+    var position = 0
     private var depth = 0
 
     /// A parser over `bytes`, which must be valid UTF-8.
@@ -229,27 +227,5 @@ struct JSONParser {
         let start = position
         while let byte = peek(), (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) { position += 1 }
         return position - start
-    }
-
-    // MARK: - Scanning
-
-    private func peek() -> UInt8? {
-        position < bytes.count ? bytes[position] : nil
-    }
-
-    private mutating func skipWhitespace() {
-        while let byte = peek(), [0x20, 0x09, 0x0A, 0x0D].contains(byte) { position += 1 }
-    }
-
-    private mutating func expect(_ scalar: Unicode.Scalar) throws(Failure) {
-        guard peek() == UInt8(ascii: scalar) else { throw fail("expected '\(scalar)'") }
-        position += 1
-    }
-
-    /// A failure quoting the text at the current position, so the user can find the problem.
-    private func fail(_ message: String) -> Failure {
-        let context = String(decoding: bytes[position...].prefix(20), as: UTF8.self)
-        let location = context.isEmpty ? "at the end" : "at offset \(position) near \"\(context)\""
-        return Failure(reason: "\(message) \(location)")
     }
 }

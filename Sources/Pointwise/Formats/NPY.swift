@@ -464,15 +464,13 @@ extension NPY {
     ///
     /// It works on bytes and never indexes past the end; nesting is capped so hostile input cannot
     /// exhaust the stack.
-    fileprivate struct LiteralParser {
-        struct Failure: Error {
-            var reason: String
-        }
+    fileprivate struct LiteralParser: ByteScanning {
+        typealias Failure = ScanFailure
 
         private static let maxDepth = 32
 
         let bytes: [UInt8]
-        private var position = 0
+        var position = 0
         private var depth = 0
 
         init(bytes: [UInt8]) {
@@ -596,25 +594,6 @@ extension NPY {
             return items.count == 1 && !sawComma ? items[0] : .tuple(items)
         }
 
-        private func peek() -> UInt8? {
-            position < bytes.count ? bytes[position] : nil
-        }
-
-        private mutating func skipWhitespace() {
-            while let byte = peek(), [0x20, 0x09, 0x0A, 0x0D].contains(byte) { position += 1 }
-        }
-
-        private mutating func expect(_ scalar: Unicode.Scalar) throws(Failure) {
-            guard peek() == UInt8(ascii: scalar) else { throw fail("expected '\(scalar)'") }
-            position += 1
-        }
-
-        /// A failure quoting the text at the current position, so the user can find the problem.
-        private func fail(_ message: String) -> Failure {
-            let context = String(decoding: bytes[position...].prefix(20), as: UTF8.self)
-            let location = context.isEmpty ? "at the end" : "at offset \(position) near \"\(context)\""
-            return Failure(reason: "\(message) \(location)")
-        }
     }
 }
 

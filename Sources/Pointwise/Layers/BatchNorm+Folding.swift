@@ -13,14 +13,7 @@ extension BatchNorm {
     /// - Throws: `LayerError.conversion` when the channels differ or the convolution has an activation.
     public func folded(into convolution: Conv1x1) throws(LayerError) -> Conv1x1 {
         // w: [Cout, Cin/G]  b: [Cout]  →  w': [Cout, Cin/G]  b': [Cout]
-        guard convolution.outputChannels == channels else {
-            throw .conversion("the convolution has \(convolution.outputChannels) output channels; "
-                              + "the batch norm has \(channels)")
-        }
-        guard convolution.activation == .identity else {
-            throw .conversion("the convolution applies \(convolution.activation) before the batch norm; "
-                              + "only a convolution without activation folds")
-        }
+        try checkFoldable(outputChannels: convolution.outputChannels, activation: convolution.activation)
         let (foldedWeight, foldedBias) = foldedParameters(
             weight: convolution.weight.scalars, bias: convolution.bias)
         let weightTensor: Tensor
@@ -42,14 +35,7 @@ extension BatchNorm {
     /// - Throws: `LayerError.conversion` when the channels differ or the convolution has an activation.
     public func folded(into convolution: Conv2d) throws(LayerError) -> Conv2d {
         // w: [Cout, Cin/G, KH, KW]  b: [Cout]  →  w': [Cout, Cin/G, KH, KW]  b': [Cout]
-        guard convolution.outputChannels == channels else {
-            throw .conversion("the convolution has \(convolution.outputChannels) output channels; "
-                              + "the batch norm has \(channels)")
-        }
-        guard convolution.activation == .identity else {
-            throw .conversion("the convolution applies \(convolution.activation) before the batch norm; "
-                              + "only a convolution without activation folds")
-        }
+        try checkFoldable(outputChannels: convolution.outputChannels, activation: convolution.activation)
         let (foldedWeight, foldedBias) = foldedParameters(
             weight: convolution.weight.converted(to: .channelsFirst).scalars, bias: convolution.bias)
         let weightTensor: Tensor
@@ -58,6 +44,17 @@ extension BatchNorm {
         } catch { throw .tensor(error) }
         return try Conv2d(weight: weightTensor, bias: foldedBias, stride: convolution.stride,
                           padding: convolution.padding, dilation: convolution.dilation, groups: convolution.groups)
+    }
+
+    /// Throws unless a convolution with these outputs and activation can take this layer in.
+    private func checkFoldable(outputChannels: Int, activation: Activation) throws(LayerError) {
+        guard outputChannels == channels else {
+            throw .conversion("the convolution has \(outputChannels) output channels; the batch norm has \(channels)")
+        }
+        guard activation == .identity else {
+            throw .conversion("the convolution applies \(activation) before the batch norm; "
+                              + "only a convolution without activation folds")
+        }
     }
 
     /// Scales each of the `channels` equal rows of `weight` by s_o and folds the statistics into the bias.
