@@ -9,7 +9,7 @@ struct PointwiseCommand: ParsableCommand {
         commandName: "pointwise",
         abstract: "1×1 (pointwise) convolutions: apply them to .npy files, train per-pixel networks, classify pictures with pretrained EfficientNet-Lite0, benchmark them.",
         subcommands: [
-            TourCommand.self, Apply.self, Classify.self, Models.self, ImportTorch.self, PCA.self, Cost.self,
+            TourCommand.self, Apply.self, Classify.self, Models.self, ImportTorch.self, PCA.self, Compress.self, Cost.self,
             Visualize.self, Bench.self, Train.self,
         ])
 

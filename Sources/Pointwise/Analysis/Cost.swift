@@ -126,18 +126,26 @@ extension EfficientNetLite {
     public func costs(forInput shape: [Int]) throws(LayerError) -> [(kind: LayerKind, cost: LayerCost)] {
         var result: [(LayerKind, LayerCost)] = [(.stem, try stem.cost(forInput: shape))]
         var current = try stem.outputShape(forInput: shape)
+        /// A 1×1 convolution, after its low-rank first factor when it has one.
+        func pointwise(_ conv: Conv1x1, factor: Conv1x1?, input: [Int], kind: LayerKind) -> [Int] {
+            var shape = input
+            if let factor {
+                result.append((kind, factor.cost(forInput: shape)))
+                shape = factor.outputShape(forInput: shape)
+            }
+            result.append((kind, conv.cost(forInput: shape)))
+            return conv.outputShape(forInput: shape)
+        }
         for block in blocks {
             var hidden = current
             if let expand = block.expand {
-                result.append((.pointwise, expand.cost(forInput: current)))
-                hidden = expand.outputShape(forInput: current)
+                hidden = pointwise(expand, factor: block.expandFactor, input: current, kind: .pointwise)
             }
             result.append((.depthwise, try block.depthwise.cost(forInput: hidden)))
             let filtered = try block.depthwise.outputShape(forInput: hidden)
-            result.append((.pointwise, block.project.cost(forInput: filtered)))
-            current = block.project.outputShape(forInput: filtered)
+            current = pointwise(block.project, factor: block.projectFactor, input: filtered, kind: .pointwise)
         }
-        result.append((.head, head.cost(forInput: current)))
+        _ = pointwise(head, factor: headFactor, input: current, kind: .head)
         result.append((.head, classifier.cost(forInput: [shape[0], head.outputChannels, 1, 1])))
         return result
     }

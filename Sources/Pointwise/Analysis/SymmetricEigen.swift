@@ -23,13 +23,20 @@ struct SymmetricEigen {
         var a = matrix
         var v = [Double](repeating: 0, count: n * n)
         for i in 0..<n { v[i * n + i] = 1 }
-        for sweep in 0..<Self.maximumSweeps {
-            var off = 0.0
-            for p in 0..<n { for q in (p + 1)..<n { off += a[p * n + q] * a[p * n + q] } }
-            guard off > 0 else { break }
-            for p in 0..<n {
-                for q in (p + 1)..<n {
-                    Self.rotate(&a, &v, size: n, p: p, q: q, settling: sweep >= 3)
+        // Raw pointers: the rotations are O(C³) element updates, which checked array accesses
+        // would slow down many times over in debug builds.
+        a.withUnsafeMutableBufferPointer { a in
+            v.withUnsafeMutableBufferPointer { v in
+                let (a, v) = (a.baseAddress!, v.baseAddress!)
+                for sweep in 0..<Self.maximumSweeps {
+                    var off = 0.0
+                    for p in 0..<n { for q in (p + 1)..<n { off += a[p * n + q] * a[p * n + q] } }
+                    guard off > 0 else { break }
+                    for p in 0..<n {
+                        for q in (p + 1)..<n {
+                            Self.rotate(a, v, size: n, p: p, q: q, settling: sweep >= 3)
+                        }
+                    }
                 }
             }
         }
@@ -45,7 +52,9 @@ struct SymmetricEigen {
     /// One Jacobi rotation J in the (p, q) plane: A ← JᵀAJ with A'[p, q] = 0, V ← VJ.
     /// When `settling`, an entry too small to change either diagonal entry is set to zero instead
     /// (Numerical Recipes' test), so the iteration ends even when rounding keeps it non-zero.
-    private static func rotate(_ a: inout [Double], _ v: inout [Double], size n: Int, p: Int, q: Int, settling: Bool) {
+    private static func rotate(
+        _ a: UnsafeMutablePointer<Double>, _ v: UnsafeMutablePointer<Double>, size n: Int, p: Int, q: Int, settling: Bool
+    ) {
         let apq = a[p * n + q]
         guard apq != 0 else { return }
         let app = a[p * n + p], aqq = a[q * n + q], g = 100 * abs(apq)

@@ -29,14 +29,21 @@ public struct EfficientNetLite: Sendable {
         public let project: Conv1x1
         /// Whether the input is added to the projection (stride 1 and Cin = Cout).
         public let hasResidual: Bool
+        /// In a low-rank compressed model, the first factor of the expansion (Cin → r); nil when
+        /// the expansion is one convolution.
+        public var expandFactor: Conv1x1? = nil
+        /// In a low-rank compressed model, the first factor of the projection (t·Cin → r).
+        public var projectFactor: Conv1x1? = nil
     }
 
     /// The stem: 3×3 stride-2 convolution 3 → 32 with ReLU6.
     public let stem: Conv2d
     /// The MBConv blocks, in order.
-    public let blocks: [Block]
+    public internal(set) var blocks: [Block]
     /// The head: 1×1 convolution to 1280 channels with ReLU6.
-    public let head: Conv1x1
+    public internal(set) var head: Conv1x1
+    /// In a low-rank compressed model, the first factor of the head (320 → r).
+    public var headFactor: Conv1x1? = nil
     /// The classifier `_fc` as a 1×1 convolution 1280 → classes: applied after global pooling it
     /// is the linear layer; applied at every location it gives a dense class-score map.
     public let classifier: Conv1x1
@@ -154,7 +161,8 @@ public struct EfficientNetLite: Sendable {
         // x: [N, 3, H, W]  →  [N, 32, H/2, W/2]  →  …  →  [N, 320, H/32, W/32]  →  [N, 1280, H/32, W/32]
         try input.checkImage(channels: stem.inputChannels)
         let x = input.converted(to: .channelsFirst)
-        let layerCount = 2 + blocks.reduce(0) { $0 + ($1.expand == nil ? 2 : 3) }
+        let layerCount = 2 + (headFactor == nil ? 0 : 1)
+            + blocks.reduce(0) { $0 + ($1.expand == nil ? 2 : 3) + ($1.expandFactor == nil ? 0 : 1) + ($1.projectFactor == nil ? 0 : 1) }
         if workspace.buffers.count != layerCount { workspace.buffers = Array(repeating: .empty, count: layerCount) }
         var clock = timings == nil ? 0 : Self.now()
         func lap(_ kind: LayerKind, _ name: @autoclosure () -> String) {
@@ -170,6 +178,15 @@ public struct EfficientNetLite: Sendable {
             defer { slot += 1 }
             return replacing(&workspace.buffers[slot], .empty)
         }
+        /// `factor(x)` into the next buffer when there is a factor (a low-rank layer's first half), else x.
+        func factored(_ x: Tensor, by factor: Conv1x1?, name: @autoclosure () -> String) throws(LayerError) -> Tensor {
+            guard let factor else { return x }
+            var reduced = takeBuffer()
+            try convolving { () throws(ConvolutionError) in try factor.forward(x, into: &reduced, options: options) }
+            workspace.buffers[slot - 1] = reduced
+            lap(.pointwise, "\(name()) 1×1 → \(size(reduced))")
+            return reduced
+        }
         var current = takeBuffer()
         try stem.forward(x, into: &current, options: options)
         workspace.buffers[slot - 1] = current
@@ -183,8 +200,9 @@ public struct EfficientNetLite: Sendable {
             }
             var hidden = current
             if let expand = block.expand {
+                let source = try factored(current, by: block.expandFactor, name: "blocks.\(index) expand factor")
                 hidden = takeBuffer()
-                try convolving { () throws(ConvolutionError) in try expand.forward(current, into: &hidden, options: options) }
+                try convolving { () throws(ConvolutionError) in try expand.forward(source, into: &hidden, options: options) }
                 workspace.buffers[slot - 1] = hidden
                 lap(.pointwise, "blocks.\(index) expand 1×1 → \(size(hidden))")
             }
@@ -192,17 +210,19 @@ public struct EfficientNetLite: Sendable {
             try block.depthwise.forward(hidden, into: &filtered, options: options)
             workspace.buffers[slot - 1] = filtered
             lap(.depthwise, "blocks.\(index) depthwise \(block.depthwise.kernelHeight)×\(block.depthwise.kernelWidth)/\(block.depthwise.stride) → \(size(filtered))")
+            let reduced = try factored(filtered, by: block.projectFactor, name: "blocks.\(index) project factor")
             var projected = takeBuffer()
             let residual = block.hasResidual ? current : nil
             try convolving { () throws(ConvolutionError) in
-                try block.project.forward(filtered, residual: residual, into: &projected, options: options)
+                try block.project.forward(reduced, residual: residual, into: &projected, options: options)
             }
             workspace.buffers[slot - 1] = projected
             current = projected
             lap(.pointwise, "blocks.\(index) project 1×1 → \(size(projected))")
         }
+        let headInput = try factored(current, by: headFactor, name: "head factor")
         var output = takeBuffer()
-        try convolving { () throws(ConvolutionError) in try head.forward(current, into: &output, options: options) }
+        try convolving { () throws(ConvolutionError) in try head.forward(headInput, into: &output, options: options) }
         workspace.buffers[slot - 1] = output
         lap(.head, "head 1×1 → \(size(output))")
         return output
