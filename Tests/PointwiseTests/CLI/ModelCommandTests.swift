@@ -103,6 +103,14 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
     }
 
+    @Test("compress refuses budgets outside (0, 1] and bad thread counts before loading anything")
+    func compressBadArguments() throws {
+        for arguments in [["--budgets", "0.7,0"], ["--budgets", "1.5"], ["--budgets", "x"], ["--threads", "0"]] {
+            let result = try CommandLineTests.run(["compress", "--weights", "/nonexistent.safetensors"] + arguments)
+            #expect(result.status == 2 && result.stderr.contains(arguments[0]), "\(arguments): \(result.stderr)")
+        }
+    }
+
     @Test("models fetch refuses an unknown model and a missing --from file")
     func fetchBadArguments() throws {
         let unknown = try CommandLineTests.run(["models", "fetch", "resnet-50"])
