@@ -101,30 +101,6 @@ struct Apply: ParsableCommand {
         case .tensor: "--input \(input)"
         }
     }
-
-    private func readNPY(_ path: String, argument: String) throws -> NPYArray {
-        do {
-            return try NPY.read(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw CLIError(argument, error)
-        }
-    }
-
-    /// Reads an .npy file holding `[N, C, *spatial]` (nchw) or `[N, *spatial, C]` (nhwc).
-    private func readTensor(_ path: String, argument: String, layout: Layout) throws -> Tensor {
-        let array = try readNPY(path, argument: argument)
-        guard (2...5).contains(array.shape.count) else {
-            throw CLIError("\(argument) \(path)", "has \(array.shape.count) dimensions \(array.shape); expected "
-                           + (layout == .channelsFirst ? "[N, C, *spatial]" : "[N, *spatial, C]") + " with 0–3 spatial dimensions")
-        }
-        let shape = layout == .channelsFirst
-            ? array.shape : [array.shape[0], array.shape[array.shape.count - 1]] + array.shape.dropFirst().dropLast()
-        do {
-            return try Tensor(shape: shape, layout: layout, values: array.values)
-        } catch {
-            throw CLIError("\(argument) \(path)", error)
-        }
-    }
 }
 
 extension Activation: ExpressibleByArgument {}

@@ -108,17 +108,11 @@ func loadModel(weights: String?) throws -> EfficientNetLite {
 
 /// A preprocessed `[N, 3, H, W]` tensor from an .npy file.
 func readInput(_ path: String) throws -> Tensor {
-    let array: NPYArray
-    do { array = try NPY.read(contentsOf: URL(fileURLWithPath: path)) } catch { throw CLIError("IMAGE", error) }
+    let array = try readNPY(path, argument: "IMAGE")
     guard array.shape.count == 4, array.shape[1] == 3, array.shape.allSatisfy({ $0 >= 1 }) else {
         throw CLIError(path, "shape \(array.shape) is not a preprocessed image batch [N, 3, H, W]")
     }
     do { return try Tensor(shape: array.shape, values: array.values) } catch { throw CLIError(path, error) }
-}
-
-/// Writes an .npy file atomically, naming `argument` in any error.
-func writeNPY(_ array: NPYArray, to path: String, argument: String) throws {
-    do { try NPY.write(array, to: URL(fileURLWithPath: path)) } catch { throw CLIError(argument, error) }
 }
 
 /// A picture (PNG) preprocessed for the classifier: shorter side resized to `shorterSide`, then

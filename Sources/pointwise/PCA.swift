@@ -121,17 +121,5 @@ struct PCA: ParsableCommand {
     }
 
     /// X as a tensor: [N, C, *spatial] (nchw) or [N, *spatial, C] (nhwc) in the file.
-    private func readInput() throws -> Tensor {
-        let array: NPYArray
-        do { array = try NPY.read(contentsOf: URL(fileURLWithPath: input)) } catch { throw CLIError("--input", error) }
-        let shape = layout == .channelsFirst || array.shape.count < 2
-            ? array.shape : [array.shape[0], array.shape[array.shape.count - 1]] + array.shape.dropFirst().dropLast()
-        do {
-            return try Tensor(shape: shape, layout: layout, values: array.values)
-        } catch {
-            throw CLIError("--input \(input)", "shape \(array.shape) is not "
-                           + (layout == .channelsFirst ? "[N, C, *spatial]" : "[N, *spatial, C]")
-                           + " with 0–3 spatial dimensions")
-        }
-    }
+    private func readInput() throws -> Tensor { try readTensor(input, argument: "--input", layout: layout) }
 }

@@ -86,7 +86,7 @@ struct Train: ParsableCommand {
             outputs = (counted.max() ?? 0) + 1
             targets = .classes(y.values)
         } else {
-            let t = try readTensor(target!, argument: "--target")
+            let t = try readFiniteTensor(target!, argument: "--target")
             guard t.batchSize == x.batchSize, t.spatialShape == x.spatialShape else {
                 throw CLIError("--target \(target!)", "shape \(t.shape) does not match --input \(x.shape): expected "
                                + "\([x.batchSize, -1] + x.spatialShape) with any number of channels")
@@ -155,15 +155,11 @@ struct Train: ParsableCommand {
     }
 
     /// X as [N, C, *spatial] (a 2-D file is pixel rows [P, C], the same as [P, C] channels-first).
-    private func readInput() throws -> Tensor { try readTensor(input, argument: "--input") }
+    private func readInput() throws -> Tensor { try readFiniteTensor(input, argument: "--input") }
 
-    private func readTensor(_ path: String, argument: String) throws -> Tensor {
-        let array: NPYArray
-        do { array = try NPY.read(contentsOf: URL(fileURLWithPath: path)) } catch { throw CLIError(argument, error) }
-        guard (2...5).contains(array.shape.count), let tensor = try? Tensor(shape: array.shape, values: array.values) else {
-            throw CLIError("\(argument) \(path)", "shape \(array.shape) is not [N, C, *spatial] (0–3 spatial dimensions) or [P, C]")
-        }
-        guard array.values.allSatisfy({ $0.isFinite }) else {
+    private func readFiniteTensor(_ path: String, argument: String) throws -> Tensor {
+        let tensor = try readTensor(path, argument: argument)
+        guard tensor.scalars.allSatisfy({ $0.isFinite }) else {
             throw CLIError("\(argument) \(path)", "contains NaN or infinite values")
         }
         return tensor

@@ -58,8 +58,7 @@ struct Visualize: ParsableCommand {
     func run() throws {
         let canvas: Canvas
         if let input {
-            let array: NPYArray
-            do { array = try NPY.read(contentsOf: URL(fileURLWithPath: input)) } catch { throw CLIError("--input", error) }
+            let array = try readNPY(input, argument: "--input")
             guard array.shape.count == 4 else {
                 throw CLIError("--input \(input)", "shape \(array.shape) is not [N, C, H, W] (or [N, H, W, C] with --layout nhwc)")
             }
@@ -74,8 +73,7 @@ struct Visualize: ParsableCommand {
                                                 title: title ?? "\(URL(fileURLWithPath: input).lastPathComponent), image \(image)")
             } catch { throw CLIError("--input \(input)", error) }
         } else if let history {
-            let array: NPYArray
-            do { array = try NPY.read(contentsOf: URL(fileURLWithPath: history)) } catch { throw CLIError("--history", error) }
+            let array = try readNPY(history, argument: "--history")
             guard (1...2).contains(array.shape.count), array.values.count > 0 else {
                 throw CLIError("--history \(history)", "shape \(array.shape) is not [E] or [S, E] with values")
             }
@@ -89,8 +87,7 @@ struct Visualize: ParsableCommand {
             } catch { throw CLIError("--history \(history)", error) }
         } else if let row {
             let path = weights!
-            let array: NPYArray
-            do { array = try NPY.read(contentsOf: URL(fileURLWithPath: path)) } catch { throw CLIError("--weights", error) }
+            let array = try readNPY(path, argument: "--weights")
             guard array.shape.count >= 2, array.shape.dropFirst(2).allSatisfy({ $0 == 1 }), (0..<array.shape[0]).contains(row) else {
                 throw CLIError("--row \(row)", "\(path) has shape \(array.shape): expected [Cout, Cin] and 0 ≤ K < Cout")
             }
@@ -103,8 +100,7 @@ struct Visualize: ParsableCommand {
             } catch { throw CLIError("--weights \(path)", error) }
         } else {
             let path = weights!
-            let array: NPYArray
-            do { array = try NPY.read(contentsOf: URL(fileURLWithPath: path)) } catch { throw CLIError("--weights", error) }
+            let array = try readNPY(path, argument: "--weights")
             do {
                 canvas = try WeightHeatmap.render(array.values, shape: array.shape,
                                                   title: title ?? "\(URL(fileURLWithPath: path).lastPathComponent) \(array.shape)")
