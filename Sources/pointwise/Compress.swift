@@ -25,6 +25,14 @@ struct Compress: ParsableCommand {
                                valueName: "PICTURE.png"))
     var pictures: [String] = []
 
+    @Flag(help: "Factor each layer by PCA of its activations on calibration pictures instead of its weight's SVD.")
+    var dataAware = false
+
+    @Option(parsing: .upToNextOption,
+            help: ArgumentHelp("Calibration pictures for --data-aware (default: the pictures themselves, uncropped at 320 pixels).",
+                               valueName: "PICTURE.png"))
+    var calibrate: [String] = []
+
     @Option(help: "Worker threads for the latency (default: 1).")
     var threads = 1
 
@@ -52,7 +60,14 @@ struct Compress: ParsableCommand {
         }
         let reference = try evaluate(model)
         let factorizations: LowRankFactorizations
-        do { factorizations = try model.lowRankFactorizations() } catch { throw CLIError("--weights", error) }
+        let calibration = dataAware
+            ? try (calibrate.isEmpty ? files : calibrate).map { path -> Tensor in
+                try readPicture(path, argument: calibrate.isEmpty ? "--pictures" : "--calibrate",
+                                shorterSide: calibrate.isEmpty ? 320 : 256, crop: calibrate.isEmpty ? nil : 224)
+            } : []
+        do { factorizations = try model.lowRankFactorizations(calibration: calibration, options: options) } catch {
+            throw CLIError(dataAware ? "--data-aware" : "--weights", error)
+        }
         print("budget  energy   pointwise M mult-adds  latency ms  top-1 kept  max |Δlogit|  feature error")
         for fraction in fractions {
             let compressed: (model: EfficientNetLite, report: EfficientNetLite.LowRankReport)

@@ -7,7 +7,8 @@ public struct LowRankConv1x1: Sendable {
     public let reduce: Conv1x1
     /// `r → Cout`: `U_r·Σ_r`, with the original bias and activation.
     public let restore: Conv1x1
-    /// The singular values of W, largest first (all of them, not only the r kept).
+    /// The singular values of W, largest first (all of them, not only the r kept); for a pair
+    /// fitted to activations, the square roots of their principal variances.
     public let singularValues: [Double]
 
     /// r, the rank kept.
@@ -51,6 +52,21 @@ public struct LowRankConv1x1: Sendable {
             restore = try Conv1x1(weight: restoreTensor, bias: conv.bias, activation: conv.activation)
         } catch { throw .convolution(error) }
         singularValues = d.singular
+    }
+
+    /// A pair from explicit weights `[r, Cin]`, `[Cout, r]` and biases, with `conv`'s activation.
+    init(reduce: [Double], reduceBias: [Double], restore: [Double], restoreBias: [Double], rank r: Int, like conv: Conv1x1,
+         spectrum: [Double]) throws(AnalysisError) {
+        let (reduceTensor, restoreTensor): (Tensor, Tensor)
+        do {
+            reduceTensor = try Tensor(shape: [r, conv.inputChannels], values: reduce.map(Float.init))
+            restoreTensor = try Tensor(shape: [conv.outputChannels, r], values: restore.map(Float.init))
+        } catch { throw .tensor(error) }
+        do {
+            self.reduce = try Conv1x1(weight: reduceTensor, bias: reduceBias.map(Float.init))
+            self.restore = try Conv1x1(weight: restoreTensor, bias: restoreBias.map(Float.init), activation: conv.activation)
+        } catch { throw .convolution(error) }
+        singularValues = spectrum
     }
 
     /// Runs both convolutions: `restore(reduce(x)) (+ residual)`.

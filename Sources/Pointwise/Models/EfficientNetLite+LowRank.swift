@@ -31,13 +31,25 @@ extension EfficientNetLite {
         try lowRankFactorizations(height: height, width: width).compressed(pointwiseBudget: pointwiseBudget)
     }
 
-    /// The SVD of every pointwise layer, computed once, from which `compressed(pointwiseBudget:)`
-    /// builds models for any number of budgets.
+    /// The factorizations of every pointwise layer, computed once, from which
+    /// `compressed(pointwiseBudget:)` builds models for any number of budgets.
+    ///
+    /// Without calibration data each layer's weight is factored by its own SVD (data-free). With
+    /// `calibration` pictures, each layer is factored by PCA of the activations it actually sees
+    /// (data-aware): the principal components of its input when Cin ≤ Cout — `x ≈ μ + V·Vᵀ(x − μ)`,
+    /// so `reduce = Vᵀ(x − μ)`, `restore = W·V·t + b + W·μ` — and of its output `z = W·x` otherwise —
+    /// `reduce = Uᵀ(W·x − μ_z)`, `restore = U·t + b + μ_z`. The ranks then follow the variance of
+    /// the activations instead of the weights' own energy.
     /// - Parameters:
     ///   - height: the input size the multiply-adds are counted for.
     ///   - width: likewise.
-    /// - Throws: `AnalysisError` for a layer that cannot be factored (grouped or strided).
-    public func lowRankFactorizations(height: Int = 224, width: Int = 224) throws(AnalysisError) -> LowRankFactorizations {
+    ///   - calibration: preprocessed `[N, 3, H, W]` pictures whose activations the PCA is fitted on.
+    ///   - options: threads for the calibration passes.
+    /// - Throws: `AnalysisError` for a layer that cannot be factored (grouped or strided), or
+    ///   calibration data the model cannot run.
+    public func lowRankFactorizations(
+        height: Int = 224, width: Int = 224, calibration: [Tensor] = [], options: ExecutionOptions = ExecutionOptions()
+    ) throws(AnalysisError) -> LowRankFactorizations {
         // Every pointwise layer with the pixels it runs on.
         var layers: [(name: String, conv: Conv1x1, pixels: Int)] = []  // every pointwise layer and its pixels
         var size = ((height + 1) / 2, (width + 1) / 2)
@@ -48,16 +60,115 @@ extension EfficientNetLite {
             layers.append(("blocks.\(index).project", block.project, size.0 * size.1))
         }
         layers.append(("head", head, size.0 * size.1))
-        let decompositions = try layers.map { layer throws(AnalysisError) in try LowRankConv1x1.decompose(layer.conv) }
-        return LowRankFactorizations(model: self, layers: layers, decompositions: decompositions)
+        guard !calibration.isEmpty else {
+            let factorings = try layers.map { layer throws(AnalysisError) in
+                LayerFactoring.weights(try LowRankConv1x1.decompose(layer.conv))
+            }
+            return LowRankFactorizations(model: self, layers: layers, factorings: factorings)
+        }
+        var statistics = try layers.map { layer throws(AnalysisError) in try ChannelStatistics(channels: layer.conv.inputChannels) }
+        for picture in calibration {
+            var index = 0, failure: AnalysisError? = nil
+            do throws(LayerError) {
+                try observePointwiseInputs(picture, options: options) { x in
+                    do throws(AnalysisError) { try statistics[index].add(x) } catch { failure = failure ?? error }
+                    index += 1
+                }
+            } catch { throw .setting(name: "calibration", value: "\(picture.shape)", expected: error.description) }
+            if let failure { throw failure }
+        }
+        let factorings = try zip(layers, statistics).map { layer, statistics throws(AnalysisError) in
+            try LayerFactoring.activations(of: layer.conv, statistics: statistics)
+        }
+        return LowRankFactorizations(model: self, layers: layers, factorings: factorings)
     }
 }
 
-/// The singular value decompositions of a model's pointwise layers (`lowRankFactorizations()`).
+/// How one layer is factored: by its weight's SVD, or by PCA of its input or output activations.
+enum LayerFactoring: Sendable {
+    case weights(SingularValueDecomposition)
+    /// Principal components (rows of `vectors`, `values` descending) of the input, and its mean.
+    case inputs(mean: [Double], vectors: [Double], values: [Double])
+    /// Principal components of the output `z = W·x`, and its mean `W·μ`.
+    case outputs(mean: [Double], vectors: [Double], values: [Double])
+
+    /// The factoring of `conv` from the statistics of its inputs, on its narrower side.
+    static func activations(of conv: Conv1x1, statistics: ChannelStatistics) throws(AnalysisError) -> LayerFactoring {
+        let (cin, cout) = (conv.inputChannels, conv.outputChannels)
+        let covariance = try statistics.covariance(), mean = statistics.mean
+        guard cout < cin else {
+            let eigen = SymmetricEigen(symmetric: covariance, size: cin)
+            return .inputs(mean: mean, vectors: eigen.vectors, values: eigen.values)
+        }
+        // Cov(z) = W·C·Wᵀ, mean(z) = W·μ.
+        let w = conv.weight.scalars.map(Double.init)
+        var wc = [Double](repeating: 0, count: cout * cin)
+        for o in 0..<cout {
+            for j in 0..<cin {
+                var sum = 0.0
+                for i in 0..<cin { sum += w[o * cin + i] * covariance[i * cin + j] }
+                wc[o * cin + j] = sum
+            }
+        }
+        var outputCovariance = [Double](repeating: 0, count: cout * cout)
+        for a in 0..<cout {
+            for b in 0..<cout {
+                var sum = 0.0
+                for j in 0..<cin { sum += wc[a * cin + j] * w[b * cin + j] }
+                outputCovariance[a * cout + b] = sum
+            }
+        }
+        let outputMean = (0..<cout).map { o in (0..<cin).reduce(0.0) { $0 + w[o * cin + $1] * mean[$1] } }
+        let eigen = SymmetricEigen(symmetric: outputCovariance, size: cout)
+        return .outputs(mean: outputMean, vectors: eigen.vectors, values: eigen.values)
+    }
+
+    /// Square roots of the energies ranks are chosen by (`LowRankConv1x1.rank(keeping:of:)` squares them).
+    var spectrum: [Double] {
+        switch self {
+        case .weights(let d): d.singular
+        case .inputs(_, _, let values), .outputs(_, _, let values): values.map { max($0, 0).squareRoot() }
+        }
+    }
+
+    /// The pair `Cin → rank → Cout` replacing `conv`.
+    func pair(for conv: Conv1x1, rank r: Int) throws(AnalysisError) -> LowRankConv1x1 {
+        let (cin, cout) = (conv.inputChannels, conv.outputChannels)
+        let w = conv.weight.scalars.map(Double.init), bias = (conv.bias ?? Array(repeating: 0, count: cout)).map(Double.init)
+        switch self {
+        case .weights(let d):
+            return try LowRankConv1x1(conv, decomposition: d, rank: r)
+        case .inputs(let mean, let v, _):
+            // reduce = V_r (x − μ); restore = W V_rᵀ t + b + W μ.
+            let reduce = (0..<r * cin).map { v[$0] }
+            let reduceBias = (0..<r).map { k in -(0..<cin).reduce(0.0) { $0 + v[k * cin + $1] * mean[$1] } }
+            var restore = [Double](repeating: 0, count: cout * r)
+            for o in 0..<cout {
+                for k in 0..<r { restore[o * r + k] = (0..<cin).reduce(0.0) { $0 + w[o * cin + $1] * v[k * cin + $1] } }
+            }
+            let restoreBias = (0..<cout).map { o in bias[o] + (0..<cin).reduce(0.0) { $0 + w[o * cin + $1] * mean[$1] } }
+            return try LowRankConv1x1(reduce: reduce, reduceBias: reduceBias, restore: restore, restoreBias: restoreBias,
+                                      rank: r, like: conv, spectrum: spectrum)
+        case .outputs(let mean, let u, _):
+            // reduce = U_r (W x − μ_z); restore = U_rᵀ t + b + μ_z.
+            var reduce = [Double](repeating: 0, count: r * cin)
+            for k in 0..<r {
+                for i in 0..<cin { reduce[k * cin + i] = (0..<cout).reduce(0.0) { $0 + u[k * cout + $1] * w[$1 * cin + i] } }
+            }
+            let reduceBias = (0..<r).map { k in -(0..<cout).reduce(0.0) { $0 + u[k * cout + $1] * mean[$1] } }
+            let restore = (0..<cout * r).map { u[($0 % r) * cout + $0 / r] }
+            let restoreBias = (0..<cout).map { bias[$0] + mean[$0] }
+            return try LowRankConv1x1(reduce: reduce, reduceBias: reduceBias, restore: restore, restoreBias: restoreBias,
+                                      rank: r, like: conv, spectrum: spectrum)
+        }
+    }
+}
+
+/// The factorizations of a model's pointwise layers (`lowRankFactorizations()`).
 public struct LowRankFactorizations: Sendable {
     let model: EfficientNetLite
     let layers: [(name: String, conv: Conv1x1, pixels: Int)]
-    let decompositions: [SingularValueDecomposition]
+    let factorings: [LayerFactoring]
 
     /// The model compressed to `pointwiseBudget` of its pointwise multiply-adds; see
     /// `EfficientNetLite.compressed(pointwiseBudget:)`.
@@ -70,9 +181,9 @@ public struct LowRankFactorizations: Sendable {
         let original = layers.reduce(0) { $0 + $1.conv.inputChannels * $1.conv.outputChannels * $1.pixels }
         func plan(_ energy: Double) -> (ranks: [Int?], multiplyAdds: Int) {
             var total = 0
-            let ranks = zip(layers, decompositions).map { layer, d -> Int? in
+            let ranks = zip(layers, factorings).map { layer, factoring -> Int? in
                 let (cin, cout) = (layer.conv.inputChannels, layer.conv.outputChannels)
-                let r = LowRankConv1x1.rank(keeping: energy, of: d.singular)
+                let r = LowRankConv1x1.rank(keeping: energy, of: factoring.spectrum)
                 let factored = r * (cin + cout) < cin * cout
                 total += (factored ? r * (cin + cout) : cin * cout) * layer.pixels
                 return factored ? r : nil
@@ -94,8 +205,8 @@ public struct LowRankFactorizations: Sendable {
         }
         var model = self.model
         var factors: [LowRankConv1x1?] = []
-        for ((layer, d), rank) in zip(zip(layers, decompositions), ranks) {
-            factors.append(try rank.map { r throws(AnalysisError) in try LowRankConv1x1(layer.conv, decomposition: d, rank: r) })
+        for ((layer, factoring), rank) in zip(zip(layers, factorings), ranks) {
+            factors.append(try rank.map { r throws(AnalysisError) in try factoring.pair(for: layer.conv, rank: r) })
         }
         var next = 0
         func take(_ conv: Conv1x1) -> (factor: Conv1x1?, conv: Conv1x1) {

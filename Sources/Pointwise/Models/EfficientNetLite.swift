@@ -155,8 +155,20 @@ public struct EfficientNetLite: Sendable {
         } catch { throw .tensor(error) }
     }
 
+    /// Runs the features and calls `observe` with the input of every 1×1 convolution of the blocks
+    /// and the head, in execution order (either layout): the activations a data-aware
+    /// compression needs.
+    func observePointwiseInputs(_ input: Tensor, options: ExecutionOptions, _ observe: (Tensor) -> Void) throws(LayerError) {
+        var workspace = Workspace()
+        var timings: [LayerTime]? = nil
+        try withoutActuallyEscaping(observe) { observe throws(LayerError) in
+            _ = try features(input, options: options, workspace: &workspace, timings: &timings, observe: observe)
+        }
+    }
+
     private func features(
-        _ input: Tensor, options: ExecutionOptions, workspace: inout Workspace, timings: inout [LayerTime]?
+        _ input: Tensor, options: ExecutionOptions, workspace: inout Workspace, timings: inout [LayerTime]?,
+        observe: ((Tensor) -> Void)? = nil
     ) throws(LayerError) -> Tensor {
         // x: [N, 3, H, W]  →  [N, 32, H/2, W/2]  →  …  →  [N, 320, H/32, W/32]  →  [N, 1280, H/32, W/32]
         try input.checkImage(channels: stem.inputChannels)
@@ -200,6 +212,7 @@ public struct EfficientNetLite: Sendable {
             }
             var hidden = current
             if let expand = block.expand {
+                observe?(current)
                 let source = try factored(current, by: block.expandFactor, name: "blocks.\(index) expand factor")
                 hidden = takeBuffer()
                 try convolving { () throws(ConvolutionError) in try expand.forward(source, into: &hidden, options: options) }
@@ -210,6 +223,7 @@ public struct EfficientNetLite: Sendable {
             try block.depthwise.forward(hidden, into: &filtered, options: options)
             workspace.buffers[slot - 1] = filtered
             lap(.depthwise, "blocks.\(index) depthwise \(block.depthwise.kernelHeight)×\(block.depthwise.kernelWidth)/\(block.depthwise.stride) → \(size(filtered))")
+            observe?(filtered)
             let reduced = try factored(filtered, by: block.projectFactor, name: "blocks.\(index) project factor")
             var projected = takeBuffer()
             let residual = block.hasResidual ? current : nil
@@ -220,6 +234,7 @@ public struct EfficientNetLite: Sendable {
             current = projected
             lap(.pointwise, "blocks.\(index) project 1×1 → \(size(projected))")
         }
+        observe?(current)
         let headInput = try factored(current, by: headFactor, name: "head factor")
         var output = takeBuffer()
         try convolving { () throws(ConvolutionError) in try head.forward(headInput, into: &output, options: options) }

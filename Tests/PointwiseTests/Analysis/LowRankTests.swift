@@ -66,4 +66,32 @@ import Testing
         #expect(try half.model.logits(TestSupport.random([1, 3, 64, 64], using: &random)).shape == [1, 1000])
         #expect(throws: AnalysisError.self) { try factorizations.compressed(pointwiseBudget: 0) }
     }
+
+    @Test("activation-PCA pairs reproduce the layer at full rank, on either side, and lose only the dropped variance",
+          arguments: [(6, 10), (10, 6)])
+    func dataAware(cin: Int, cout: Int) throws {
+        let conv = try Conv1x1(inputChannels: cin, outputChannels: cout, activation: .identity, seed: 9)
+        var random = SplitMix64(seed: 10)
+        // Inputs of rank 3 plus a mean: a pair of rank 3 keeps them exactly.
+        let basis = TestSupport.randomValues(3 * cin, using: &random)
+        var values = [Float](repeating: 0, count: 2 * cin * 64)
+        for n in 0..<2 {
+            for s in 0..<64 {
+                let code = TestSupport.randomValues(3, using: &random)
+                for c in 0..<cin { values[(n * cin + c) * 64 + s] = 0.5 + (0..<3).reduce(0) { $0 + code[$1] * basis[$1 * cin + c] } }
+            }
+        }
+        let x = try Tensor(shape: [2, cin, 8, 8], values: values)
+        var statistics = try ChannelStatistics(channels: cin)
+        try statistics.add(x)
+        let factoring = try LayerFactoring.activations(of: conv, statistics: statistics)
+        let options = ExecutionOptions(threads: 1)
+        let expected = try conv(x, options: options)
+        for rank in [min(cin, cout), 3] {
+            TestSupport.expectClose(try factoring.pair(for: conv, rank: rank)(x, options: options), expected, relative: 1e-4,
+                                    "\(cin)→\(cout) at rank \(rank)")
+        }
+        let two = try factoring.pair(for: conv, rank: 2)(x, options: options)
+        #expect(!TestSupport.withinTolerance(TestSupport.difference(two, expected), relative: 1e-3))   // rank 2 < 3 loses some
+    }
 }
