@@ -324,7 +324,7 @@ extension NPY {
                 Float(Double(bitPattern: $0 as UInt64))
             }
         case .float16:
-            convertElements(source, bigEndian: bigEndian, into: destination, floatFromHalf)
+            convertElements(source, bigEndian: bigEndian, into: destination) { Float(float16Bits: $0) }
         }
     }
 
@@ -349,25 +349,6 @@ extension NPY {
                 let bits = source.loadUnaligned(fromByteOffset: i * stride, as: Bits.self)
                 destination[i] = transform(Bits(littleEndian: bits))
             }
-        }
-    }
-
-    /// Converts IEEE 754 binary16 bits to Float exactly; every half value is representable as a Float.
-    private static func floatFromHalf(_ bits: UInt16) -> Float {
-        let sign: UInt32 = UInt32(bits & 0x8000) << 16
-        let exponent = UInt32(bits >> 10) & 0x1F
-        let mantissa = UInt32(bits & 0x03FF)
-        switch exponent {
-        case 0:
-            // Zero or subnormal: mantissa × 2⁻²⁴, exact since the mantissa has only 10 bits.
-            let magnitude = Float(mantissa) * 0x1p-24
-            return sign == 0 ? magnitude : -magnitude
-        case 0x1F:
-            // Infinity or NaN; the NaN payload moves to the top of the Float mantissa.
-            return Float(bitPattern: sign | 0x7F80_0000 | mantissa << 13)
-        default:
-            // Normal: rebias the exponent from 15 to 127.
-            return Float(bitPattern: sign | (exponent + 112) << 23 | mantissa << 13)
         }
     }
 }
