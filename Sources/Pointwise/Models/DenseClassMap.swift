@@ -36,14 +36,23 @@ public struct DenseClassMap: Sendable {
         probabilities[index * height * width..<(index + 1) * height * width]
     }
 
+    /// Every class that is the most probable one somewhere, with the number of locations it
+    /// wins, most locations first (ties: lower class index first).
+    public var classesByLocations: [(index: Int, locations: Int)] {
+        var counts: [Int: Int] = [:]
+        for c in topClass { counts[c, default: 0] += 1 }
+        return counts.map { (index: $0.key, locations: $0.value) }
+            .sorted { $0.locations != $1.locations ? $0.locations > $1.locations : $0.index < $1.index }
+    }
+
     /// A text picture of the map: one letter per location naming its most probable class
     /// (lower case when that probability is below 50%; `·` for classes outside the 12 most
     /// frequent), then a legend of the letters, most frequent class first.
     /// - Parameter names: class names by index.
     public func rendering(names: [String]) -> String {
-        var counts: [Int: Int] = [:]
-        for c in topClass { counts[c, default: 0] += 1 }
-        let ranked = counts.keys.sorted { counts[$0]! != counts[$1]! ? counts[$0]! > counts[$1]! : $0 < $1 }
+        let winners = classesByLocations
+        let ranked = winners.map(\.index)
+        let counts = Dictionary(uniqueKeysWithValues: winners.map { ($0.index, $0.locations) })
         let letters = Array("ABCDEFGHIJKL")
         var letter: [Int: Character] = [:]
         for (rank, c) in ranked.enumerated() { letter[c] = rank < letters.count ? letters[rank] : "·" }

@@ -29,20 +29,14 @@ extension Tour {
             "\(name): " + top.map { String(format: "%@ %.1f%%", $0.name, Double($0.probability) * 100) }.joined(separator: "; "),
             String(format: "batch-1 224×224 latency %.1f ms on %d thread(s)", ms, threads),
             "dense map: \(map.height)×\(map.width) locations; most common: "
-                + (map.topClass.isEmpty ? "-" : ImageNetClasses.names[Self.mostCommon(map.topClass)]),
+                + (map.classesByLocations.first.map { ImageNetClasses.names[$0.index] } ?? "-"),
         ], pictures: [picture])
-    }
-
-    static func mostCommon(_ values: [Int]) -> Int {
-        Dictionary(values.map { ($0, 1) }, uniquingKeysWith: +).max { $0.value < $1.value }!.key
     }
 
     /// The picture (undoing the preprocessing) beside its class map, each class a colour, with a legend.
     static func drawMap(_ map: DenseClassMap, over input: Tensor) -> Canvas {
         let (height, width) = (input.shape[2], input.shape[3])
-        var counts: [Int: Int] = [:]
-        for c in map.topClass { counts[c, default: 0] += 1 }
-        let ranked = counts.keys.sorted { counts[$0]! > counts[$1]! }.prefix(6)
+        let winners = map.classesByLocations.prefix(6), ranked = winners.map(\.index)
         let legend = 28 + ranked.count * (Canvas.textHeight() + 8)
         var canvas = Canvas(width: 2 * width + 48, height: height + 32 + legend)
         for y in 0..<height {
@@ -60,11 +54,11 @@ extension Tour {
                             height: cellHeight - 1, color: color)
             }
         }
-        for (index, c) in ranked.enumerated() {
+        for (index, (c, locations)) in winners.enumerated() {
             let y = height + 32 + index * (Canvas.textHeight() + 8)
             canvas.fill(x: 16, y: y, width: 14, height: 14, color: Charts.palette[index])
             let name = ImageNetClasses.names[c].split(separator: ",").first.map(String.init) ?? ""
-            canvas.text("\(name) (\(counts[c]!))", x: 38, y: y)
+            canvas.text("\(name) (\(locations))", x: 38, y: y)
         }
         return canvas
     }

@@ -90,6 +90,9 @@ struct EfficientNetLiteStructureTests {
         #expect(TestSupport.withinTolerance(TestSupport.difference(means, logits), relative: 1e-5))
         let map = DenseClassMap(logits: dense)
         #expect(map.height == 3 && map.width == 4 && map.topClass.count == 12)
+        let winners = map.classesByLocations
+        #expect(winners.reduce(0) { $0 + $1.locations } == 12)
+        #expect(zip(winners, winners.dropFirst()).allSatisfy { $0.locations > $1.locations || ($0.locations == $1.locations && $0.index < $1.index) })
         let sum = (0..<1000).reduce(Float(0)) { $0 + map.probabilities[$1 * 12 + 5] }
         #expect(abs(sum - 1) < 1e-4)
     }
