@@ -52,8 +52,9 @@ struct Compress: ParsableCommand {
         let options = ExecutionOptions(threads: threads)
         func evaluate(_ network: EfficientNetLite) throws -> (logits: [[Float]], features: [[Float]], ms: Double) {
             do {
-                let logits = try inputs.map { try network.logits($0, options: options).scalars }
-                let features = try inputs.map { try network.features($0, options: options).scalars }
+                let featureMaps = try inputs.map { try network.features($0, options: options) }
+                let logits = try featureMaps.map { try network.logits(features: $0, options: options).scalars }
+                let features = featureMaps.map(\.scalars)
                 let timing = try Benchmark.time(network, name: "", input: inputs[0], threads: threads, runs: 20, warmUp: 3)
                 return (logits, features, timing.medianMilliseconds)
             } catch { throw CLIError("--weights", String(describing: error)) }

@@ -144,14 +144,26 @@ public struct EfficientNetLite: Sendable {
     ) throws(LayerError) -> Tensor {
         let features = try features(input, options: options, workspace: &workspace, timings: &timings)
         let start = timings == nil ? 0 : Self.now()
-        let pooled = try GlobalAveragePool()(features)
-        let logits = try convolving { () throws(ConvolutionError) in try classifier(pooled, options: options) }
+        let logits = try logits(features: features, options: options)
         if timings != nil {
             timings!.append(LayerTime(name: "pool + classifier 1280→\(classCount)", kind: .head,
                                       milliseconds: Self.now() - start))
         }
+        return logits
+    }
+
+    /// The class logits of a feature map from `features(_:options:)`: global average pool, then
+    /// the classifier.
+    /// - Parameters:
+    ///   - features: `[N, 1280, h, w]`, either layout.
+    ///   - options: threads and implementation.
+    /// - Returns: `[N, classes]`.
+    /// - Throws: `LayerError` when the features do not have the head's channels.
+    public func logits(features: Tensor, options: ExecutionOptions = ExecutionOptions()) throws(LayerError) -> Tensor {
+        let pooled = try GlobalAveragePool()(features)
+        let logits = try convolving { () throws(ConvolutionError) in try classifier(pooled, options: options) }
         do {
-            return try Tensor(shape: [input.batchSize, classCount], values: logits.converted(to: .channelsFirst).scalars)
+            return try Tensor(shape: [features.batchSize, classCount], values: logits.converted(to: .channelsFirst).scalars)
         } catch { throw .tensor(error) }
     }
 
