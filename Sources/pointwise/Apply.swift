@@ -10,7 +10,14 @@ struct Apply: ParsableCommand {
             X is [N, C, *spatial] (0 to 3 spatial dimensions) with --layout nchw, or [N, *spatial, C] \
             with --layout nhwc; Y comes out in the same layout. W is [Cout, Cin/groups] or PyTorch's \
             [Cout, Cin/groups, 1, 1]. Semantics are PyTorch's Conv1d/2d/3d(kernel_size=1, stride, groups, \
-            bias), followed by the residual add and the activation. Y is written atomically.
+            bias), followed by the residual add and the activation.
+
+            Inputs of any size stream through in bounded memory: X (and R) are memory-mapped and \
+            read a tile of pixels at a time, each output tile goes to its place in a hidden temporary \
+            file, renamed onto Y when complete (Ctrl-C leaves any previous Y intact). --max-memory \
+            sets the budget. --shard I/N computes only the I-th of N equal parts of the output into \
+            a part file (safetensors); `pointwise merge` assembles the parts into Y, byte for byte \
+            what one run writes.
             """)
 
     @Option(help: ArgumentHelp("Input tensor X (.npy).", valueName: "X.npy"))
@@ -43,7 +50,14 @@ struct Apply: ParsableCommand {
     @Option(help: "fast (packed SIMD kernels) or reference (the plain loops, double precision).")
     var algorithm: Algorithm = .fast
 
-    @Option(help: ArgumentHelp("Output tensor Y (.npy).", valueName: "Y.npy"))
+    @Option(help: ArgumentHelp("Memory budget (bytes, or with K, M, G: 512M, 2G).", valueName: "SIZE"))
+    var maxMemory: MemorySize = MemorySize(bytes: 1 << 30)
+
+    @Option(help: ArgumentHelp("Compute only shard I of N (from 0) into a part file for `pointwise merge`.",
+                               valueName: "I/N"))
+    var shard: String?
+
+    @Option(help: ArgumentHelp("Output tensor Y (.npy), or the part file with --shard.", valueName: "Y.npy"))
     var output: String
 
     @Flag(help: "Print the path chosen (kernel, tiles, blocking, threads, layout) and why.")
@@ -52,7 +66,10 @@ struct Apply: ParsableCommand {
     func run() throws {
         let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
         guard threads >= 1 else { throw CLIError("--threads", "must be ≥ 1, got \(threads)") }
-        let x = try readTensor(input, argument: "--input", layout: layout)
+        let shard: Shard?
+        do { shard = try self.shard.map { text throws(StreamingError) in try Shard(parsing: text) } } catch {
+            throw CLIError("--shard", error)
+        }
         let w = try readNPY(weight, argument: "--weight")
         guard (2...5).contains(w.shape.count), let weightTensor = try? Tensor(shape: w.shape, values: w.values) else {
             throw CLIError("--weight \(weight)", "shape \(w.shape) is not [Cout, Cin/groups] or [Cout, Cin/groups, 1, 1]")
@@ -70,21 +87,34 @@ struct Apply: ParsableCommand {
         } catch {
             throw CLIError(convolutionSubject(error), error)
         }
-        let residualTensor = try residual.map { try readTensor($0, argument: "--residual", layout: layout) }
-        let options = ExecutionOptions(threads: threads, algorithm: algorithm)
+        let options = StreamingOptions(maxMemory: maxMemory.bytes, shard: shard,
+                                       execution: ExecutionOptions(threads: threads, algorithm: algorithm),
+                                       progress: ProgressLine.ifTerminal("apply"))
         if explain {
-            print(conv.explanation(forInput: x.shape, layout: layout, options: options))
+            let x = try mapNPY(input, argument: "--input")
+            let tile = [1, conv.inputChannels, StreamingOptions.largestTile]
+            print(conv.explanation(forInput: tile, layout: layout, options: options.execution))
+            print("streaming: input \(x.shape) memory-mapped, read in tiles of up to \(StreamingOptions.largestTile.grouped) "
+                  + "output pixels within --max-memory \(maxMemory); " + (shard.map { "shard \($0) into a part file" }
+                  ?? "the whole output into \(output)"))
         }
-        let y: Tensor
         do {
-            y = try conv(x, residual: residualTensor, options: options)
+            try conv.stream(input: input, layout: layout, residual: residual, output: output, options: options)
         } catch {
-            throw CLIError(convolutionSubject(error), error)
+            throw CLIError(streamingSubject(error), error)
         }
-        do {
-            try NPY.write(NPYArray(shape: y.memoryShape, values: y.scalars), to: URL(fileURLWithPath: output))
-        } catch {
-            throw CLIError("--output \(output)", error)
+    }
+
+    /// The argument a streaming error is about, for the message's prefix.
+    private func streamingSubject(_ error: StreamingError) -> String {
+        switch error {
+        case .input(let error) where residual != nil && error.description.hasPrefix(residual!): "--residual"
+        case .input: "--input"
+        case .shape(let path, _): path == residual ? "--residual" : "--input"
+        case .memoryBudget: "--max-memory"
+        case .shard: "--shard"
+        case .output, .part: "--output"
+        case .model: "--weight \(weight)"
         }
     }
 

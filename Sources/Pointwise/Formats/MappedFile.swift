@@ -33,6 +33,24 @@ public final class MappedFile: @unchecked Sendable {
         bytes = UnsafeRawBufferPointer(start: address, count: size)
     }
 
+    /// Tells the system the file will be read front to back (more read-ahead, earlier reclaim).
+    public func adviseSequential() {
+        guard let base = bytes.baseAddress else { return }
+        madvise(UnsafeMutableRawPointer(mutating: base), bytes.count, MADV_SEQUENTIAL)
+    }
+
+    /// Drops the pages holding `range` (byte offsets, widened to whole pages) from this process's
+    /// memory. The bytes stay readable: touching them again pages them back in from the file (or
+    /// the page cache), so this bounds resident memory while streaming through a large file.
+    public func release(_ range: Range<Int>) {
+        guard let base = bytes.baseAddress, !range.isEmpty else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (Int(bitPattern: base) + range.lowerBound) / page * page
+        let end = min(Int(bitPattern: base) + range.upperBound, Int(bitPattern: base) + bytes.count)
+        guard end > start, let address = UnsafeMutableRawPointer(bitPattern: start) else { return }
+        madvise(address, end - start, MADV_DONTNEED)
+    }
+
     deinit {
         if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
     }
