@@ -50,12 +50,7 @@ struct Apply: ParsableCommand {
     @Option(help: "fast (packed SIMD kernels) or reference (the plain loops, double precision).")
     var algorithm: Algorithm = .fast
 
-    @Option(help: ArgumentHelp("Memory budget (bytes, or with K, M, G: 512M, 2G).", valueName: "SIZE"))
-    var maxMemory: MemorySize = MemorySize(bytes: 1 << 30)
-
-    @Option(help: ArgumentHelp("Compute only shard I of N (from 0) into a part file for `pointwise merge`.",
-                               valueName: "I/N"))
-    var shard: String?
+    @OptionGroup var streaming: StreamingArguments
 
     @Option(help: ArgumentHelp("Output tensor Y (.npy), or the part file with --shard.", valueName: "Y.npy"))
     var output: String
@@ -66,10 +61,7 @@ struct Apply: ParsableCommand {
     func run() throws {
         let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
         guard threads >= 1 else { throw CLIError("--threads", "must be ≥ 1, got \(threads)") }
-        let shard: Shard?
-        do { shard = try self.shard.map { text throws(StreamingError) in try Shard(parsing: text) } } catch {
-            throw CLIError("--shard", error)
-        }
+        let options = try streaming.options(threads: threads, algorithm: algorithm, label: "apply")
         let w = try readNPY(weight, argument: "--weight")
         guard (2...5).contains(w.shape.count), let weightTensor = try? Tensor(shape: w.shape, values: w.values) else {
             throw CLIError("--weight \(weight)", "shape \(w.shape) is not [Cout, Cin/groups] or [Cout, Cin/groups, 1, 1]")
@@ -87,34 +79,19 @@ struct Apply: ParsableCommand {
         } catch {
             throw CLIError(convolutionSubject(error), error)
         }
-        let options = StreamingOptions(maxMemory: maxMemory.bytes, shard: shard,
-                                       execution: ExecutionOptions(threads: threads, algorithm: algorithm),
-                                       progress: ProgressLine.ifTerminal("apply"))
         if explain {
             let x = try mapNPY(input, argument: "--input")
             let tile = [1, conv.inputChannels, StreamingOptions.largestTile]
             print(conv.explanation(forInput: tile, layout: layout, options: options.execution))
             print("streaming: input \(x.shape) memory-mapped, read in tiles of up to \(StreamingOptions.largestTile.grouped) "
-                  + "output pixels within --max-memory \(maxMemory); " + (shard.map { "shard \($0) into a part file" }
+                  + "output pixels within --max-memory \(streaming.maxMemory); " + (options.shard.map { "shard \($0) into a part file" }
                   ?? "the whole output into \(output)"))
         }
         do {
             try conv.stream(input: input, layout: layout, residual: residual, output: output, options: options)
         } catch {
-            throw CLIError(streamingSubject(error), error)
-        }
-    }
-
-    /// The argument a streaming error is about, for the message's prefix.
-    private func streamingSubject(_ error: StreamingError) -> String {
-        switch error {
-        case .input(let error) where residual != nil && error.description.hasPrefix(residual!): "--residual"
-        case .input: "--input"
-        case .shape(let path, _): path == residual ? "--residual" : "--input"
-        case .memoryBudget: "--max-memory"
-        case .shard: "--shard"
-        case .output, .part: "--output"
-        case .model: "--weight \(weight)"
+            throw CLIError(StreamingArguments.subject(of: error, input: input, residual: residual,
+                                                      model: "--weight \(weight)"), error)
         }
     }
 

@@ -5,7 +5,7 @@ import Pointwise
 /// `pointwise merge`: assembles the part files of a sharded run into its output.
 struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Assemble the part files of a sharded run (apply/predict --shard I/N) into one .npy file.",
+        abstract: "Assemble the part files of a sharded run (apply or predict --shard I/N) into one .npy file.",
         discussion: """
             Give all N parts, in any order. They are checked first: each must be a part written by \
             --shard, all from the same job (same model, input shape and layout), shards 0 to N-1 each \

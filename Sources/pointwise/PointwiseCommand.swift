@@ -10,7 +10,7 @@ struct PointwiseCommand: ParsableCommand {
         abstract: "1×1 (pointwise) convolutions: apply them to .npy files, train per-pixel networks, classify pictures with pretrained EfficientNet-Lite0, benchmark them.",
         subcommands: [
             TourCommand.self, Apply.self, Classify.self, Models.self, ImportTorch.self, PCA.self, Compress.self, Cost.self,
-            Visualize.self, Bench.self, Train.self, Merge.self,
+            Visualize.self, Bench.self, Train.self, Predict.self, Merge.self,
         ])
 
     /// Runs the command; every user error exits with status 2 and one `error: …` line.

@@ -206,4 +206,46 @@ import Testing
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: job.directory.path).sorted() == ["r.npy", "x.npy"])
     }
+
+    @Test("a per-pixel network streams its outputs and its class map; class-map shards merge exactly")
+    func pixelNetwork() throws {
+        let job = try Self.makeJob()
+        defer { try? FileManager.default.removeItem(at: job.directory) }
+        let network = try PixelNetwork(widths: [5, 7, 4], seed: 3)
+        let expected = try network(job.input, options: ExecutionOptions(threads: 1))
+        try network.stream(input: job.path("x.npy"), output: job.path("scores.npy"),
+                           options: StreamingOptions(maxMemory: 50 << 20))
+        #expect(try NPY.read(contentsOf: URL(fileURLWithPath: job.path("scores.npy"))).values == expected.scalars)
+
+        try network.stream(input: job.path("x.npy"), output: job.path("classes.npy"), classMap: true,
+                           options: StreamingOptions(maxMemory: 50 << 20))
+        let classes = try NPY.readIntegers(contentsOf: URL(fileURLWithPath: job.path("classes.npy")))
+        #expect(classes.shape == [2, 37, 61])
+        let values = expected.scalars, pixels = 37 * 61
+        let argmax = (0..<2 * pixels).map { g -> Int in
+            let (n, p) = g.quotientAndRemainder(dividingBy: pixels)
+            let scores = (0..<4).map { values[(n * 4 + $0) * pixels + p] }
+            return scores.firstIndex(of: scores.max()!)!
+        }
+        #expect(classes.values == argmax)
+
+        let parts = try (0..<3).map { index -> String in
+            let part = job.path("classes\(index)")
+            try network.stream(input: job.path("x.npy"), output: part, classMap: true,
+                               options: StreamingOptions(shard: try Shard(index: index, count: 3)))
+            return part
+        }
+        try ShardMerge.merge(parts: parts, to: job.path("merged.npy"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: job.path("merged.npy")))
+                == Data(contentsOf: URL(fileURLWithPath: job.path("classes.npy"))))
+    }
+
+    @Test("argmax takes the first of equal scores and the first NaN, as NumPy does")
+    func argmaxTies() throws {
+        let scores = try Tensor(shape: [1, 3, 4], values: [1, 2, .nan, 0,  3, 2, 1, .nan,  3, 0, .nan, 0])
+        let classes = UnsafeMutableBufferPointer<Int64>.allocate(capacity: 4)
+        defer { classes.deallocate() }
+        PixelNetwork.argmax(scores, into: classes)
+        #expect(Array(classes) == [1, 0, 0, 1])
+    }
 }
