@@ -9,7 +9,6 @@
 #   scripts/interrupt_trials.sh [TRIALS]      (default 30; uses .build/release/pointwise,
 #                                              or $POINTWISE)
 set -euo pipefail
-set -m  # job control: background runs get their own process group and do not ignore SIGINT
 trials="${1:-30}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 pointwise="${POINTWISE:-$root/.build/release/pointwise}"
@@ -30,7 +29,8 @@ write_npy() {  # file shape-text element-count
 write_npy x.npy "(1, 13, 2048, 2048)" $((13 * 2048 * 2048))
 write_npy w.npy "(8, 13)" $((8 * 13))
 
-apply_run() { "$pointwise" apply --input x.npy --weight w.npy --activation relu --max-memory 256M --output "$@"; }
+apply_args=(apply --input x.npy --weight w.npy --activation relu --max-memory 256M)
+apply_run() { "$pointwise" "${apply_args[@]}" --output "$@"; }
 # The complete results, and the parts a merge trial assembles.
 apply_run full.npy
 for i in 0 1 2 3; do apply_run "part$i" --shard "$i/4"; done
@@ -48,7 +48,11 @@ for trial in $(seq 1 "$trials"); do
     previous="$(sha256sum < out.npy)"
     signal="${signals[$((RANDOM % 3))]}"
     delay_ms=$((RANDOM % (apply_ms * 5 / 4 + 1)))
-    if ((trial % 2)); then apply_run out.npy & else "$pointwise" merge part0 part1 part2 part3 --output out.npy & fi
+    # The binary itself in the background (not a function: $! would be a subshell's pid), with
+    # SIGINT's default action restored: a script's background jobs start with SIGINT ignored,
+    # which the tool respects, as it should for `nohup` and `&` at a prompt.
+    if ((trial % 2)); then env --default-signal=INT "$pointwise" "${apply_args[@]}" --output out.npy &
+    else env --default-signal=INT "$pointwise" merge part0 part1 part2 part3 --output out.npy & fi
     pid=$!
     sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
     kill -s "$signal" "$pid" 2>/dev/null || true

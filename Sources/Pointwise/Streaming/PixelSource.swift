@@ -41,9 +41,15 @@ struct PixelSource {
         outputSpatial = spatial.map { $0 == 0 ? 0 : ($0 - 1) / stride + 1 }
     }
 
+    /// Elements before a tile that are released with it. Reading a page of a mapped file also
+    /// maps its neighbours (the kernel's fault-around, 64 KB by default), including pages of the
+    /// previous tile that were already released; without the margin those would stay resident,
+    /// and resident memory would grow with the file.
+    static let releaseMargin = 1 << 18
+
     /// Reads output-grid pixels `first..<first + count` of image `image` into `destination`, as
     /// `[C, count]` (nchw) or `[count, C]` (nhwc) Float32; returns the element ranges of the file
-    /// it read, for `release`.
+    /// to release once the tile is done: what it read, and the margin before it.
     func read(image: Int, first: Int, count: Int, into destination: UnsafeMutablePointer<Float>,
               positions: inout [Int]) -> [Range<Int>] {
         let imageBase = image * channels * pixels
@@ -71,7 +77,7 @@ struct PixelSource {
             }
             return (0..<channels).map { channel in
                 let plane = imageBase + channel * pixels
-                return (plane + firstPosition)..<(plane + lastPosition + 1)
+                return max(plane, plane + firstPosition - Self.releaseMargin)..<(plane + lastPosition + 1)
             }
         case .channelsLast:
             if stride == 1 {
@@ -81,7 +87,8 @@ struct PixelSource {
                     file.read(from: imageBase + position * channels, count: channels, into: destination + i * channels)
                 }
             }
-            return [(imageBase + firstPosition * channels)..<(imageBase + (lastPosition + 1) * channels)]
+            let start = max(0, imageBase + firstPosition * channels - Self.releaseMargin)
+            return [start..<(imageBase + (lastPosition + 1) * channels)]
         }
     }
 
