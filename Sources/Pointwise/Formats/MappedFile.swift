@@ -3,17 +3,22 @@ import Foundation
 /// A file mapped read-only into memory: its bytes are paged in on first touch and shared with
 /// the page cache, so opening a large weights file costs no copy.
 ///
-/// Empty files are represented without a mapping (`mmap` refuses length 0).
+/// Empty files are represented without a mapping (`mmap` refuses length 0). The readers that take
+/// a mapped file also read bytes held in memory (`init(copying:path:)`), for the formats' public
+/// `Data` entry points.
 public final class MappedFile: @unchecked Sendable {
     /// The path the file was opened from (used in error messages).
     public let path: String
     /// The whole file.
     public let bytes: UnsafeRawBufferPointer
+    /// The allocation behind `bytes` when they were copied from memory rather than mapped.
+    private let copy: OwnedBytes?
 
     /// Maps the file at `path`.
     /// - Throws: `FileAccessError` when the file is missing, unreadable or not a regular file.
     public init(path: String) throws(FileAccessError) {
         self.path = path
+        copy = nil
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw FileAccessError(path: path, errno: errno) }
         defer { close(descriptor) }
@@ -33,8 +38,17 @@ public final class MappedFile: @unchecked Sendable {
         bytes = UnsafeRawBufferPointer(start: address, count: size)
     }
 
+    /// A copy of `data` standing in for a file, so that bytes that never touched the disk (a
+    /// download, a fuzzer's input) go through the same reader; `path` labels the errors.
+    init(copying data: Data, path: String) {
+        self.path = path
+        let copy = OwnedBytes(copying: data)
+        self.copy = copy
+        bytes = copy.bytes
+    }
+
     deinit {
-        if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+        if copy == nil, let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
     }
 }
 
