@@ -463,7 +463,13 @@ extension NPY {
                 skipWhitespace()
                 let start = position
                 let value = try parseValue()
-                entries[key] = (value, String(decoding: bytes[start..<position], as: UTF8.self))
+                // Python keeps the last of repeated keys; a reader that kept the first would see
+                // another array, so a header np.save never writes is refused.
+                guard entries.updateValue((value, String(decoding: bytes[start..<position], as: UTF8.self)),
+                                          forKey: key) == nil else {
+                    position = keyStart
+                    throw fail("the key '\(key)' appears more than once")
+                }
                 skipWhitespace()
                 if peek() == UInt8(ascii: ",") { position += 1; continue }
                 try expect("}")
