@@ -29,29 +29,6 @@ public enum AtomicFile {
         }
     }
 
-    /// Produces `path` atomically with a writer that insists on creating its file itself (a ZIP
-    /// library, say): `body` gets the path of a temporary file in the same folder that does not
-    /// exist yet; once `body` returns, that file is flushed and renamed onto `path`. If `body`
-    /// throws, the temporary file is removed and the destination untouched.
-    public static func write(to path: String,
-                             creatingAt body: (_ temporaryPath: String) throws(FileAccessError) -> Void)
-        throws(FileAccessError) {
-        let temporary = temporaryPath(for: path)
-        let cleanupSlot = InterruptCleanup.register(temporary)
-        defer { InterruptCleanup.unregister(cleanupSlot) }
-        do throws(FileAccessError) {
-            try body(temporary)
-            let descriptor = open(temporary, O_RDONLY | O_CLOEXEC)
-            guard descriptor >= 0 else { throw FileAccessError(path: path, errno: errno) }
-            defer { close(descriptor) }
-            guard fsync(descriptor) == 0 else { throw FileAccessError(path: path, errno: errno) }
-            guard rename(temporary, path) == 0 else { throw FileAccessError(path: path, errno: errno) }
-        } catch {
-            unlink(temporary)
-            throw error
-        }
-    }
-
     /// A hidden, unique name beside `path`, so the final rename stays within one file system.
     static func temporaryPath(for path: String) -> String {
         let url = URL(fileURLWithPath: path)

@@ -6,7 +6,7 @@ import ZIPFoundation
 ///
 /// Reading maps the archive and checks it as hostile input (see `ZipArchive`); stored
 /// little-endian members are returned as views of the mapping, deflated ones inflate once.
-/// Writing goes through ZIPFoundation, atomically.
+/// Writing assembles the archive with ZIPFoundation in memory, then writes it atomically.
 public enum NPZ {
     /// Reads every array of the archive at `path`.
     ///
@@ -95,22 +95,26 @@ public enum NPZ {
             }
             return Data(NPY.makeHeader(shape: array.shape, descr: descr))
         }
+        // Assembled in memory, then written atomically: a file-backed ZIPFoundation archive leaks
+        // its path on Linux (FileManager.fileSystemRepresentation(withPath:) returns memory the
+        // caller must free, which ZIPFoundation 0.9.20 never frees).
+        let contents: Data
         do {
-            try AtomicFile.write(to: path) { (temporary: String) throws(FileAccessError) in
-                do {
-                    let archive = try Archive(url: URL(fileURLWithPath: temporary), accessMode: .create)
-                    for ((name, array), header) in zip(arrays, headers) {
-                        let size = Int64(header.count + array.bytes.count)
-                        try archive.addEntry(with: name + ".npy", type: .file, uncompressedSize: size,
-                                             modificationDate: memberDate,
-                                             compressionMethod: compressed ? .deflate : .none) {
-                            chunk(of: header, then: array.bytes, at: Int($0), count: $1)
-                        }
-                    }
-                } catch {
-                    throw FileAccessError(path: path, reason: "cannot write the archive (\(error))")
+            let archive = try Archive(accessMode: .create)
+            for ((name, array), header) in zip(arrays, headers) {
+                let size = Int64(header.count + array.bytes.count)
+                try archive.addEntry(with: name + ".npy", type: .file, uncompressedSize: size,
+                                     modificationDate: memberDate,
+                                     compressionMethod: compressed ? .deflate : .none) {
+                    chunk(of: header, then: array.bytes, at: Int($0), count: $1)
                 }
             }
+            contents = archive.data!  // an in-memory archive always has its data
+        } catch {
+            throw .fileAccess(FileAccessError(path: path, reason: "cannot write the archive (\(error))"))
+        }
+        do {
+            try AtomicFile.write(contents, to: path)
         } catch {
             throw .fileAccess(error)
         }
