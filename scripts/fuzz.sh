@@ -55,7 +55,7 @@ for target in "${targets[@]}"; do
     elapsed=$((SECONDS - start))
     executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -1)
     speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$work/log" | tail -1)
-    corpus=$(grep -o 'corp: [0-9]*/[0-9A-Za-z]*' "$work/log" | tail -1 | cut -d' ' -f2)
+    corpus=$(grep -o 'corp: [0-9]*/[0-9A-Za-z]*' "$work/log" | tail -1 | cut -d' ' -f2 || true)
     line="$target: ${executions:-?} executions in ${elapsed} s, ${speed:-?} exec/s, corpus ${corpus:-?}"
     if [[ $status -ne 0 ]]; then
         line+=" — FAILED (exit $status), see $work/log and $work/artifacts"

@@ -177,6 +177,13 @@ struct TorchCheckpointHostileTests {
         }
     }
 
+    @Test("an expanded tensor within the copy budget reads as its one value repeated")
+    func expanded() throws {
+        let bytes = Self.legacyTensor(sizes: [[0x4D, 0x00, 0x10]], strides: [[0x4B, 0]])  // 4096 × stride 0
+        let tensors = try TorchCheckpoint.decode(Data(bytes), name: Self.name).tensors
+        #expect(tensors.first?.array.floats() == [Float](repeating: 2, count: 4096))
+    }
+
     @Test("a legacy storage view (torch < 0.4) is its slice of the root storage")
     func legacyView() throws {
         // ('storage', FloatStorage, '0', 'cpu', 3, ('v', 1, 2)): elements 1 and 2 of [1, 2, 3].
@@ -263,6 +270,10 @@ struct TorchCheckpointHostileTests {
                     reason: "that overflow"),
         outOfBounds("a storage offset past the storage", legacyTensor(offset: [0x4B, 5]), reason: "reaches element 5"),
         outOfBounds("sizes larger than the storage", legacyTensor(sizes: [[0x4B, 2]]), reason: "reaches element 1"),
+        BuiltFile(label: "one element expanded to 2^28 (1 GiB and a fuzzing timeout from 200 bytes)",
+                  bytes: legacyTensor(sizes: [long(1 << 28)], strides: [[0x4B, 0]])) {
+            $0 == .limitExceeded(path: name, what: "bytes of copies of non-contiguous tensors", limit: 1 << 24)
+        },
         BuiltFile(label: "a storage of 2^62 elements", bytes: legacyTensor(storageCount: long(1 << 62))) {
             if case .limitExceeded(name, "addressable bytes in one storage", _) = $0 { return true }
             return false
