@@ -42,6 +42,7 @@ static inline void pause_briefly(void) {
 static void *worker_main(void *argument) {
     const int32_t index = (int32_t)(intptr_t)argument;
     inside_loop = true;
+    pw_flush_subnormals(1);  // every share runs with subnormals flushed (see Parallel.forEach)
     uint64_t seen = 0;
     for (;;) {
         uint64_t now = atomic_load_explicit(&state, memory_order_acquire);

@@ -10,7 +10,14 @@ struct Apply: ParsableCommand {
             X is [N, C, *spatial] (0 to 3 spatial dimensions) with --layout nchw, or [N, *spatial, C] \
             with --layout nhwc; Y comes out in the same layout. W is [Cout, Cin/groups] or PyTorch's \
             [Cout, Cin/groups, 1, 1]. Semantics are PyTorch's Conv1d/2d/3d(kernel_size=1, stride, groups, \
-            bias), followed by the residual add and the activation. Y is written atomically.
+            bias), followed by the residual add and the activation.
+
+            Inputs of any size stream through in bounded memory: X (and R) are memory-mapped and \
+            read a tile of pixels at a time, each output tile goes to its place in a hidden temporary \
+            file, renamed onto Y when complete (Ctrl-C leaves any previous Y intact). --max-memory \
+            sets the budget. --shard I/N computes only the I-th of N equal parts of the output into \
+            a part file (safetensors); `pointwise merge` assembles the parts into Y, byte for byte \
+            what one run writes.
             """)
 
     @Option(help: ArgumentHelp("Input tensor X (.npy).", valueName: "X.npy"))
@@ -43,7 +50,9 @@ struct Apply: ParsableCommand {
     @Option(help: "fast (packed SIMD kernels) or reference (the plain loops, double precision).")
     var algorithm: Algorithm = .fast
 
-    @Option(help: ArgumentHelp("Output tensor Y (.npy).", valueName: "Y.npy"))
+    @OptionGroup var streaming: StreamingArguments
+
+    @Option(help: ArgumentHelp("Output tensor Y (.npy), or the part file with --shard.", valueName: "Y.npy"))
     var output: String
 
     @Flag(help: "Print the path chosen (kernel, tiles, blocking, threads, layout) and why.")
@@ -52,7 +61,7 @@ struct Apply: ParsableCommand {
     func run() throws {
         let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
         guard threads >= 1 else { throw CLIError("--threads", "must be ≥ 1, got \(threads)") }
-        let x = try readTensor(input, argument: "--input", layout: layout)
+        let options = try streaming.options(threads: threads, algorithm: algorithm, label: "apply")
         let w = try readNPY(weight, argument: "--weight")
         guard (2...5).contains(w.shape.count), let weightTensor = try? Tensor(shape: w.shape, values: w.values) else {
             throw CLIError("--weight \(weight)", "shape \(w.shape) is not [Cout, Cin/groups] or [Cout, Cin/groups, 1, 1]")
@@ -70,21 +79,19 @@ struct Apply: ParsableCommand {
         } catch {
             throw CLIError(convolutionSubject(error), error)
         }
-        let residualTensor = try residual.map { try readTensor($0, argument: "--residual", layout: layout) }
-        let options = ExecutionOptions(threads: threads, algorithm: algorithm)
         if explain {
-            print(conv.explanation(forInput: x.shape, layout: layout, options: options))
+            let x = try mapNPY(input, argument: "--input")
+            let tile = [1, conv.inputChannels, StreamingOptions.largestTile]
+            print(conv.explanation(forInput: tile, layout: layout, options: options.execution))
+            print("streaming: input \(x.shape) memory-mapped, read in tiles of up to \(StreamingOptions.largestTile.grouped) "
+                  + "output pixels within --max-memory \(streaming.maxMemory); " + (options.shard.map { "shard \($0) into a part file" }
+                  ?? "the whole output into \(output)"))
         }
-        let y: Tensor
         do {
-            y = try conv(x, residual: residualTensor, options: options)
+            try conv.stream(input: input, layout: layout, residual: residual, output: output, options: options)
         } catch {
-            throw CLIError(convolutionSubject(error), error)
-        }
-        do {
-            try NPY.write(NPYArray(shape: y.memoryShape, values: y.scalars), to: URL(fileURLWithPath: output))
-        } catch {
-            throw CLIError("--output \(output)", error)
+            throw CLIError(StreamingArguments.subject(of: error, input: input, residual: residual,
+                                                      model: "--weight \(weight)"), error)
         }
     }
 

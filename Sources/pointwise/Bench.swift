@@ -43,6 +43,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Instead of the suite, time each layer of a MobileNetV2 inverted residual block (24→144→24, 56×56) on its own.")
     var block = false
 
+    @Flag(help: "Instead of the suite, time each shape (default: 1,256,256,56,56) with subnormal weights, inputs and products against ordinary data.")
+    var subnormal = false
+
     @Option(help: "Memory layout of the input and output: nchw (default) or nhwc.")
     var layout: Layout = .channelsFirst
 
@@ -68,6 +71,7 @@ struct Bench: ParsableCommand {
         let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
         guard threads >= 1 else { throw CLIError("--threads", "must be ≥ 1, got \(threads)") }
         if let model { return try runModel(model, threads: threads) }
+        if subnormal { return try runSubnormals(threads: threads) }
         let suite = try loadSuite()
         printError("measuring this machine's FMA peak and copy bandwidth on \(threads) thread(s)…")
         let machine = MachineProfile.measure(threads: threads)
@@ -203,7 +207,7 @@ struct Bench: ParsableCommand {
         return line
     }
 
-    private func loadSuite() throws -> BenchmarkSuite {
+    func loadSuite() throws -> BenchmarkSuite {
         var extra: [BenchmarkShape] = []
         for text in shapes {
             let parts = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }

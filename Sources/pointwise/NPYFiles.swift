@@ -30,3 +30,8 @@ func readTensor(_ path: String, argument: String, layout: Layout = .channelsFirs
 func writeNPY(_ array: NPYArray, to path: String, argument: String) throws {
     do { try NPY.write(array, to: URL(fileURLWithPath: path)) } catch { throw CLIError(argument, error) }
 }
+
+/// The .npy file at `path`, memory-mapped (its header validated, no data read).
+func mapNPY(_ path: String, argument: String) throws -> MappedNPY {
+    do { return try MappedNPY(path: path) } catch { throw CLIError(argument, error) }
+}

@@ -10,11 +10,14 @@ struct PointwiseCommand: ParsableCommand {
         abstract: "1×1 (pointwise) convolutions: apply them to .npy files, train per-pixel networks, classify pictures with pretrained EfficientNet-Lite0, benchmark them.",
         subcommands: [
             TourCommand.self, Apply.self, Classify.self, Models.self, ImportTorch.self, PCA.self, Compress.self, Cost.self,
-            Visualize.self, Bench.self, Train.self,
+            Visualize.self, Bench.self, Train.self, Predict.self, Merge.self,
         ])
 
     /// Runs the command; every user error exits with status 2 and one `error: …` line.
     static func main() {
+        // Ctrl-C or a scheduler's SIGTERM removes half-written temporary files; outputs are only
+        // ever renamed into place, so they are complete or absent.
+        InterruptCleanup.install()
         do {
             var command = try parseAsRoot()
             try command.run()

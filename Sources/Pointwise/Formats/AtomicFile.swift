@@ -18,24 +18,19 @@ public enum AtomicFile {
     /// as it likes); if it throws, the temporary file is removed and the destination untouched.
     public static func write(to path: String,
                              _ body: (FileHandle) throws(FileAccessError) -> Void) throws(FileAccessError) {
-        let temporary = temporaryPath(for: path)
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw FileAccessError(path: path, errno: errno) }
-        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        let writer = try Writer(path: path)
+        let handle = FileHandle(fileDescriptor: writer.descriptor, closeOnDealloc: false)
         do throws(FileAccessError) {
             try body(handle)
-            guard fsync(descriptor) == 0 else { throw FileAccessError(path: path, errno: errno) }
-            try? handle.close()
-            guard rename(temporary, path) == 0 else { throw FileAccessError(path: path, errno: errno) }
+            try writer.commit()
         } catch {
-            try? handle.close()
-            unlink(temporary)
+            writer.abandon()
             throw error
         }
     }
 
     /// A hidden, unique name beside `path`, so the final rename stays within one file system.
-    private static func temporaryPath(for path: String) -> String {
+    static func temporaryPath(for path: String) -> String {
         let url = URL(fileURLWithPath: path)
         return url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp").path

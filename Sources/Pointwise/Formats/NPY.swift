@@ -107,24 +107,10 @@ public enum NPY {
     public static func write(_ array: NPYArray, to url: URL) throws(NPYError) {
         let path = url.path
         try validate(shape: array.shape, valueCount: array.values.count, name: path)
-        let data = encode(array)
-        let temp = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         do {
-            try data.write(to: temp, options: .withoutOverwriting)
-            // Flush before renaming, or a crash could leave the new name pointing at missing data.
-            let handle = try FileHandle(forWritingTo: temp)
-            defer { try? handle.close() }
-            try handle.synchronize()
+            try AtomicFile.write(encode(array), to: path)
         } catch {
-            try? FileManager.default.removeItem(at: temp)
-            throw .unwritable(path: path, reason: posixReason(error))
-        }
-        // POSIX rename replaces the destination atomically (FileManager.moveItem refuses to).
-        guard rename(temp.path, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temp)
-            throw .unwritable(path: path, reason: reason)
+            throw .unwritable(path: path, reason: error.reason)
         }
     }
 }
@@ -267,7 +253,7 @@ extension NPY {
     }
 
     /// The dtype codes (after the byte-order mark) of the float kinds.
-    private static let floatKinds: [String: ElementKind] = ["f2": .float16, "f4": .float32, "f8": .float64]
+    static let floatKinds: [String: ElementKind] = ["f2": .float16, "f4": .float32, "f8": .float64]
 
     /// The validated header of a file and the bytes of its array, for a dtype found in `kinds`.
     static func split<Kind: NPYElementKind>(
@@ -309,7 +295,7 @@ extension NPY {
     }
 
     /// Converts `destination.count` elements stored in `source` to Float32.
-    private static func convert(_ source: UnsafeRawBufferPointer, kind: ElementKind, bigEndian: Bool,
+    static func convert(_ source: UnsafeRawBufferPointer, kind: ElementKind, bigEndian: Bool,
                                 into destination: UnsafeMutableBufferPointer<Float>) {
         switch kind {
         case .float32 where bigEndian != hostIsLittleEndian:
@@ -477,7 +463,13 @@ extension NPY {
                 skipWhitespace()
                 let start = position
                 let value = try parseValue()
-                entries[key] = (value, String(decoding: bytes[start..<position], as: UTF8.self))
+                // Python keeps the last of repeated keys; a reader that kept the first would see
+                // another array, so a header np.save never writes is refused.
+                guard entries.updateValue((value, String(decoding: bytes[start..<position], as: UTF8.self)),
+                                          forKey: key) == nil else {
+                    position = keyStart
+                    throw fail("the key '\(key)' appears more than once")
+                }
                 skipWhitespace()
                 if peek() == UInt8(ascii: ",") { position += 1; continue }
                 try expect("}")

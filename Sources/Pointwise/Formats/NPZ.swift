@@ -22,6 +22,23 @@ public enum NPZ {
         } catch {
             throw .fileAccess(error)
         }
+        return try read(file)
+    }
+
+    /// Reads every array of an archive held in memory (a copy is kept for the arrays to borrow).
+    ///
+    /// - Parameters:
+    ///   - data: The complete archive.
+    ///   - name: A file path or label that starts every error message.
+    /// - Returns: The arrays, as `read(path:)` returns them.
+    /// - Throws: `NPZError`, as for `read(path:)` (never `.fileAccess`).
+    public static func decode(_ data: Data, name: String) throws(NPZError) -> [(name: String, array: RawArray)] {
+        try read(MappedFile(copying: data, path: name))
+    }
+
+    /// The arrays of the archive in `file`, labelled with its path.
+    private static func read(_ file: MappedFile) throws(NPZError) -> [(name: String, array: RawArray)] {
+        let path = file.path
         let archive: ZipArchive
         do {
             archive = try ZipArchive(file: file)

@@ -46,6 +46,13 @@ public enum SafeTensors {
     /// The 8-byte length and the padded JSON header for `arrays` laid out in order.
     static func header(for arrays: [(name: String, array: RawArray)], metadata: [String: String],
                        path: String) throws(SafeTensorsError) -> [UInt8] {
+        try header(for: arrays.map { ($0.name, $0.array.elementType, $0.array.shape) }, metadata: metadata, path: path)
+    }
+
+    /// The 8-byte length and the padded JSON header for tensors of these types and shapes laid
+    /// out back to back in order (for writers that stream the data afterwards).
+    static func header(for tensors: [(name: String, elementType: ElementType, shape: [Int])],
+                       metadata: [String: String], path: String) throws(SafeTensorsError) -> [UInt8] {
         var seen = Set<String>()
         var members: [String] = []
         if !metadata.isEmpty {
@@ -53,13 +60,12 @@ public enum SafeTensors {
             members.append("\"__metadata__\":{\(pairs.joined(separator: ","))}")
         }
         var offset = 0
-        for (name, array) in arrays {
+        for (name, elementType, shape) in tensors {
             guard name != "__metadata__" else { throw .reservedName(path: path) }
             guard seen.insert(name).inserted else { throw .duplicateName(path: path, name: name) }
-            let end = offset + array.bytes.count
-            let shape = array.shape.map(String.init).joined(separator: ",")
-            let dtype = array.elementType.rawValue
-            members.append("\(quoted(name)):{\"dtype\":\"\(dtype)\",\"shape\":[\(shape)],"
+            let end = offset + shape.reduce(1, *) * elementType.byteCount
+            let dimensions = shape.map(String.init).joined(separator: ",")
+            members.append("\(quoted(name)):{\"dtype\":\"\(elementType.rawValue)\",\"shape\":[\(dimensions)],"
                 + "\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }

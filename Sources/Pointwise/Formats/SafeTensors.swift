@@ -1,3 +1,5 @@
+import Foundation
+
 /// A safetensors file, memory-mapped and validated, whose tensors are views into the mapping.
 ///
 /// Layout (https://github.com/huggingface/safetensors): an 8-byte little-endian header length
@@ -25,12 +27,30 @@ public final class SafeTensorsFile: Sendable {
     ///   header that is too large, not UTF-8 or not JSON, duplicate names, an unsupported dtype,
     ///   a negative or overflowing shape, offsets outside the buffer or of the wrong size, or
     ///   tensors that overlap or leave holes.
-    public init(path: String) throws(SafeTensorsError) {
+    public convenience init(path: String) throws(SafeTensorsError) {
+        let file: MappedFile
         do {
             file = try MappedFile(path: path)
         } catch {
             throw .fileAccess(error)
         }
+        try self.init(file: file)
+    }
+
+    /// Validates a safetensors file held in memory; the tensors borrow a copy of it.
+    ///
+    /// - Parameters:
+    ///   - data: The complete file.
+    ///   - name: A file path or label: the instance's `path`, and the start of every error message.
+    /// - Throws: `SafeTensorsError`, as for `init(path:)` (never `.fileAccess`).
+    public convenience init(data: Data, name: String) throws(SafeTensorsError) {
+        try self.init(file: MappedFile(copying: data, path: name))
+    }
+
+    /// Validates the bytes of `file`, labelled with its path.
+    private init(file: MappedFile) throws(SafeTensorsError) {
+        self.file = file
+        let path = file.path
         self.path = path
         let bytes = file.bytes
         guard bytes.count >= 8 else { throw .tooShort(path: path, size: bytes.count) }

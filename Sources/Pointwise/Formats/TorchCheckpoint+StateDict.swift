@@ -34,8 +34,10 @@ extension TorchCheckpoint {
             visitLimit = 4 * document.length + 4096
             visitsLeft = visitLimit
             // Copies never need more than the file holds except for overlapping (e.g. expanded)
-            // tensors; allow those up to four times the file, and at least 1 GiB.
-            copyLimit = max(1 << 30, fileLength.multipliedReportingOverflow(by: 4).partialValue)
+            // tensors; allow those up to four times the file, and at least 16 MiB (a mask or table
+            // broadcast to a layer's size), so that a file of a few hundred bytes cannot make the
+            // reader allocate and fill gigabytes.
+            copyLimit = max(1 << 24, fileLength.multipliedReportingOverflow(by: 4).partialValue)
             copyBytesLeft = copyLimit
         }
 

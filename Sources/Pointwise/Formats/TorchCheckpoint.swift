@@ -1,3 +1,5 @@
+import Foundation
+
 /// Reads the tensors of PyTorch checkpoints (`torch.save` files, `.pth`/`.pt`) without Python and
 /// without running anything from the file.
 ///
@@ -65,7 +67,23 @@ public enum TorchCheckpoint {
     public static func load(path: String) throws(TorchCheckpointError) -> Contents {
         let file: MappedFile
         do { file = try MappedFile(path: path) } catch { throw .file(error) }
-        let bytes = file.bytes
+        return try load(file)
+    }
+
+    /// Reads a checkpoint held in memory (a copy is kept for the tensors to borrow).
+    ///
+    /// - Parameters:
+    ///   - data: The complete `torch.save` file, in either container format.
+    ///   - name: A file path or label that starts every error message.
+    /// - Returns: The contents, as `load(path:)` returns them.
+    /// - Throws: `TorchCheckpointError`, as for `read(path:)` (never `.file`).
+    public static func decode(_ data: Data, name: String) throws(TorchCheckpointError) -> Contents {
+        try load(MappedFile(copying: data, path: name))
+    }
+
+    /// The contents of the checkpoint in `file`, labelled with its path.
+    private static func load(_ file: MappedFile) throws(TorchCheckpointError) -> Contents {
+        let path = file.path, bytes = file.bytes
 
         let format: Format
         let unpickled: Unpickled

@@ -249,6 +249,8 @@ struct NPYTests {
                   .sizeOverflow(name: name, shape: [4_294_967_296, 4_294_967_296])),
             error("byte count overflows", npy(header: dict(shape: "(2305843009213693952,)")),
                   .sizeOverflow(name: name, shape: [2_305_843_009_213_693_952])),
+            error("overflow before a zero dimension", npy(header: dict(shape: "(4294967296, 4294967296, 0)")),
+                  .sizeOverflow(name: name, shape: [4_294_967_296, 4_294_967_296, 0])),
             error("huge shape, tiny file", npy(header: dict(shape: "(1000000000, 1000000000)")),
                   .truncated(name: name, part: .data, expected: 4_000_000_000_000_000_000, found: 0)),
             error("'|' byte order on a 4-byte float", npy(header: dict(descr: "'|f4'")),
@@ -278,7 +280,94 @@ struct NPYTests {
             malformed("unexpected key", "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x': (1,)}"),
             malformed("deeply nested brackets", "{'descr': " + String(repeating: "[", count: 100_000)),
             malformed("NUL byte", "{'descr': '<f4',\u{0}}"),
+            malformed("duplicate key", "{'descr': '<f8', 'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }"),
+            HostileCase(label: "header length shorter than the dict",
+                        data: npy(header: dict(), headerLength: 20, data: Array(repeating: 0, count: 24)),
+                        expected: .malformedHeader),
         ]
+
+        /// A dtype and what each decoder makes of it (nil: the decoder reads the array).
+        struct ElementTypeCase: Sendable, CustomTestStringConvertible {
+            var descr: String
+            var floats: NPYError?
+            var array: NPYError?
+            var integers: NPYError?
+            var testDescription: String { descr }
+        }
+
+        /// `descr` refused by the decoders marked true, each with its own error.
+        static func refused(_ descr: String, floats: Bool = true, array: Bool = true,
+                            integers: Bool = true) -> ElementTypeCase {
+            ElementTypeCase(descr: descr,
+                            floats: floats ? .unsupportedDtype(name: name, descr: descr) : nil,
+                            array: array ? .unsupportedElementType(name: name, descr: descr) : nil,
+                            integers: integers ? .integerDtypeExpected(name: name, descr: descr) : nil)
+        }
+
+        static let elementTypeCases: [ElementTypeCase] = [
+            refused("<f4", floats: false, array: false),
+            refused(">f2", floats: false, array: false),
+            refused("<i8", array: false, integers: false),
+            refused("|u1", array: false, integers: false),
+            refused("<u2", integers: false),
+            refused(">u8", integers: false),
+            refused("|b1", array: false),
+            refused("<c8"),
+            refused("<f16"),
+            refused("|f4"),
+            refused("<M8[ns]"),
+            refused("|S4"),
+            refused("<i"),
+            refused(""),
+        ]
+
+        @Test("each decoder refuses the dtypes it does not read, with its own error",
+              arguments: elementTypeCases)
+        func elementTypes(_ testCase: ElementTypeCase) {
+            // Two elements of 8 bytes each: enough data for any dtype that is read.
+            let data = npy(header: dict(descr: "'\(testCase.descr)'", shape: "(2,)"),
+                           data: Array(repeating: 0, count: 16))
+            func check(_ decoder: String, _ expected: NPYError?, _ decode: () throws(NPYError) -> Void) {
+                do throws(NPYError) {
+                    try decode()
+                    #expect(expected == nil, "\(decoder) read '\(testCase.descr)'")
+                } catch {
+                    #expect(error == expected, "\(decoder)")
+                }
+            }
+            check("decode", testCase.floats) { () throws(NPYError) in _ = try NPY.decode(data, name: Self.name) }
+            check("decodeArray", testCase.array) { () throws(NPYError) in
+                _ = try NPY.decodeArray(data, name: Self.name)
+            }
+            check("decodeIntegers", testCase.integers) { () throws(NPYError) in
+                _ = try NPY.decodeIntegers(data, name: Self.name)
+            }
+        }
+
+        @Test("integer and raw decoding: truncated data, overflowing shapes and values")
+        func integerHostile() {
+            let truncated = npy(header: dict(descr: "'<i8'", shape: "(3,)"), data: Array(repeating: 0, count: 20))
+            let expected = NPYError.truncated(name: Self.name, part: .data, expected: 24, found: 20)
+            #expect(throws: expected) { try NPY.decodeIntegers(truncated, name: Self.name) }
+            #expect(throws: expected) { try NPY.decodeArray(truncated, name: Self.name) }
+            let overflow = npy(header: dict(descr: "'<i8'", shape: "(1152921504606846976,)"))
+            let shape = [1_152_921_504_606_846_976]
+            #expect(throws: NPYError.sizeOverflow(name: Self.name, shape: shape)) {
+                try NPY.decodeIntegers(overflow, name: Self.name)
+            }
+            #expect(throws: NPYError.sizeOverflow(name: Self.name, shape: shape)) {
+                try NPY.decodeArray(overflow, name: Self.name)
+            }
+            let negative = npy(header: dict(descr: "'|u1'", shape: "(-1,)"))
+            #expect(throws: NPYError.negativeDimension(name: Self.name, shape: [-1])) {
+                try NPY.decodeIntegers(negative, name: Self.name)
+            }
+            // A uint64 label above Int.max cannot be an Int.
+            let huge = npy(header: dict(descr: "'<u8'", shape: "(1,)"), data: Array(repeating: 0xFF, count: 8))
+            #expect(throws: NPYError.sizeOverflow(name: Self.name, shape: [1])) {
+                try NPY.decodeIntegers(huge, name: Self.name)
+            }
+        }
 
         @Test("each malformed input throws its error", arguments: cases)
         func hostile(_ testCase: HostileCase) {

@@ -59,6 +59,17 @@ struct NPZTests {
             #expect(try NPZ.read(path: fixture("empty.npz")).isEmpty)
         }
 
+        @Test("an archive in memory reads as the same file does; errors carry the given name")
+        func fromData() throws {
+            let data = try FormatFixtures.data("npz/compressed.npz")
+            let fromFile = try NPZ.read(path: fixture("compressed.npz"))
+            let fromData = try NPZ.decode(data, name: "upload.npz")
+            #expect(fromData.map(\.name) == fromFile.map(\.name))
+            #expect(fromData.map { FormatFixtures.values($0.array) } == fromFile.map { FormatFixtures.values($0.array) })
+            let error = #expect(throws: NPZError.self) { try NPZ.decode(data.prefix(100), name: "upload.npz") }
+            #expect(error?.description.hasPrefix("upload.npz: ") == true)
+        }
+
         @Test("a member of a dtype Pointwise lacks names the archive and the member")
         func unsupportedMember() throws {
             let path = fixture("complex.npz")

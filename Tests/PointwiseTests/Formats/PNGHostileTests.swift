@@ -78,6 +78,8 @@ struct PNGHostileTests {
               .chunkTooLong(name: name, offset: secondChunk, length: 0x8000_0000)),
         error("IDAT length 2^32 - 1", F.file(ihdr, F.chunk("IDAT", [], length: 0xFFFF_FFFF)),
               .chunkTooLong(name: name, offset: secondChunk, length: 0xFFFF_FFFF)),
+        error("ancillary chunk length 2^31", F.file(ihdr, F.chunk("tEXt", [], length: 0x8000_0000), idat, iend),
+              .chunkTooLong(name: name, offset: secondChunk, length: 0x8000_0000)),
         error("IDAT length past the end of the file", F.file(ihdr, F.chunk("IDAT", imageData, length: 1000), iend),
               .truncated(name: name, section: .chunkData("IDAT"), expected: 1000, found: imageData.count + 4 + 12)),
         error("chunk type with a digit", F.file(ihdr, F.chunk("ID4T", imageData), iend),

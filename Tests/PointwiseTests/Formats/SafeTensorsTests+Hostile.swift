@@ -98,6 +98,13 @@ extension SafeTensorsTests {
             },
             malformed("lone surrogate in a name",
                       "{" + entry("\\ud800", shape: "[0]", offsets: "[0,0]") + "}"),
+            error("non-UTF-8 metadata value",
+                  file(Array("{\"__metadata__\":{\"k\":\"".utf8) + [0xC3, 0x28] + Array("\"}}".utf8))) {
+                .headerNotUTF8(path: $0)
+            },
+            error("overlong UTF-8 in a name", file(Array("{\"".utf8) + [0xC0, 0xAF] + Array("\":{}}".utf8))) {
+                .headerNotUTF8(path: $0)
+            },
             malformed("unterminated object", "{\"a\":"),
             malformed("text after the object", "{} x"),
             malformed("NUL padding", "{}\u{0}\u{0}"),
@@ -114,6 +121,13 @@ extension SafeTensorsTests {
             malformed("three data offsets", single(shape: "[2]", offsets: "[0,4,8]", dataCount: 8)),
             malformed("a key twice in one entry",
                       "{\"a\":{\"dtype\":\"F32\",\"dtype\":\"F16\",\"shape\":[0],\"data_offsets\":[0,0]}}"),
+            malformed("dtype not a string", "{\"a\":{\"dtype\":32,\"shape\":[0],\"data_offsets\":[0,0]}}"),
+            malformed("missing shape", "{\"a\":{\"dtype\":\"F32\",\"data_offsets\":[0,0]}}"),
+            malformed("missing data offsets", "{\"a\":{\"dtype\":\"F32\",\"shape\":[0]}}"),
+            malformed("one data offset", single(shape: "[0]", offsets: "[0]")),
+            malformed("data offset too large for 64 bits",
+                      single(shape: "[2]", offsets: "[0,18446744073709551616]", dataCount: 8)),
+            malformed("fractional data offset", single(shape: "[2]", offsets: "[0,8.0]", dataCount: 8)),
             malformed("metadata not an object", "{\"__metadata__\":[]}"),
             malformed("metadata value not a string", "{\"__metadata__\":{\"k\":1}}"),
             error("unknown dtype", single("F8_E4M3", shape: "[2]", offsets: "[0,2]", dataCount: 2)) {
@@ -123,6 +137,13 @@ extension SafeTensorsTests {
                 .unsupportedDtype(path: $0, tensor: "a", dtype: "f32")
             },
             error("duplicate names", several([a8, a8], dataCount: 8)) { .duplicateName(path: $0, name: "a") },
+            error("duplicate names, one spelled with an escape",
+                  several([a8, entry("\\u0061", shape: "[0]", offsets: "[8,8]")], dataCount: 8)) {
+                .duplicateName(path: $0, name: "a")
+            },
+            error("dtype with a trailing space", single("F32 ", shape: "[2]", offsets: "[0,8]", dataCount: 8)) {
+                .unsupportedDtype(path: $0, tensor: "a", dtype: "F32 ")
+            },
             error("duplicate metadata", file("{\"__metadata__\":{},\"__metadata__\":{}}")) {
                 .duplicateName(path: $0, name: "__metadata__")
             },
@@ -142,7 +163,19 @@ extension SafeTensorsTests {
                 .sizeOverflow(path: $0, tensor: "a", shape: [4_294_967_296, 4_294_967_296, 0])
             },
 
+            error("huge dimensions, tiny file",
+                  single(shape: "[1000000000,1000000000]", offsets: "[0,8]", dataCount: 8)) {
+                .sizeMismatch(path: $0, tensor: "a", elementType: .float32, shape: [1_000_000_000, 1_000_000_000],
+                              begin: 0, end: 8)
+            },
+
             // Offsets and layout.
+            error("scalar claiming two elements", single(shape: "[]", offsets: "[0,8]", dataCount: 8)) {
+                .sizeMismatch(path: $0, tensor: "a", elementType: .float32, shape: [], begin: 0, end: 8)
+            },
+            error("zero-size tensor claiming bytes", single(shape: "[0]", offsets: "[0,4]", dataCount: 4)) {
+                .sizeMismatch(path: $0, tensor: "a", elementType: .float32, shape: [0], begin: 0, end: 4)
+            },
             error("lying offsets",
                   several([entry("conv.weight", shape: "[3,3]", offsets: "[0,100]")], dataCount: 100)) {
                 .sizeMismatch(path: $0, tensor: "conv.weight", elementType: .float32, shape: [3, 3],

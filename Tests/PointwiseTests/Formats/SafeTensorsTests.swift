@@ -111,6 +111,20 @@ struct SafeTensorsTests {
             #expect(array?.floats() == [-3, -2.5, -2])
         }
 
+        @Test("a file in memory reads as the same file does; errors carry the given name")
+        func fromData() throws {
+            let data = try FormatFixtures.data("safetensors/numpy.safetensors")
+            let fromFile = try SafeTensorsFile(path: fixture("numpy.safetensors"))
+            let fromData = try SafeTensorsFile(data: data, name: "upload.safetensors")
+            #expect(fromData.path == "upload.safetensors" && fromData.names == fromFile.names)
+            #expect(fromData.metadata == fromFile.metadata)
+            #expect(fromData.arrays.map { FormatFixtures.values($0.array) }
+                == fromFile.arrays.map { FormatFixtures.values($0.array) })
+            #expect(throws: SafeTensorsError.tooShort(path: "upload.safetensors", size: 4)) {
+                try SafeTensorsFile(data: data.prefix(4), name: "upload.safetensors")
+            }
+        }
+
         @Test("an unknown name, and dtypes Pointwise does not support")
         func lookupsAndUnsupported() throws {
             let path = fixture("torch.safetensors")

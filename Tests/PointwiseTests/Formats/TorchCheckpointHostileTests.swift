@@ -91,11 +91,12 @@ struct TorchCheckpointHostileTests {
 
     /// A legacy checkpoint around `object` (a protocol 2 pickle body that can use `tensor`), whose
     /// one storage `'0'` holds `values`.
-    static func legacyCheckpoint(object: [UInt8], values: [Float] = [2]) -> [UInt8] {
+    static func legacyCheckpoint(object: [UInt8], values: [Float] = [2], keys keyList: [String] = ["0"],
+                                 version: UInt8 = 0xE9) -> [UInt8] {
         let magic: [UInt8] = [0x80, 0x02, 0x8A, 0x0A] + TorchCheckpoint.legacyMagic + [0x2E]
-        let version: [UInt8] = [0x80, 0x02, 0x4D, 0xE9, 0x03, 0x2E]
+        let version: [UInt8] = [0x80, 0x02, 0x4D, version, 0x03, 0x2E]
         let sysInfo: [UInt8] = [0x80, 0x02, 0x7D, 0x2E]
-        let keys: [UInt8] = [0x80, 0x02, 0x5D] + PickleTests.unicode("0") + [0x61, 0x2E]
+        let keys: [UInt8] = [0x80, 0x02, 0x5D] + keyList.flatMap { PickleTests.unicode($0) + [0x61] } + [0x2E]
         let data = withUnsafeBytes(of: UInt64(values.count).littleEndian, Array.init)
             + values.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) }
         return magic + version + sysInfo + [0x80, 0x02] + object + [0x2E] + keys + data
@@ -104,11 +105,28 @@ struct TorchCheckpointHostileTests {
     /// Pushes a float tensor of shape [`size`] on storage '0' of `storageCount` elements (and
     /// memoizes it as entry 0); `view` pushes the legacy view metadata.
     static func makeTensor(storageCount: UInt8 = 1, view: [UInt8] = [0x4E], size: UInt8 = 1) -> [UInt8] {
-        PickleTests.global("torch._utils", "_rebuild_tensor_v2") + [0x28, 0x28]
-            + PickleTests.unicode("storage") + PickleTests.global("torch", "FloatStorage") + PickleTests.unicode("0")
-            + PickleTests.unicode("cpu") + [0x4B, storageCount] + view + [0x74, 0x51]
-            + [0x4B, 0, 0x4B, size, 0x85, 0x4B, 1, 0x85, 0x89]
-            + PickleTests.global("collections", "OrderedDict") + [0x29, 0x52, 0x74, 0x52, 0x71, 0]
+        makeTensor(storageCount: [0x4B, storageCount], view: view, sizes: [[0x4B, size]])
+    }
+
+    /// The same with each operand given as the opcodes that push it: the storage's class and
+    /// element count, the storage offset, and the sizes and strides.
+    static func makeTensor(storageClass: String = "FloatStorage", storageCount: [UInt8], view: [UInt8] = [0x4E],
+                           offset: [UInt8] = [0x4B, 0], sizes: [[UInt8]], strides: [[UInt8]] = [[0x4B, 1]]) -> [UInt8] {
+        var bytes: [UInt8] = PickleTests.global("torch._utils", "_rebuild_tensor_v2") + [0x28, 0x28]
+        bytes += PickleTests.unicode("storage") + PickleTests.global("torch", storageClass)
+        bytes += PickleTests.unicode("0") + PickleTests.unicode("cpu") + storageCount + view + [0x74, 0x51]
+        bytes += offset + [0x28] + Array(sizes.joined()) + [0x74, 0x28] + Array(strides.joined()) + [0x74, 0x89]
+        return bytes + PickleTests.global("collections", "OrderedDict") + [0x29, 0x52, 0x74, 0x52, 0x71, 0]
+    }
+
+    /// `LONG1` of `value`, 8 bytes of two's complement.
+    static func long(_ value: Int64) -> [UInt8] {
+        [0x8A, 8] + withUnsafeBytes(of: value.littleEndian, Array.init)
+    }
+
+    /// `BININT` of `value`, which may be negative.
+    static func int32(_ value: Int32) -> [UInt8] {
+        [0x4A] + withUnsafeBytes(of: value.littleEndian, Array.init)
     }
 
     static let tensor = makeTensor()
@@ -159,6 +177,13 @@ struct TorchCheckpointHostileTests {
         }
     }
 
+    @Test("an expanded tensor within the copy budget reads as its one value repeated")
+    func expanded() throws {
+        let bytes = Self.legacyTensor(sizes: [[0x4D, 0x00, 0x10]], strides: [[0x4B, 0]])  // 4096 × stride 0
+        let tensors = try TorchCheckpoint.decode(Data(bytes), name: Self.name).tensors
+        #expect(tensors.first?.array.floats() == [Float](repeating: 2, count: 4096))
+    }
+
     @Test("a legacy storage view (torch < 0.4) is its slice of the root storage")
     func legacyView() throws {
         // ('storage', FloatStorage, '0', 'cpu', 3, ('v', 1, 2)): elements 1 and 2 of [1, 2, 3].
@@ -168,6 +193,156 @@ struct TorchCheckpointHostileTests {
             try Data(Self.legacyCheckpoint(object: object, values: [1, 2, 3])).write(to: URL(fileURLWithPath: path))
             #expect(try TorchCheckpoint.read(path: path).map { $0.array.floats() } == [[2, 3]])
         }
+    }
+
+    // MARK: - Checkpoints assembled here, one field lying in each
+
+    /// An assembled checkpoint and a test of the error it must produce.
+    struct BuiltFile: Sendable, CustomTestStringConvertible {
+        var label: String
+        var bytes: [UInt8]
+        var matches: @Sendable (TorchCheckpointError) -> Bool
+        var testDescription: String { label }
+    }
+
+    static let name = "hostile.pth"
+
+    /// A legacy checkpoint of `{'a': tensor}`, the tensor made by `makeTensor` from these operands.
+    static func legacyTensor(storageClass: String = "FloatStorage", storageCount: [UInt8] = [0x4B, 1],
+                             offset: [UInt8] = [0x4B, 0], sizes: [[UInt8]] = [[0x4B, 1]],
+                             strides: [[UInt8]] = [[0x4B, 1]]) -> [UInt8] {
+        legacyCheckpoint(object: dictA(makeTensor(storageClass: storageClass, storageCount: storageCount,
+                                                  offset: offset, sizes: sizes, strides: strides)))
+    }
+
+    /// A zip checkpoint of the records `records` (the pickle for `archive/data.pkl` included).
+    static func zipCheckpoint(_ records: [(name: String, data: [UInt8])]) -> [UInt8] {
+        ZipFile(records).bytes
+    }
+
+    /// `{'a': tensor}` as a zip checkpoint's data.pkl (its persistent id has no view).
+    static let zipPickle = [0x80, 0x02] + dictA(makeTensor(storageCount: [0x4B, 1], view: [], sizes: [[0x4B, 1]]))
+        + [0x2E]
+
+    static func outOfBounds(_ label: String, _ bytes: [UInt8], reason: String) -> BuiltFile {
+        BuiltFile(label: label, bytes: bytes) { error in
+            if case .tensorOutOfBounds(name, "a", let text) = error { return text.contains(reason) }
+            return false
+        }
+    }
+
+    static func pickleMalformed(_ label: String, _ bytes: [UInt8], reason: String) -> BuiltFile {
+        BuiltFile(label: label, bytes: bytes) { error in
+            if case .pickle(.malformed(name, _, let text)) = error { return text.contains(reason) }
+            return false
+        }
+    }
+
+    static func malformed(_ label: String, _ bytes: [UInt8], reason: String) -> BuiltFile {
+        BuiltFile(label: label, bytes: bytes) { error in
+            if case .malformed(name, let text) = error { return text.contains(reason) }
+            return false
+        }
+    }
+
+    static let builtFiles: [BuiltFile] = [
+        // Truncated at each section of a legacy file: a pickle, the element count, the storage.
+        BuiltFile(label: "cut inside the object pickle", bytes: Array(legacyCheckpoint(object: dictA(tensor)).prefix(40))) {
+            if case .pickle(.truncated) = $0 { return true }
+            return false
+        },
+        BuiltFile(label: "cut inside a storage's element count",
+                  bytes: Array(legacyCheckpoint(object: dictA(tensor)).dropLast(9))) {
+            $0 == .truncated(path: name, part: "the element count of storage '0'", expected: 8, found: 3)
+        },
+        BuiltFile(label: "cut inside a storage", bytes: Array(legacyCheckpoint(object: dictA(tensor)).dropLast(1))) {
+            $0 == .truncated(path: name, part: "storage '0'", expected: 4, found: 3)
+        },
+
+        // Lying sizes, strides, offsets and counts.
+        outOfBounds("sizes whose product overflows", legacyTensor(sizes: [long(1 << 32), long(1 << 32)],
+                                                                  strides: [[0x4B, 1], [0x4B, 1]]),
+                    reason: "whose product overflows"),
+        outOfBounds("sizes whose byte count overflows", legacyTensor(sizes: [long(1 << 62)]),
+                    reason: "too large to address"),
+        outOfBounds("strides that overflow", legacyTensor(sizes: [[0x4B, 2], [0x4B, 2]],
+                                                          strides: [long(1 << 62), long(1 << 62)]),
+                    reason: "that overflow"),
+        outOfBounds("a storage offset past the storage", legacyTensor(offset: [0x4B, 5]), reason: "reaches element 5"),
+        outOfBounds("sizes larger than the storage", legacyTensor(sizes: [[0x4B, 2]]), reason: "reaches element 1"),
+        BuiltFile(label: "one element expanded to 2^28 (1 GiB and a fuzzing timeout from 200 bytes)",
+                  bytes: legacyTensor(sizes: [long(1 << 28)], strides: [[0x4B, 0]])) {
+            $0 == .limitExceeded(path: name, what: "bytes of copies of non-contiguous tensors", limit: 1 << 24)
+        },
+        BuiltFile(label: "a storage of 2^62 elements", bytes: legacyTensor(storageCount: long(1 << 62))) {
+            if case .limitExceeded(name, "addressable bytes in one storage", _) = $0 { return true }
+            return false
+        },
+        pickleMalformed("a negative size", legacyTensor(sizes: [int32(-1)]), reason: "size"),
+        pickleMalformed("a negative stride", legacyTensor(strides: [int32(-1)]), reason: "stride"),
+        pickleMalformed("a negative storage offset", legacyTensor(offset: int32(-4)), reason: "offset"),
+        pickleMalformed("a negative storage size", legacyTensor(storageCount: int32(-1)), reason: "storage size"),
+        pickleMalformed("sizes and strides of different lengths", legacyTensor(strides: [[0x4B, 1], [0x4B, 1]]),
+                        reason: "1 sizes but 2 strides"),
+        malformed("the key list names a storage twice", legacyCheckpoint(object: dictA(tensor), keys: ["0", "0"]),
+                  reason: "names '0' twice"),
+        malformed("the key list names an unknown storage", legacyCheckpoint(object: dictA(tensor), keys: ["9"]),
+                  reason: "names '9', which no tensor uses"),
+        BuiltFile(label: "legacy version 1002", bytes: legacyCheckpoint(object: dictA(tensor), version: 0xEA)) {
+            $0 == .unsupportedLegacyVersion(path: name, version: "1002")
+        },
+
+        // Names and dtypes.
+        BuiltFile(label: "two tensors under one dotted name",
+                  bytes: legacyCheckpoint(object: [0x7D] + PickleTests.unicode("a.b") + tensor + [0x73]
+                      + PickleTests.unicode("a") + [0x7D] + PickleTests.unicode("b") + [0x68, 0, 0x73, 0x73])) {
+            $0 == .duplicateName(path: name, name: "a.b")
+        },
+        pickleMalformed("a non-UTF-8 key", legacyCheckpoint(object: [0x7D, 0x8C, 2, 0xC3, 0x28] + tensor + [0x73]),
+                        reason: "not valid UTF-8"),
+        BuiltFile(label: "a complex storage", bytes: legacyTensor(storageClass: "ComplexFloatStorage")) {
+            $0 == .pickle(.unsupportedStorageType(name: name, storageType: "torch.ComplexFloatStorage"))
+        },
+        BuiltFile(label: "a storage class outside torch's", bytes: legacyTensor(storageClass: "Float")) {
+            $0 == .pickle(.forbiddenGlobal(name: name, global: "torch.Float"))
+        },
+
+        // The zip container.
+        malformed("records outside one folder", zipCheckpoint([("data.pkl", zipPickle)]), reason: "one folder"),
+        BuiltFile(label: "no data.pkl", bytes: zipCheckpoint([("archive/version", Array("3\n".utf8))])) {
+            $0 == .missingRecord(path: name, record: "archive/data.pkl")
+        },
+        malformed("a byteorder that is neither", zipCheckpoint([("archive/byteorder", Array("middle".utf8)),
+                                                                ("archive/data.pkl", zipPickle)]),
+                  reason: "neither 'little' nor 'big'"),
+        malformed("a non-UTF-8 record name",
+                  ZipFile(rawNames: [(Array("archive/".utf8) + [0xFF], []), (Array("archive/data.pkl".utf8), zipPickle)]).bytes,
+                  reason: "UTF-8"),
+        BuiltFile(label: "a storage record shorter than its storage",
+                  bytes: zipCheckpoint([("archive/data.pkl", zipPickle), ("archive/data/0", [0, 0])])) {
+            $0 == .sizeMismatch(path: name, storage: "archive/data/0", expectedBytes: 4, foundBytes: 2)
+        },
+        BuiltFile(label: "no storage record", bytes: zipCheckpoint([("archive/data.pkl", zipPickle)])) {
+            $0 == .storageKeyMissing(path: name, key: "0")
+        },
+    ]
+
+    @Test("each assembled checkpoint with a lying field is refused with its error", arguments: builtFiles)
+    func assembled(_ built: BuiltFile) {
+        do {
+            let contents = try TorchCheckpoint.decode(Data(built.bytes), name: Self.name)
+            Issue.record("\(built.label) was read: \(contents.tensors.map(\.name))")
+        } catch {
+            #expect(built.matches(error), "\(built.label): \(error)")
+            #expect(error.description.hasPrefix(Self.name + ": "), "\(error.description)")
+        }
+    }
+
+    @Test("the assembled zip checkpoint itself reads")
+    func zipBaseline() throws {
+        let bytes = Self.zipCheckpoint([("archive/data.pkl", Self.zipPickle), ("archive/data/0", [0, 0, 0x80, 0x3F])])
+        let contents = try TorchCheckpoint.decode(Data(bytes), name: Self.name)
+        #expect(contents.format == .zip && contents.tensors.map { $0.array.floats() } == [[1]])
     }
 
     // MARK: - Corruption

@@ -55,6 +55,22 @@ struct TorchCheckpointTests {
         }
     }
 
+    @Test("a checkpoint in memory reads as the same file does; errors carry the given name",
+          arguments: ["state_dict.pth", "state_dict_legacy.pth"])
+    func fromData(file: String) throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: Self.fixture(file)))
+        let fromFile = try TorchCheckpoint.load(path: Self.fixture(file))
+        let fromData = try TorchCheckpoint.decode(data, name: "upload.pth")
+        #expect(fromData.format == fromFile.format)
+        #expect(fromData.tensors.map(\.name) == fromFile.tensors.map(\.name))
+        #expect(fromData.tensors.map { $0.array.floats().map(\.bitPattern) }
+            == fromFile.tensors.map { $0.array.floats().map(\.bitPattern) })
+        let error = #expect(throws: TorchCheckpointError.self) {
+            try TorchCheckpoint.decode(data.prefix(data.count / 2), name: "upload.pth")
+        }
+        #expect(error?.description.hasPrefix("upload.pth: ") == true)
+    }
+
     @Test("num_batches_tracked is an int64 scalar holding 7", arguments: formats.map(\.file))
     func batchCount(file: String) throws {
         let tensors = try TorchCheckpoint.read(path: Self.fixture(file))

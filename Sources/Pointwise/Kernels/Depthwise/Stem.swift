@@ -26,7 +26,7 @@ enum Stem {
         _ x: Tensor, geometry g: Conv2dGeometry, packedWeight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         activation: Activation, into output: inout Tensor, threads: Int, kernels: KernelConfig
     ) {
-        var shape = pw_depthwise_geometry(
+        let shape = pw_depthwise_geometry(
             height: g.height, width: g.width, out_height: g.outputHeight, out_width: g.outputWidth,
             kernel: Int32(g.kernelHeight), stride: Int32(g.stride), pad_top: g.top, pad_left: g.left,
             activation: activation.kernelCode)

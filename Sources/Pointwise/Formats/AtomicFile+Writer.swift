@@ -1,0 +1,92 @@
+import Foundation
+
+extension AtomicFile {
+    /// A file filled piece by piece, at any offsets, that appears at its destination only when
+    /// `commit()` is called: until then the bytes live in a hidden temporary file beside the
+    /// destination, removed by `abandon()`, by deinitialization without a commit, and by
+    /// `InterruptCleanup` on SIGINT/SIGTERM.
+    ///
+    /// This is how outputs larger than memory are written: each tile goes straight to its place
+    /// in the file and leaves memory.
+    public final class Writer {
+        /// The destination.
+        public let path: String
+        private let temporary: String
+        /// The open temporary file (for writers that stream through a `FileHandle`).
+        private(set) var descriptor: Int32
+        private var cleanupSlot: Int32
+        private var finished = false
+
+        /// Creates the temporary file for `path`.
+        /// - Throws: `FileAccessError` naming `path` when the folder is missing or not writable.
+        public init(path: String) throws(FileAccessError) {
+            self.path = path
+            temporary = AtomicFile.temporaryPath(for: path)
+            cleanupSlot = InterruptCleanup.register(temporary)
+            descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else {
+                let code = errno
+                InterruptCleanup.unregister(cleanupSlot)
+                throw FileAccessError(path: path, errno: code)
+            }
+        }
+
+        /// Writes `bytes` at byte `offset` of the file (the file grows as needed).
+        /// - Throws: `FileAccessError` naming the destination (a full disk, say).
+        public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(FileAccessError) {
+            precondition(!finished, "AtomicFile.Writer: write after commit or abandon")
+            guard var source = bytes.baseAddress else { return }
+            var remaining = bytes.count, position = off_t(offset)
+            while remaining > 0 {
+                let written = pwrite(descriptor, source, remaining, position)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw FileAccessError(path: path, reason: "cannot write: " + String(cString: strerror(errno)))
+                }
+                guard written > 0 else { throw FileAccessError(path: path, reason: "cannot write: no progress") }
+                remaining -= written
+                source += written
+                position += off_t(written)
+            }
+        }
+
+        /// Writes `bytes` at byte `offset`.
+        public func write(_ bytes: [UInt8], at offset: Int) throws(FileAccessError) {
+            try bytes.withUnsafeBytes { buffer in
+                Result { () throws(FileAccessError) in try write(buffer, at: offset) }
+            }.get()
+        }
+
+        /// Sets the file's size (to leave room for data written later, or to cut it).
+        public func truncate(to size: Int) throws(FileAccessError) {
+            guard ftruncate(descriptor, off_t(size)) == 0 else { throw FileAccessError(path: path, errno: errno) }
+        }
+
+        /// Flushes the file to disk and renames it onto the destination.
+        /// - Throws: `FileAccessError` when flushing or renaming fails; the temporary file is
+        ///   then removed and the destination untouched.
+        public func commit() throws(FileAccessError) {
+            precondition(!finished, "AtomicFile.Writer: commit after commit or abandon")
+            finished = true
+            defer { InterruptCleanup.unregister(cleanupSlot) }
+            let flushed = fsync(descriptor) == 0 ? 0 : errno
+            close(descriptor)
+            guard flushed == 0, rename(temporary, path) == 0 else {
+                let code = flushed != 0 ? flushed : errno
+                unlink(temporary)
+                throw FileAccessError(path: path, errno: code)
+            }
+        }
+
+        /// Removes the temporary file; the destination stays as it was.
+        public func abandon() {
+            guard !finished else { return }
+            finished = true
+            close(descriptor)
+            unlink(temporary)
+            InterruptCleanup.unregister(cleanupSlot)
+        }
+
+        deinit { abandon() }
+    }
+}

@@ -1,0 +1,106 @@
+/// An input .npy file seen as `[N, C, *spatial]` pixels and read tile by tile on an output grid
+/// (every `stride`-th position, as a strided 1×1 convolution samples it).
+struct PixelSource {
+    /// The mapped file.
+    let file: MappedNPY
+    /// The file's memory order.
+    let layout: Layout
+    /// Images in the file.
+    let images: Int
+    /// Values per pixel.
+    let channels: Int
+    /// The file's spatial sizes.
+    let spatial: [Int]
+    /// The sampling step along every spatial axis.
+    let stride: Int
+    /// The sampled (output) grid's spatial sizes.
+    let outputSpatial: [Int]
+
+    /// Positions per image in the file and on the output grid.
+    var pixels: Int { spatial.reduce(1, *) }
+    var outputPixels: Int { outputSpatial.reduce(1, *) }
+
+    /// The logical shape `[N, C, *spatial]`.
+    var logicalShape: [Int] { [images, channels] + spatial }
+
+    /// Reads `file` as `[N, C, *spatial]` (nchw) or `[N, *spatial, C]` (nhwc).
+    /// - Throws: `StreamingError.shape` for a rank outside 2–5.
+    init(_ file: MappedNPY, layout: Layout, stride: Int = 1) throws(StreamingError) {
+        let shape = file.shape
+        guard (2...5).contains(shape.count) else {
+            throw .shape(path: file.path, problem: "has \(shape.count) dimensions \(shape); expected "
+                         + (layout == .channelsFirst ? "[N, C, *spatial]" : "[N, *spatial, C]")
+                         + " with 0–3 spatial dimensions")
+        }
+        self.file = file
+        self.layout = layout
+        self.stride = stride
+        images = shape[0]
+        channels = layout == .channelsFirst ? shape[1] : shape[shape.count - 1]
+        spatial = layout == .channelsFirst ? Array(shape.dropFirst(2)) : Array(shape.dropFirst().dropLast())
+        outputSpatial = spatial.map { $0 == 0 ? 0 : ($0 - 1) / stride + 1 }
+    }
+
+    /// Elements before a tile that are released with it. Reading a page of a mapped file also
+    /// maps its neighbours (the kernel's fault-around, 64 KB by default), including pages of the
+    /// previous tile that were already released; without the margin those would stay resident,
+    /// and resident memory would grow with the file.
+    static let releaseMargin = 1 << 18
+
+    /// Reads output-grid pixels `first..<first + count` of image `image` into `destination`, as
+    /// `[C, count]` (nchw) or `[count, C]` (nhwc) Float32; returns the element ranges of the file
+    /// to release once the tile is done: what it read, and the margin before it.
+    func read(image: Int, first: Int, count: Int, into destination: UnsafeMutablePointer<Float>,
+              positions: inout [Int]) -> [Range<Int>] {
+        let imageBase = image * channels * pixels
+        let firstPosition: Int, lastPosition: Int
+        if stride == 1 {
+            firstPosition = first
+            lastPosition = first + count - 1
+        } else {
+            positions.removeAll(keepingCapacity: true)
+            for pixel in first..<first + count { positions.append(inputPosition(of: pixel)) }
+            firstPosition = positions.first!
+            lastPosition = positions.last!
+        }
+        switch layout {
+        case .channelsFirst:
+            for channel in 0..<channels {
+                let plane = imageBase + channel * pixels
+                if stride == 1 {
+                    file.read(from: plane + first, count: count, into: destination + channel * count)
+                } else {
+                    for (i, position) in positions.enumerated() {
+                        file.read(from: plane + position, count: 1, into: destination + channel * count + i)
+                    }
+                }
+            }
+            return (0..<channels).map { channel in
+                let plane = imageBase + channel * pixels
+                return max(plane, plane + firstPosition - Self.releaseMargin)..<(plane + lastPosition + 1)
+            }
+        case .channelsLast:
+            if stride == 1 {
+                file.read(from: imageBase + first * channels, count: count * channels, into: destination)
+            } else {
+                for (i, position) in positions.enumerated() {
+                    file.read(from: imageBase + position * channels, count: channels, into: destination + i * channels)
+                }
+            }
+            let start = max(0, imageBase + firstPosition * channels - Self.releaseMargin)
+            return [start..<(imageBase + (lastPosition + 1) * channels)]
+        }
+    }
+
+    /// The file position (within an image) that output-grid position `pixel` samples.
+    private func inputPosition(of pixel: Int) -> Int {
+        var remainder = pixel, position = 0, scale = 1
+        for axis in spatial.indices.reversed() {
+            let coordinate = remainder % outputSpatial[axis]
+            remainder /= outputSpatial[axis]
+            position += coordinate * stride * scale
+            scale *= spatial[axis]
+        }
+        return position
+    }
+}

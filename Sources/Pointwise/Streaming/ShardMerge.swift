@@ -1,0 +1,112 @@
+/// Assembles the part files written by the shards of a streamed job (`--shard I/N`) into the
+/// .npy file a single run would have written, byte for byte.
+///
+/// Parts are checked before anything is written: each must be a shard part, all must come from
+/// the same job (same computation, input shape and output), and together they must be shards
+/// 0…N−1 of the same N, each exactly once. The merged file is streamed (parts are
+/// memory-mapped and copied a chunk at a time) and renamed into place at the end.
+public enum ShardMerge {
+    /// Bytes copied per step.
+    static let chunkBytes = 8 << 20
+
+    /// Merges the parts at `paths` (any order) into the .npy file `output`.
+    /// - Returns: the bytes of output data written.
+    /// - Throws: `StreamingError.part` naming the part and the problem (unreadable, not a part, from
+    ///   another job, a shard missing or given twice), `.output` if `output` cannot be written.
+    @discardableResult
+    public static func merge(parts paths: [String], to output: String) throws(StreamingError) -> Int {
+        let parts = try paths.map { path throws(StreamingError) in try open(path) }
+        try checkTogether(parts)
+        guard let first = parts.first?.part else { throw .part(path: output, problem: "no parts to merge") }
+        let header = NPY.makeHeader(shape: first.outputShape, descr: NPY.descr(for: first.outputType)!)
+        let placement = first.mergedPlacement(dataOffset: header.count)
+        let total = first.outputShape.reduce(1, *) * first.outputType.byteCount
+        do {
+            let writer = try AtomicFile.Writer(path: output)
+            try writer.truncate(to: header.count + total)
+            try writer.write(header, at: 0)
+            for (file, part) in parts { try copy(part, from: file, into: writer, placement: placement) }
+            try writer.commit()
+        } catch {
+            throw .output(error)
+        }
+        return total
+    }
+
+    /// Copies one part's pixels to their places, a chunk of pixels at a time.
+    private static func copy(_ part: ShardPart, from file: SafeTensorsFile, into writer: AtomicFile.Writer,
+                             placement: PixelPlacement) throws(FileAccessError) {
+        let array = file[ShardPart.tensorName]!
+        guard let base = array.bytes.baseAddress else { return }
+        let size = part.outputType.byteCount
+        let step = max(1, chunkBytes / (part.channels * size))
+        var start = part.pixels.lowerBound
+        while start < part.pixels.upperBound {
+            let end = min(part.pixels.upperBound, start + step)
+            let local = start - part.pixels.lowerBound
+            let source = base + (part.channelsLast ? local * part.channels : local) * size
+            try placement.write(source, rowStride: part.pixels.count, pixels: start..<end, to: writer)
+            // Release what was copied, and a margin before it that the kernel's fault-around may
+            // have mapped again (see PixelSource.releaseMargin).
+            let dataStart = base - file.file.bytes.baseAddress!, margin = PixelSource.releaseMargin * size
+            let done = end - part.pixels.lowerBound
+            if part.channelsLast {
+                let row = dataStart
+                file.file.release(max(row, row + local * part.channels * size - margin)..<(row + done * part.channels * size))
+            } else {
+                for channel in 0..<part.channels {
+                    let row = dataStart + channel * part.pixels.count * size
+                    file.file.release(max(row, row + local * size - margin)..<(row + done * size))
+                }
+            }
+            start = end
+        }
+    }
+
+    /// Opens a part and checks its tensor against its metadata.
+    private static func open(_ path: String) throws(StreamingError) -> (file: SafeTensorsFile, part: ShardPart) {
+        let file: SafeTensorsFile
+        do { file = try SafeTensorsFile(path: path) } catch { throw .part(path: path, problem: error.description) }
+        let part = try ShardPart(metadata: file.metadata, path: path)
+        guard let array = file[ShardPart.tensorName], file.names.count == 1 else {
+            throw .part(path: path, problem: "a shard part holds exactly one tensor, '\(ShardPart.tensorName)'")
+        }
+        guard array.elementType == part.outputType, array.shape == part.tensorShape else {
+            throw .part(path: path, problem: "tensor '\(ShardPart.tensorName)' is \(array.elementType.rawValue) "
+                        + "\(array.shape), but the metadata says \(part.outputType.rawValue) \(part.tensorShape)")
+        }
+        let perImage = part.outputShape.count < 2 ? 0 : part.outputShape.reduce(1, *) / max(1, part.outputShape[0])
+        guard part.outputShape.reduce(1, *) == part.outputShape[0] * part.imagePixels * part.channels,
+              perImage == part.imagePixels * part.channels,
+              part.pixels == part.shard.pixels(of: part.outputShape[0] * part.imagePixels) else {
+            throw .part(path: path, problem: "its pixel range \(part.pixels) is not shard \(part.shard) "
+                        + "of the output \(part.outputShape)")
+        }
+        return (file, part)
+    }
+
+    /// Checks that the parts come from one job and are its shards 0…N−1, each once.
+    private static func checkTogether(_ parts: [(file: SafeTensorsFile, part: ShardPart)]) throws(StreamingError) {
+        guard let (firstFile, first) = parts.first else { return }
+        var seen: [Int: String] = [:]
+        for (file, part) in parts {
+            guard part.fingerprint == first.fingerprint, part.outputShape == first.outputShape,
+                  part.outputType == first.outputType, part.channelsLast == first.channelsLast else {
+                throw .part(path: file.path, problem: "comes from a different job than \(firstFile.path) "
+                            + "(another input, model or output)")
+            }
+            guard part.shard.count == first.shard.count else {
+                throw .part(path: file.path, problem: "is shard \(part.shard) but \(firstFile.path) is shard \(first.shard)")
+            }
+            if let other = seen[part.shard.index] {
+                throw .part(path: file.path, problem: "shard \(part.shard) is also given as \(other)")
+            }
+            seen[part.shard.index] = file.path
+        }
+        let missing = (0..<first.shard.count).filter { seen[$0] == nil }
+        guard missing.isEmpty else {
+            throw .part(path: firstFile.path, problem: "shards " + missing.map { "\($0)/\(first.shard.count)" }
+                        .joined(separator: ", ") + " are missing; a merge needs all \(first.shard.count)")
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+@testable import Pointwise
+
+/// `AtomicFile.Writer`: pieces at any offsets, the destination replaced only on commit.
+@Suite struct AtomicFileWriterTests {
+    @Test("pieces written out of order land at their offsets; the old file stays until commit")
+    func commit() throws {
+        let directory = try FormatFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("out.bin").path
+        try Data("old".utf8).write(to: URL(fileURLWithPath: path))
+        let writer = try AtomicFile.Writer(path: path)
+        try writer.truncate(to: 8)
+        try writer.write([5, 6, 7, 8], at: 4)
+        try writer.write([1, 2, 3, 4], at: 0)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data("old".utf8))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).count == 2)
+        try writer.commit()
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data([1, 2, 3, 4, 5, 6, 7, 8]))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["out.bin"])
+    }
+
+    @Test("abandoning, or dropping without a commit, removes the temporary file and keeps the old one")
+    func abandon() throws {
+        let directory = try FormatFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("out.bin").path
+        try Data("old".utf8).write(to: URL(fileURLWithPath: path))
+        let writer = try AtomicFile.Writer(path: path)
+        try writer.write([1, 2, 3], at: 0)
+        writer.abandon()
+        do {
+            let dropped = try AtomicFile.Writer(path: path)
+            try dropped.write([9], at: 0)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["out.bin"])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data("old".utf8))
+        #expect(throws: FileAccessError.self) { try AtomicFile.Writer(path: directory.appendingPathComponent("no/such/dir").path) }
+    }
+}
