@@ -66,6 +66,17 @@ public final class MappedFile: @unchecked Sendable {
         madvise(address, end - start, MADV_DONTNEED)
     }
 
+    /// How far before a released range `release(_:backTo:)` reaches.
+    static let faultAroundMargin = 1 << 20
+
+    /// Releases `range` and up to 1 MiB before it (not below `floor`), for a reader that moves
+    /// forward through the file. Touching a page of a mapping also maps its neighbours (the
+    /// kernel's fault-around, 64 KB by default), pages released a moment ago included; without
+    /// the margin those would stay resident, and resident memory would grow with the file.
+    func release(_ range: Range<Int>, backTo floor: Int) {
+        release(max(floor, range.lowerBound - Self.faultAroundMargin)..<range.upperBound)
+    }
+
     deinit {
         if copy == nil, let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
     }

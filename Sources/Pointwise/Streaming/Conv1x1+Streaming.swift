@@ -34,11 +34,9 @@ extension Conv1x1 {
             guard file.shape == job.outputFileShape else {
                 throw .shape(path: residual, problem: "is \(file.shape); the residual must be shaped like the output, \(job.outputFileShape)")
             }
-            job = StreamJob(source: source, residual: try PixelSource(file, layout: layout), outputChannels: outputChannels,
-                            outputType: .float32, dropsChannelAxis: false, fingerprint: "")
+            job.residual = try PixelSource(file, layout: layout)
         }
-        job = StreamJob(source: job.source, residual: job.residual, outputChannels: outputChannels, outputType: .float32,
-                        dropsChannelAxis: false, fingerprint: fingerprint(of: job))
+        job.fingerprint = fingerprint(of: job)
         let tileConvolution: Conv1x1
         do {
             tileConvolution = stride == 1 ? self

@@ -62,8 +62,10 @@ public final class MappedNPY: @unchecked Sendable {
         }
     }
 
-    /// Lets the system take back the memory holding elements `range` (they stay readable).
-    func release(_ range: Range<Int>) {
-        file.release((dataOffset + range.lowerBound * kind.size)..<(dataOffset + range.upperBound * kind.size))
+    /// Lets the system take back the memory holding elements `range`, and the margin before it
+    /// down to element `floor` (`MappedFile.release(_:backTo:)`); they stay readable.
+    func release(_ range: Range<Int>, backTo floor: Int) {
+        file.release((dataOffset + range.lowerBound * kind.size)..<(dataOffset + range.upperBound * kind.size),
+                     backTo: dataOffset + floor * kind.size)
     }
 }

@@ -41,17 +41,12 @@ struct PixelSource {
         outputSpatial = spatial.map { $0 == 0 ? 0 : ($0 - 1) / stride + 1 }
     }
 
-    /// Elements before a tile that are released with it. Reading a page of a mapped file also
-    /// maps its neighbours (the kernel's fault-around, 64 KB by default), including pages of the
-    /// previous tile that were already released; without the margin those would stay resident,
-    /// and resident memory would grow with the file.
-    static let releaseMargin = 1 << 18
-
     /// Reads output-grid pixels `first..<first + count` of image `image` into `destination`, as
     /// `[C, count]` (nchw) or `[count, C]` (nhwc) Float32; returns the element ranges of the file
-    /// to release once the tile is done: what it read, and the margin before it.
+    /// it read, each with the element below which its plane (or the file) has not been read, for
+    /// `MappedNPY.release(_:backTo:)` once the tile is done.
     func read(image: Int, first: Int, count: Int, into destination: UnsafeMutablePointer<Float>,
-              positions: inout [Int]) -> [Range<Int>] {
+              positions: inout [Int]) -> [(read: Range<Int>, floor: Int)] {
         let imageBase = image * channels * pixels
         let firstPosition: Int, lastPosition: Int
         if stride == 1 {
@@ -77,7 +72,7 @@ struct PixelSource {
             }
             return (0..<channels).map { channel in
                 let plane = imageBase + channel * pixels
-                return max(plane, plane + firstPosition - Self.releaseMargin)..<(plane + lastPosition + 1)
+                return ((plane + firstPosition)..<(plane + lastPosition + 1), plane)
             }
         case .channelsLast:
             if stride == 1 {
@@ -87,8 +82,7 @@ struct PixelSource {
                     file.read(from: imageBase + position * channels, count: channels, into: destination + i * channels)
                 }
             }
-            let start = max(0, imageBase + firstPosition * channels - Self.releaseMargin)
-            return [start..<(imageBase + (lastPosition + 1) * channels)]
+            return [((imageBase + firstPosition * channels)..<(imageBase + (lastPosition + 1) * channels), 0)]
         }
     }
 

@@ -46,17 +46,15 @@ public enum ShardMerge {
             let local = start - part.pixels.lowerBound
             let source = base + (part.channelsLast ? local * part.channels : local) * size
             try placement.write(source, rowStride: part.pixels.count, pixels: start..<end, to: writer)
-            // Release what was copied, and a margin before it that the kernel's fault-around may
-            // have mapped again (see PixelSource.releaseMargin).
-            let dataStart = base - file.file.bytes.baseAddress!, margin = PixelSource.releaseMargin * size
-            let done = end - part.pixels.lowerBound
+            // Release what was copied (and the margin before it, down to the row's start).
+            let dataStart = base - file.file.bytes.baseAddress!, done = end - part.pixels.lowerBound
             if part.channelsLast {
-                let row = dataStart
-                file.file.release(max(row, row + local * part.channels * size - margin)..<(row + done * part.channels * size))
+                file.file.release((dataStart + local * part.channels * size)..<(dataStart + done * part.channels * size),
+                                  backTo: dataStart)
             } else {
                 for channel in 0..<part.channels {
                     let row = dataStart + channel * part.pixels.count * size
-                    file.file.release(max(row, row + local * size - margin)..<(row + done * size))
+                    file.file.release((row + local * size)..<(row + done * size), backTo: row)
                 }
             }
             start = end

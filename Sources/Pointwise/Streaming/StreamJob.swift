@@ -11,7 +11,7 @@ struct StreamJob {
     /// The input on the output's pixel grid.
     let source: PixelSource
     /// A tensor added by the computation, shaped like the output (read with stride 1).
-    let residual: PixelSource?
+    var residual: PixelSource?
     /// Values per output pixel.
     let outputChannels: Int
     /// float32 for values, int64 for class indices.
@@ -19,7 +19,7 @@ struct StreamJob {
     /// Whether the output has no channel axis (`[N, *spatial]`, a class map).
     let dropsChannelAxis: Bool
     /// Identifies the computation, so parts of different jobs are never merged.
-    let fingerprint: String
+    var fingerprint: String
 
     /// Output pixels in the whole job.
     var totalPixels: Int { source.images * source.outputPixels }
@@ -77,8 +77,10 @@ struct StreamJob {
             } catch {
                 throw .output(error)
             }
-            for range in inputRanges { source.file.release(range) }
-            if let residual, let residualRanges { for range in residualRanges { residual.file.release(range) } }
+            for (range, floor) in inputRanges { source.file.release(range, backTo: floor) }
+            if let residual, let residualRanges {
+                for (range, floor) in residualRanges { residual.file.release(range, backTo: floor) }
+            }
             bytesRead += count * (source.channels * source.file.elementSize
                                   + (residual.map { $0.channels * $0.file.elementSize } ?? 0))
             tiles += 1
@@ -124,7 +126,7 @@ struct StreamJob {
 
     /// Reads a tile of `source` into `tile` (reallocated when the tile size changes).
     private func fill(_ tile: inout Tensor, from source: PixelSource, image: Int, first: Int, count: Int,
-                      positions: inout [Int]) -> [Range<Int>] {
+                      positions: inout [Int]) -> [(read: Range<Int>, floor: Int)] {
         let shape = [1, source.channels, count]
         if tile.shape != shape {
             tile = try! Tensor(uninitialized: shape, layout: source.layout)  // shape checked by the caller
