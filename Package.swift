@@ -18,16 +18,17 @@ let package = Package(
         // CPU dispatch: no unsafe build flags, so the package stays usable as a versioned dependency
         // and runs at full speed without any flags from the people who depend on it.
         .target(name: "CPointwiseKernels"),
-        // Async-signal-safe removal of temporary files on SIGINT/SIGTERM: signal handlers are
-        // written in C, where what runs inside them can be controlled.
-        .target(name: "CPointwiseSignals"),
+        // System calls best made from C: the async-signal-safe removal of temporary files on
+        // SIGINT/SIGTERM (what runs inside a signal handler must be controlled), and the Linux
+        // file calls Swift's Glibc module does not expose (starting writeback early).
+        .target(name: "CPointwiseSystem"),
         // The system zlib (a real boundary: a C library), for PNG's compressed image data.
         .systemLibrary(name: "CPointwiseZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "Pointwise",
             dependencies: [
                 "CPointwiseKernels",
-                "CPointwiseSignals",
+                "CPointwiseSystem",
                 "CPointwiseZlib",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]

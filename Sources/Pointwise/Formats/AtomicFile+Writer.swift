@@ -1,3 +1,4 @@
+import CPointwiseSystem
 import Foundation
 
 extension AtomicFile {
@@ -16,6 +17,13 @@ extension AtomicFile {
         private(set) var descriptor: Int32
         private var cleanupSlot: Int32
         private var finished = false
+        /// Bytes written since writeback was last started.
+        private var unsubmitted = 0
+
+        /// Bytes written between starts of writeback (`pw_start_writeback`): a large output then
+        /// goes to the disk while the rest is computed, instead of all in `commit()`'s `fsync`,
+        /// and dirty pages never pile up in memory.
+        static let writebackBytes = 32 << 20
 
         /// Creates the temporary file for `path`.
         /// - Throws: `FileAccessError` naming `path` when the folder is missing or not writable.
@@ -47,6 +55,11 @@ extension AtomicFile {
                 remaining -= written
                 source += written
                 position += off_t(written)
+            }
+            unsubmitted += bytes.count
+            if unsubmitted >= Self.writebackBytes {
+                unsubmitted = 0
+                _ = pw_start_writeback(descriptor, 0, 0)  // only a hint: commit's fsync is what counts
             }
         }
 

@@ -13,6 +13,8 @@ public final class MappedFile: @unchecked Sendable {
     public let bytes: UnsafeRawBufferPointer
     /// The allocation behind `bytes` when they were copied from memory rather than mapped.
     private let copy: OwnedBytes?
+    /// The open file, for `read(_:into:)` (−1 for a copy or an empty file).
+    private let descriptor: Int32
 
     /// Maps the file at `path`.
     /// - Throws: `FileAccessError` when the file is missing, unreadable or not a regular file.
@@ -21,20 +23,29 @@ public final class MappedFile: @unchecked Sendable {
         copy = nil
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw FileAccessError(path: path, errno: errno) }
-        defer { close(descriptor) }
         var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw FileAccessError(path: path, errno: errno) }
+        guard fstat(descriptor, &status) == 0 else {
+            let code = errno
+            close(descriptor)
+            throw FileAccessError(path: path, errno: code)
+        }
         guard (status.st_mode & S_IFMT) == S_IFREG else {
+            close(descriptor)
             throw FileAccessError(path: path, reason: "not a regular file")
         }
         let size = Int(status.st_size)
         guard size > 0 else {
+            close(descriptor)
+            self.descriptor = -1
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)
             return
         }
         guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), address != MAP_FAILED else {
-            throw FileAccessError(path: path, errno: errno)
+            let code = errno
+            close(descriptor)
+            throw FileAccessError(path: path, errno: code)
         }
+        self.descriptor = descriptor
         bytes = UnsafeRawBufferPointer(start: address, count: size)
     }
 
@@ -44,13 +55,41 @@ public final class MappedFile: @unchecked Sendable {
         self.path = path
         let copy = OwnedBytes(copying: data)
         self.copy = copy
+        descriptor = -1
         bytes = copy.bytes
+    }
+
+    /// Copies the bytes `range` of the file to `destination` with `pread`, without touching the
+    /// mapping: the data comes from the page cache (or the disk) and no page of this process is
+    /// mapped for it, so a reader streaming through a file larger than memory keeps its resident
+    /// memory flat with no `release(_:)`, and pays no page faults. Where `pread` fails (an I/O
+    /// error, say), the bytes are copied through the mapping instead, as `bytes` would read them.
+    /// - Precondition: `range` lies inside the file.
+    public func read(_ range: Range<Int>, into destination: UnsafeMutableRawPointer) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= bytes.count, "MappedFile.read: out of range")
+        var done = 0
+        while descriptor >= 0 && done < range.count {
+            let got = pread(descriptor, destination + done, range.count - done, off_t(range.lowerBound + done))
+            if got < 0 && errno == EINTR { continue }
+            guard got > 0 else { break }
+            done += got
+        }
+        guard done < range.count else { return }
+        (destination + done).copyMemory(from: bytes.baseAddress! + range.lowerBound + done, byteCount: range.count - done)
+    }
+
+    /// Asks the system to start reading the bytes `range` (byte offsets) from the disk now, in the
+    /// background, so that a later `read(_:into:)` finds them in the page cache.
+    public func prefetch(_ range: Range<Int>) {
+        guard descriptor >= 0, !range.isEmpty else { return }
+        posix_fadvise(descriptor, off_t(range.lowerBound), off_t(range.count), POSIX_FADV_WILLNEED)
     }
 
     /// Tells the system the file will be read front to back (more read-ahead, earlier reclaim).
     public func adviseSequential() {
         guard copy == nil, let base = bytes.baseAddress else { return }
         madvise(UnsafeMutableRawPointer(mutating: base), bytes.count, MADV_SEQUENTIAL)
+        posix_fadvise(descriptor, 0, 0, POSIX_FADV_SEQUENTIAL)
     }
 
     /// Drops the pages holding `range` (byte offsets, widened to whole pages) from this process's
@@ -79,6 +118,7 @@ public final class MappedFile: @unchecked Sendable {
 
     deinit {
         if copy == nil, let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+        if descriptor >= 0 { close(descriptor) }
     }
 }
 

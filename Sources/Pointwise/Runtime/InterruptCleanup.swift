@@ -1,4 +1,4 @@
-import CPointwiseSignals
+import CPointwiseSystem
 
 /// Removal of half-written temporary files when the process is interrupted.
 ///

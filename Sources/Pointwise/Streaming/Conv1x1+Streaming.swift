@@ -1,9 +1,10 @@
 extension Conv1x1 {
     /// Applies the convolution to an .npy file of any size, tile by tile, in bounded memory.
     ///
-    /// The input is memory-mapped and read one tile of pixels at a time; each output tile goes
-    /// straight to its place in a hidden temporary file, renamed onto `output` once complete (an
-    /// interrupted run leaves the previous `output` as it was). Memory stays within
+    /// The input is read one tile of pixels at a time (the next tile is prefetched from the disk
+    /// while this one is computed); each output tile goes straight to its place in a hidden
+    /// temporary file, renamed onto `output` once complete (an interrupted run leaves the
+    /// previous `output` as it was). Memory stays within
     /// `options.maxMemory` whatever the input's size. With `options.shard`, only that shard's
     /// pixels are computed, into a part file; `ShardMerge` assembles the parts into the .npy
     /// file a single run writes, byte for byte.

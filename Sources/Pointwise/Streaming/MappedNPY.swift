@@ -1,7 +1,8 @@
 import Foundation
 
 /// A float .npy file mapped into memory and read a piece at a time, for arrays larger than
-/// memory: nothing is read until asked for, and `release(_:)` hands pages back once used.
+/// memory: nothing is read until asked for, contiguous pieces are read with `pread` (no pages of
+/// the process hold them), and `release(_:backTo:)` hands back the pages strided reads touched.
 ///
 /// Accepts what `NPY.read` accepts: float16, float32 and float64, either byte order, C order,
 /// format versions 1.0–3.0. The header is validated on opening, including that the file holds
@@ -19,6 +20,9 @@ public final class MappedNPY: @unchecked Sendable {
     private let dataOffset: Int
     private let kind: NPY.ElementKind
     private let bigEndian: Bool
+    /// Whether a read went through the mapping (so its pages may be resident). Streaming reads
+    /// a file from one thread at a time.
+    private var touchedMapping = false
 
     /// Maps and validates the .npy file at `path`.
     /// - Throws: `NPYError` naming the file: missing, unreadable, not .npy, not a float dtype,
@@ -45,26 +49,63 @@ public final class MappedNPY: @unchecked Sendable {
 
     /// Converts `count` elements starting at element `index` to Float32 into `destination`; with
     /// a `stride` above 1 the elements read are `index`, `index + stride`, ….
+    ///
+    /// Contiguous elements (stride 1) are read with `pread` (`MappedFile.read(_:into:)`): float32
+    /// in the host's byte order lands straight in `destination`, other kinds go through a small
+    /// staging buffer. That maps no page, so nothing needs releasing afterwards. Strided elements
+    /// are read through the mapping; `release(_:backTo:)` then hands those pages back.
     /// - Precondition: every element read lies inside the array.
     func read(from index: Int, count: Int, stride: Int = 1, into destination: UnsafeMutablePointer<Float>) {
         guard count > 0 else { return }
         precondition(index >= 0 && index + (count - 1) * stride < self.count, "MappedNPY.read: out of range")
         let size = kind.size
-        let start = file.bytes.baseAddress! + dataOffset + index * size
+        let offset = dataOffset + index * size
         if stride == 1 {
-            NPY.convert(UnsafeRawBufferPointer(start: start, count: count * size), kind: kind, bigEndian: bigEndian,
-                        into: UnsafeMutableBufferPointer(start: destination, count: count))
-        } else {
-            for i in 0..<count {
-                NPY.convert(UnsafeRawBufferPointer(start: start + i * stride * size, count: size), kind: kind,
-                            bigEndian: bigEndian, into: UnsafeMutableBufferPointer(start: destination + i, count: 1))
+            readContiguous(at: offset, count: count, into: destination)
+            return
+        }
+        touchedMapping = true
+        let start = file.bytes.baseAddress! + offset
+        for i in 0..<count {
+            NPY.convert(UnsafeRawBufferPointer(start: start + i * stride * size, count: size), kind: kind,
+                        bigEndian: bigEndian, into: UnsafeMutableBufferPointer(start: destination + i, count: 1))
+        }
+    }
+
+    /// Elements converted per staging step when the file's elements are not host float32.
+    private static let stagingElements = 16_384
+
+    /// Reads `count` contiguous elements at byte `offset` with `pread`, converting as needed.
+    private func readContiguous(at offset: Int, count: Int, into destination: UnsafeMutablePointer<Float>) {
+        let size = kind.size
+        if kind == .float32 && bigEndian != NPY.hostIsLittleEndian {
+            file.read(offset..<offset + count * size, into: destination)
+            return
+        }
+        withUnsafeTemporaryAllocation(byteCount: Self.stagingElements * size, alignment: 16) { staging in
+            var done = 0
+            while done < count {
+                let step = min(Self.stagingElements, count - done)
+                let start = offset + done * size
+                file.read(start..<start + step * size, into: staging.baseAddress!)
+                NPY.convert(UnsafeRawBufferPointer(rebasing: staging[..<(step * size)]), kind: kind,
+                            bigEndian: bigEndian, into: UnsafeMutableBufferPointer(start: destination + done, count: step))
+                done += step
             }
         }
     }
 
+    /// Asks the system to start loading elements `range` from the disk (`MappedFile.prefetch`),
+    /// so that reading them later does not wait.
+    func prefetch(_ range: Range<Int>) {
+        file.prefetch((dataOffset + range.lowerBound * kind.size)..<(dataOffset + range.upperBound * kind.size))
+    }
+
     /// Lets the system take back the memory holding elements `range`, and the margin before it
-    /// down to element `floor` (`MappedFile.release(_:backTo:)`); they stay readable.
+    /// down to element `floor` (`MappedFile.release(_:backTo:)`); they stay readable. Does
+    /// nothing until a strided read has touched the mapping.
     func release(_ range: Range<Int>, backTo floor: Int) {
+        guard touchedMapping else { return }
         file.release((dataOffset + range.lowerBound * kind.size)..<(dataOffset + range.upperBound * kind.size),
                      backTo: dataOffset + floor * kind.size)
     }

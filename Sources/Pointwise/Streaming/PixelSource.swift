@@ -48,15 +48,9 @@ struct PixelSource {
     func read(image: Int, first: Int, count: Int, into destination: UnsafeMutablePointer<Float>,
               positions: inout [Int]) -> [(read: Range<Int>, floor: Int)] {
         let imageBase = image * channels * pixels
-        let firstPosition: Int, lastPosition: Int
-        if stride == 1 {
-            firstPosition = first
-            lastPosition = first + count - 1
-        } else {
+        if stride > 1 {
             positions.removeAll(keepingCapacity: true)
             for pixel in first..<first + count { positions.append(inputPosition(of: pixel)) }
-            firstPosition = positions.first!
-            lastPosition = positions.last!
         }
         switch layout {
         case .channelsFirst:
@@ -70,10 +64,6 @@ struct PixelSource {
                     }
                 }
             }
-            return (0..<channels).map { channel in
-                let plane = imageBase + channel * pixels
-                return ((plane + firstPosition)..<(plane + lastPosition + 1), plane)
-            }
         case .channelsLast:
             if stride == 1 {
                 file.read(from: imageBase + first * channels, count: count * channels, into: destination)
@@ -82,6 +72,27 @@ struct PixelSource {
                     file.read(from: imageBase + position * channels, count: channels, into: destination + i * channels)
                 }
             }
+        }
+        return ranges(image: image, first: first, count: count)
+    }
+
+    /// Starts loading the file elements a later `read` of these pixels needs (`MappedNPY.prefetch`).
+    func prefetch(image: Int, first: Int, count: Int) {
+        for (range, _) in ranges(image: image, first: first, count: count) { file.prefetch(range) }
+    }
+
+    /// The element ranges of the file that output-grid pixels `first..<first + count` of `image`
+    /// lie in (one per channel plane, or one for channels-last), each with its plane's start.
+    private func ranges(image: Int, first: Int, count: Int) -> [(read: Range<Int>, floor: Int)] {
+        let imageBase = image * channels * pixels
+        let firstPosition = inputPosition(of: first), lastPosition = inputPosition(of: first + count - 1)
+        switch layout {
+        case .channelsFirst:
+            return (0..<channels).map { channel in
+                let plane = imageBase + channel * pixels
+                return ((plane + firstPosition)..<(plane + lastPosition + 1), plane)
+            }
+        case .channelsLast:
             return [((imageBase + firstPosition * channels)..<(imageBase + (lastPosition + 1) * channels), 0)]
         }
     }

@@ -3,8 +3,8 @@
 ///
 /// Parts are checked before anything is written: each must be a shard part, all must come from
 /// the same job (same computation, input shape and output), and together they must be shards
-/// 0…N−1 of the same N, each exactly once. The merged file is streamed (parts are
-/// memory-mapped and copied a chunk at a time) and renamed into place at the end.
+/// 0…N−1 of the same N, each exactly once. The merged file is streamed (parts are read a
+/// chunk at a time) and renamed into place at the end.
 public enum ShardMerge {
     /// Bytes copied per step.
     static let chunkBytes = 8 << 20
@@ -33,30 +33,32 @@ public enum ShardMerge {
         return total
     }
 
-    /// Copies one part's pixels to their places, a chunk of pixels at a time.
+    /// Copies one part's pixels to their places, a chunk of pixels at a time, read with `pread`
+    /// (`MappedFile.read(_:into:)`) so that no page of the part stays mapped.
     private static func copy(_ part: ShardPart, from file: SafeTensorsFile, into writer: AtomicFile.Writer,
                              placement: PixelPlacement) throws(FileAccessError) {
         let array = file[ShardPart.tensorName]!
         guard let base = array.bytes.baseAddress else { return }
-        let size = part.outputType.byteCount
-        let step = max(1, chunkBytes / (part.channels * size))
+        let dataStart = base - file.file.bytes.baseAddress!
+        let size = part.outputType.byteCount, pixelBytes = part.channels * size
+        let step = max(1, chunkBytes / pixelBytes)
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: step * pixelBytes, alignment: 64)
+        defer { buffer.deallocate() }
         var start = part.pixels.lowerBound
         while start < part.pixels.upperBound {
             let end = min(part.pixels.upperBound, start + step)
-            let local = start - part.pixels.lowerBound
-            let source = base + (part.channelsLast ? local * part.channels : local) * size
-            try placement.write(source, rowStride: part.pixels.count, pixels: start..<end, to: writer)
-            // Release what was copied (and the margin before it, down to the row's start).
-            let dataStart = base - file.file.bytes.baseAddress!, done = end - part.pixels.lowerBound
+            let local = start - part.pixels.lowerBound, count = end - start
             if part.channelsLast {
-                file.file.release((dataStart + local * part.channels * size)..<(dataStart + done * part.channels * size),
-                                  backTo: dataStart)
+                let from = dataStart + local * pixelBytes
+                file.file.read(from..<from + count * pixelBytes, into: buffer)
             } else {
+                // The chunk of each channel's row, gathered as [channels, count].
                 for channel in 0..<part.channels {
-                    let row = dataStart + channel * part.pixels.count * size
-                    file.file.release((row + local * size)..<(row + done * size), backTo: row)
+                    let from = dataStart + (channel * part.pixels.count + local) * size
+                    file.file.read(from..<from + count * size, into: buffer + channel * count * size)
                 }
             }
+            try placement.write(buffer, rowStride: count, pixels: start..<end, to: writer)
             start = end
         }
     }

@@ -1,9 +1,10 @@
 import Foundation
 
 /// A per-pixel computation streamed from an input .npy file to an output file tile by tile, so
-/// memory holds one tile at a time whatever the input's size: the input is memory-mapped and
-/// its pages handed back after each tile, each output tile is written to its place in a hidden
-/// temporary file, and the file is renamed into place at the end (`AtomicFile.Writer`).
+/// memory holds one tile at a time whatever the input's size: each input tile is read with
+/// `pread` (the next one is prefetched from the disk while this one is computed), each output
+/// tile is written to its place in a hidden temporary file whose writeback to the disk starts
+/// as it fills, and the file is renamed into place at the end (`AtomicFile.Writer`).
 ///
 /// The output is a .npy file of the whole job, or with a shard, a part file holding the shard's
 /// pixels (see `ShardPart`).
@@ -62,14 +63,24 @@ struct StreamJob {
         var tiles = 0, bytesRead = 0
         var inputTile = Tensor.empty, residualTile = Tensor.empty
         var positions: [Int] = []
+        // A tile: `count` pixels from `first` of image `image`, never crossing an image.
+        func tile(at pixel: Int) -> (image: Int, first: Int, count: Int) {
+            let image = pixel / source.outputPixels, first = pixel % source.outputPixels
+            return (image, first, min(tilePixels, pixels.upperBound - pixel, source.outputPixels - first))
+        }
         var pixel = pixels.lowerBound
         while pixel < pixels.upperBound {
-            let image = pixel / source.outputPixels, first = pixel % source.outputPixels
-            let count = min(tilePixels, pixels.upperBound - pixel, source.outputPixels - first)
+            let (image, first, count) = tile(at: pixel)
             let inputRanges = fill(&inputTile, from: source, image: image, first: first, count: count,
                                    positions: &positions)
             let residualRanges = residual.map {
                 fill(&residualTile, from: $0, image: image, first: first, count: count, positions: &positions)
+            }
+            // The disk reads the next tile while this one is computed and written.
+            if pixel + count < pixels.upperBound {
+                let next = tile(at: pixel + count)
+                source.prefetch(image: next.image, first: next.first, count: next.count)
+                residual?.prefetch(image: next.image, first: next.first, count: next.count)
             }
             let output = try transform(inputTile, residual == nil ? nil : residualTile)
             do {

@@ -79,15 +79,17 @@ import Testing
         let directory = try FormatFixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let conv = try Conv1x1(weight: Tensor(shape: [2, 3], values: [1, -2, 0.5, 0.25, 1, -1]))
-        // A [1, 3, 4] float16 file and a big-endian float64 copy, written byte by byte.
-        let values: [Float] = (0..<12).map { Float($0) * 0.5 - 2 }
-        let half = NPY.makeHeader(shape: [1, 3, 4], descr: "<f2") + values.flatMap { value -> [UInt8] in
+        // A [1, 3, 20_000] float16 file and a big-endian float64 copy, written byte by byte: each
+        // channel's row is longer than the reader's staging buffer, so conversion runs in steps.
+        let shape = [1, 3, 20_000]
+        let values: [Float] = (0..<60_000).map { Float($0 % 97) * 0.5 - 2 }
+        let half = NPY.makeHeader(shape: shape, descr: "<f2") + values.flatMap { value -> [UInt8] in
             withUnsafeBytes(of: Float16(value).bitPattern.littleEndian, Array.init)
         }
-        let double = NPY.makeHeader(shape: [1, 3, 4], descr: ">f8") + values.flatMap { value -> [UInt8] in
+        let double = NPY.makeHeader(shape: shape, descr: ">f8") + values.flatMap { value -> [UInt8] in
             withUnsafeBytes(of: Double(value).bitPattern.bigEndian, Array.init)
         }
-        let expected = try conv(Tensor(shape: [1, 3, 4], values: values))
+        let expected = try conv(Tensor(shape: shape, values: values))
         for (name, bytes) in [("half.npy", half), ("double.npy", double)] {
             let input = directory.appendingPathComponent(name).path
             try Data(bytes).write(to: URL(fileURLWithPath: input))

@@ -1,4 +1,4 @@
-#include "CPointwiseSignals.h"
+#include "signals.h"
 
 #include <pthread.h>
 #include <signal.h>
