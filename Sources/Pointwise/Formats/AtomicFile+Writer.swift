@@ -20,9 +20,13 @@ extension AtomicFile {
         /// Bytes written since writeback was last started.
         private var unsubmitted = 0
 
-        /// Bytes written between starts of writeback (`pw_start_writeback`): a large output then
-        /// goes to the disk while the rest is computed, instead of all in `commit()`'s `fsync`,
-        /// and dirty pages never pile up in memory.
+        /// Whether pages already written to the disk leave the page cache as the file fills
+        /// (drop-behind, for files larger than memory); otherwise they stay cached.
+        public var dropsWrittenPages = false
+
+        /// Bytes written between starts of writeback: a large output then goes to the disk while
+        /// the rest is computed, instead of all in `commit()`'s `fsync`, and dirty pages never
+        /// pile up in memory.
         static let writebackBytes = 32 << 20
 
         /// Creates the temporary file for `path`.
@@ -59,7 +63,18 @@ extension AtomicFile {
             unsubmitted += bytes.count
             if unsubmitted >= Self.writebackBytes {
                 unsubmitted = 0
-                _ = pw_start_writeback(descriptor, 0, 0)  // only a hint: commit's fsync is what counts
+                startWriteback()
+            }
+        }
+
+        /// Starts writing the dirty pages to the disk; with `dropsWrittenPages`, also drops the
+        /// pages whose writing has finished (`POSIX_FADV_DONTNEED` does both). Only a hint:
+        /// `commit()`'s `fsync` is what makes the file durable.
+        private func startWriteback() {
+            if dropsWrittenPages {
+                posix_fadvise(descriptor, 0, 0, POSIX_FADV_DONTNEED)
+            } else {
+                _ = pw_start_writeback(descriptor, 0, 0)
             }
         }
 
@@ -83,6 +98,7 @@ extension AtomicFile {
             finished = true
             defer { InterruptCleanup.unregister(cleanupSlot) }
             let flushed = fsync(descriptor) == 0 ? 0 : errno
+            if dropsWrittenPages { startWriteback() }  // all clean now: drops the rest
             close(descriptor)
             guard flushed == 0, rename(temporary, path) == 0 else {
                 let code = flushed != 0 ? flushed : errno

@@ -105,6 +105,16 @@ public final class MappedFile: @unchecked Sendable {
         madvise(address, end - start, MADV_DONTNEED)
     }
 
+    /// Tells the system that the bytes `range` will not be read again: their pages leave the page
+    /// cache (clean pages of whole 4 KiB blocks; the page cut by the range's start is included,
+    /// down to `floor`, so a reader moving forward leaves nothing behind). For streams larger
+    /// than memory.
+    public func dropFromCache(_ range: Range<Int>, backTo floor: Int) {
+        guard descriptor >= 0, !range.isEmpty else { return }
+        let start = max(floor, range.lowerBound - 4096)
+        posix_fadvise(descriptor, off_t(start), off_t(range.upperBound - start), POSIX_FADV_DONTNEED)
+    }
+
     /// How far before a released range `release(_:backTo:)` reaches.
     static let faultAroundMargin = 1 << 20
 

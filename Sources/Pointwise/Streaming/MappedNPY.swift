@@ -101,12 +101,14 @@ public final class MappedNPY: @unchecked Sendable {
         file.prefetch((dataOffset + range.lowerBound * kind.size)..<(dataOffset + range.upperBound * kind.size))
     }
 
-    /// Lets the system take back the memory holding elements `range`, and the margin before it
-    /// down to element `floor` (`MappedFile.release(_:backTo:)`); they stay readable. Does
-    /// nothing until a strided read has touched the mapping.
-    func release(_ range: Range<Int>, backTo floor: Int) {
-        guard touchedMapping else { return }
-        file.release((dataOffset + range.lowerBound * kind.size)..<(dataOffset + range.upperBound * kind.size),
-                     backTo: dataOffset + floor * kind.size)
+    /// Done with elements `range`: hands back the pages a strided read mapped, and the margin
+    /// before them down to element `floor` (`MappedFile.release(_:backTo:)`); with `dropping`,
+    /// also drops them from the page cache (`MappedFile.dropFromCache(_:backTo:)`). The elements
+    /// stay readable.
+    func release(_ range: Range<Int>, backTo floor: Int, dropping: Bool = false) {
+        let bytes = (dataOffset + range.lowerBound * kind.size)..<(dataOffset + range.upperBound * kind.size)
+        let floorByte = dataOffset + floor * kind.size
+        if touchedMapping { file.release(bytes, backTo: floorByte) }
+        if dropping { file.dropFromCache(bytes, backTo: floorByte) }
     }
 }

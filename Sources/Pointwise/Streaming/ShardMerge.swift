@@ -15,6 +15,13 @@ public enum ShardMerge {
     ///   another job, a shard missing or given twice), `.output` if `output` cannot be written.
     @discardableResult
     public static func merge(parts paths: [String], to output: String) throws(StreamingError) -> Int {
+        try merge(parts: paths, to: output, dropsPages: nil)
+    }
+
+    /// `merge(parts:to:)`, dropping the pages read and written from the page cache as it goes when
+    /// `dropsPages` says so (nil: when the files exceed half of memory, `StreamingOptions.dropsPages`).
+    @discardableResult
+    static func merge(parts paths: [String], to output: String, dropsPages: Bool?) throws(StreamingError) -> Int {
         let parts = try paths.map { path throws(StreamingError) in try open(path) }
         try checkTogether(parts)
         guard let first = parts.first?.part else { throw .part(path: output, problem: "no parts to merge") }
@@ -23,9 +30,14 @@ public enum ShardMerge {
         let total = first.outputShape.reduce(1, *) * first.outputType.byteCount
         do {
             let writer = try AtomicFile.Writer(path: output)
+            var options = StreamingOptions()
+            options.dropsPages = dropsPages
+            writer.dropsWrittenPages = options.dropsPages(forBytes: 2 * total)
             try writer.truncate(to: header.count + total)
             try writer.write(header, at: 0)
-            for (file, part) in parts { try copy(part, from: file, into: writer, placement: placement) }
+            for (file, part) in parts {
+                try copy(part, from: file, into: writer, placement: placement, dropping: writer.dropsWrittenPages)
+            }
             try writer.commit()
         } catch {
             throw .output(error)
@@ -34,9 +46,10 @@ public enum ShardMerge {
     }
 
     /// Copies one part's pixels to their places, a chunk of pixels at a time, read with `pread`
-    /// (`MappedFile.read(_:into:)`) so that no page of the part stays mapped.
+    /// (`MappedFile.read(_:into:)`) so that no page of the part stays mapped; with `dropping`,
+    /// what was read leaves the page cache too.
     private static func copy(_ part: ShardPart, from file: SafeTensorsFile, into writer: AtomicFile.Writer,
-                             placement: PixelPlacement) throws(FileAccessError) {
+                             placement: PixelPlacement, dropping: Bool) throws(FileAccessError) {
         let array = file[ShardPart.tensorName]!
         guard let base = array.bytes.baseAddress else { return }
         let dataStart = base - file.file.bytes.baseAddress!
@@ -48,15 +61,14 @@ public enum ShardMerge {
         while start < part.pixels.upperBound {
             let end = min(part.pixels.upperBound, start + step)
             let local = start - part.pixels.lowerBound, count = end - start
-            if part.channelsLast {
-                let from = dataStart + local * pixelBytes
-                file.file.read(from..<from + count * pixelBytes, into: buffer)
-            } else {
-                // The chunk of each channel's row, gathered as [channels, count].
-                for channel in 0..<part.channels {
-                    let from = dataStart + (channel * part.pixels.count + local) * size
-                    file.file.read(from..<from + count * size, into: buffer + channel * count * size)
-                }
+            // The chunk of each channel's row, gathered as [channels, count], or the chunk's pixels.
+            let rows = part.channelsLast ? [dataStart..<dataStart + part.pixels.count * pixelBytes]
+                : (0..<part.channels).map { dataStart + $0 * part.pixels.count * size }.map { $0..<$0 + part.pixels.count * size }
+            let rowBytes = part.channelsLast ? pixelBytes : size
+            for (index, row) in rows.enumerated() {
+                let from = row.lowerBound + local * rowBytes, to = from + count * rowBytes
+                file.file.read(from..<to, into: buffer + index * count * rowBytes)
+                if dropping { file.file.dropFromCache(from..<to, backTo: row.lowerBound) }
             }
             try placement.write(buffer, rowStride: count, pixels: start..<end, to: writer)
             start = end

@@ -52,9 +52,14 @@ struct StreamJob {
         let tilePixels = try tileSize(options: options, workingBytesPerPixel: workingBytesPerPixel)
         let pixels = (options.shard ?? .whole).pixels(of: totalPixels)
         let (header, placement) = try layout(for: path, shard: options.shard, pixels: pixels)
+        let outputBytes = pixels.count * outputChannels * outputType.byteCount
+        let inputBytes = pixels.count * (source.channels * source.file.elementSize
+                                         + (residual.map { $0.channels * $0.file.elementSize } ?? 0))
+        let dropsPages = options.dropsPages(forBytes: inputBytes + outputBytes)
         let writer: AtomicFile.Writer
         do {
             writer = try AtomicFile.Writer(path: path)
+            writer.dropsWrittenPages = dropsPages
             try writer.truncate(to: placement.dataOffset + pixels.count * outputChannels * outputType.byteCount)
             try writer.write(header, at: 0)
         } catch {
@@ -88,9 +93,9 @@ struct StreamJob {
             } catch {
                 throw .output(error)
             }
-            for (range, floor) in inputRanges { source.file.release(range, backTo: floor) }
+            for (range, floor) in inputRanges { source.file.release(range, backTo: floor, dropping: dropsPages) }
             if let residual, let residualRanges {
-                for (range, floor) in residualRanges { residual.file.release(range, backTo: floor) }
+                for (range, floor) in residualRanges { residual.file.release(range, backTo: floor, dropping: dropsPages) }
             }
             bytesRead += count * (source.channels * source.file.elementSize
                                   + (residual.map { $0.channels * $0.file.elementSize } ?? 0))
@@ -100,7 +105,7 @@ struct StreamJob {
         }
         do { try writer.commit() } catch { throw .output(error) }
         return StreamingReport(pixels: pixels, totalPixels: totalPixels, tilePixels: tilePixels, tiles: tiles,
-                               bytesRead: bytesRead, bytesWritten: pixels.count * outputChannels * outputType.byteCount)
+                               bytesRead: bytesRead, bytesWritten: outputBytes)
     }
 
     /// Pixels per tile within the memory budget.
