@@ -50,27 +50,37 @@ public final class MappedNPY: @unchecked Sendable {
     /// Converts `count` elements starting at element `index` to Float32 into `destination`; with
     /// a `stride` above 1 the elements read are `index`, `index + stride`, ….
     ///
-    /// Contiguous elements (stride 1) are read with `pread` (`MappedFile.read(_:into:)`): float32
-    /// in the host's byte order lands straight in `destination`, other kinds go through a small
-    /// staging buffer. That maps no page, so nothing needs releasing afterwards. Strided elements
-    /// are read through the mapping; `release(_:backTo:)` then hands those pages back.
+    /// Contiguous runs of at least `preadBytes` (stride 1) are read with `pread`
+    /// (`MappedFile.read(_:into:)`): float32 in the host's byte order lands straight in
+    /// `destination`, other kinds go through a small staging buffer. That maps no page, so nothing
+    /// needs releasing afterwards. Strided elements and short runs (a strided tile's pixels) are
+    /// read through the mapping, where a system call per few bytes would cost more than the page
+    /// faults; `release(_:backTo:)` then hands those pages back.
     /// - Precondition: every element read lies inside the array.
     func read(from index: Int, count: Int, stride: Int = 1, into destination: UnsafeMutablePointer<Float>) {
         guard count > 0 else { return }
         precondition(index >= 0 && index + (count - 1) * stride < self.count, "MappedNPY.read: out of range")
         let size = kind.size
         let offset = dataOffset + index * size
-        if stride == 1 {
+        if stride == 1 && count * size >= Self.preadBytes {
             readContiguous(at: offset, count: count, into: destination)
             return
         }
         touchedMapping = true
         let start = file.bytes.baseAddress! + offset
+        if stride == 1 {
+            NPY.convert(UnsafeRawBufferPointer(start: start, count: count * size), kind: kind, bigEndian: bigEndian,
+                        into: UnsafeMutableBufferPointer(start: destination, count: count))
+            return
+        }
         for i in 0..<count {
             NPY.convert(UnsafeRawBufferPointer(start: start + i * stride * size, count: size), kind: kind,
                         bigEndian: bigEndian, into: UnsafeMutableBufferPointer(start: destination + i, count: 1))
         }
     }
+
+    /// The shortest run worth a `pread` of its own: a page.
+    static let preadBytes = 4096
 
     /// Elements converted per staging step when the file's elements are not host float32.
     private static let stagingElements = 16_384
