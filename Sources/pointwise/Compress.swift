@@ -10,7 +10,7 @@ struct Compress: ParsableCommand {
             Every block expansion and projection and the head, W [Cout × Cin], is replaced by the two 1×1 \
             convolutions Cin → r → Cout of its truncated SVD, with one energy threshold for all layers chosen \
             so that the pointwise multiply-adds fit each budget. With --data-aware, each layer is factored by PCA \
-            of its outputs on calibration pictures instead (uncropped, at each --calibration-sizes, optionally \
+            of its activations on calibration pictures instead (uncropped, at each --calibration-sizes, optionally \
             mirrored); without --calibrate those are the evaluated pictures themselves, which flatters the result. \
             scripts/fetch_calibration_pictures.sh fetches a held-out set. For each budget the table gives the \
             pointwise multiply-adds, the batch-1 latency, whether each picture's top-1 class is unchanged, the \
@@ -42,13 +42,6 @@ struct Compress: ParsableCommand {
 
     @Flag(help: "Also calibrate on each calibration picture mirrored left to right.")
     var calibrationMirror = false
-
-    @Option(help: ArgumentHelp("How the budget is shared among the layers: same-energy (one energy threshold) or energy-per-multiply-add (Zhang et al.'s greedy rule).",
-                               valueName: "RULE"))
-    var allocation: LowRankFactorizations.RankAllocation = .sameEnergy
-
-    @Flag(help: "With --data-aware: refit each factored layer, in network order, to the inputs the approximated layers before it produce (slower: the calibration runs once per layer).")
-    var compensate = false
 
     @Flag(help: "Also print the rank each layer keeps at each budget.")
     var layers = false
@@ -89,6 +82,11 @@ struct Compress: ParsableCommand {
         let factorizations: LowRankFactorizations
         var calibration: [Tensor] = []
         if dataAware {
+            // Calibrating on an evaluated picture (under any name) makes the accuracy columns in-sample.
+            let evaluated = Set(files.compactMap { FileManager.default.contents(atPath: $0) })
+            for path in calibrate where FileManager.default.contents(atPath: path).map(evaluated.contains) == true {
+                printError("warning: --calibrate \(path) is one of the evaluated pictures; the accuracy is in-sample")
+            }
             for path in calibrate.isEmpty ? files : calibrate {
                 for size in sizes {
                     let picture = try readPicture(path, argument: calibrate.isEmpty ? "--pictures" : "--calibrate",
@@ -104,9 +102,7 @@ struct Compress: ParsableCommand {
         print("budget  energy   pointwise M mult-adds  latency ms  top-1 kept  max |Δlogit|  feature error")
         for fraction in fractions {
             let compressed: (model: EfficientNetLite, report: EfficientNetLite.LowRankReport)
-            do { compressed = try factorizations.compressed(pointwiseBudget: fraction, allocation: allocation, compensating: compensate) } catch {
-                throw CLIError("--budgets", error)
-            }
+            do { compressed = try factorizations.compressed(pointwiseBudget: fraction) } catch { throw CLIError("--budgets", error) }
             let result = try evaluate(compressed.model)
             let kept = zip(result.logits, reference.logits).filter { argmax($0) == argmax($1) }.count
             let logitError = zip(result.logits, reference.logits).map { zip($0, $1).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
@@ -140,5 +136,3 @@ struct Compress: ParsableCommand {
         return norm > 0 ? (difference / norm).squareRoot() : 0
     }
 }
-
-extension LowRankFactorizations.RankAllocation: ExpressibleByArgument {}

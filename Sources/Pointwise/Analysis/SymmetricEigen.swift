@@ -1,5 +1,3 @@
-import Foundation
-
 /// The eigendecomposition `A = V·diag(λ)·Vᵀ` of a real symmetric matrix, in Float64, by the cyclic
 /// Jacobi method (Golub & Van Loan, *Matrix Computations*, §8.5).
 ///
@@ -49,17 +47,6 @@ struct SymmetricEigen {
             for i in 0..<n { rows[k * n + i] = v[i * n + column] }
         }
         vectors = rows
-    }
-
-    /// `A^p` for a positive semi-definite A: `V·diag(λ^p)·Vᵀ`, `[C, C]` row-major. Eigenvalues at
-    /// or below `C · ε · λ_max` count as zero (and stay zero for negative powers: a pseudo-inverse).
-    func power(_ p: Double) -> [Double] {
-        let n = values.count, floor = Double(n) * Double.ulpOfOne * (values.first ?? 0)
-        let scaled = (0..<n * n).map { index -> Double in
-            let value = values[index / n]
-            return value > floor ? Foundation.pow(value, p) * vectors[index] : 0
-        }
-        return Matrix.product(Matrix.transposed(scaled, rows: n, columns: n), vectors, rows: n, inner: n, columns: n)
     }
 
     /// One Jacobi rotation J in the (p, q) plane: A ← JᵀAJ with A'[p, q] = 0, V ← VJ.

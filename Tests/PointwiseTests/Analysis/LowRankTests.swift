@@ -65,7 +65,6 @@ import Testing
         var random = SplitMix64(seed: 5)
         #expect(try half.model.logits(TestSupport.random([1, 3, 64, 64], using: &random)).shape == [1, 1000])
         #expect(throws: AnalysisError.self) { try factorizations.compressed(pointwiseBudget: 0) }
-        #expect(throws: AnalysisError.self) { try factorizations.compressed(pointwiseBudget: 0.5, compensating: true) }
     }
 
     @Test("activation-PCA pairs reproduce the layer at full rank, on either side, and lose only the dropped variance",
@@ -94,41 +93,5 @@ import Testing
         }
         let two = try factoring.pair(for: conv, rank: 2)(x, options: options)
         #expect(!TestSupport.withinTolerance(TestSupport.difference(two, expected), relative: 1e-3))   // rank 2 < 3 loses some
-    }
-
-    @Test("the compensating fit predicts the output from distorted inputs (exact at full rank when Cin < Cout), beats PCA on them, is PCA on undistorted ones",
-          arguments: [(6, 10), (10, 6)])
-    func compensating(cin: Int, cout: Int) throws {
-        let conv = try Conv1x1(inputChannels: cin, outputChannels: cout, activation: .identity, seed: 11)
-        var random = SplitMix64(seed: 12)
-        let x = TestSupport.random([2, cin, 8, 8], using: &random)
-        let options = ExecutionOptions(threads: 1)
-        // x̂ = M·x + c, the kind of change approximated layers upstream make.
-        let distorted = try Conv1x1(inputChannels: cin, outputChannels: cin, seed: 13)(x, options: options)
-        let expected = try conv(x, options: options)
-        func joint(_ a: Tensor, _ b: Tensor) throws -> ChannelStatistics {
-            var statistics = try ChannelStatistics(channels: 2 * cin)
-            try statistics.add(stacking: a, on: b)
-            return statistics
-        }
-        var plain = try ChannelStatistics(channels: cin)
-        try plain.add(x)
-        let pca = try LayerFactoring.activations(of: conv, statistics: plain)
-        let fitted = try LayerFactoring.compensating(of: conv, joint: joint(x, distorted))
-        func squaredError(_ y: Tensor) -> Double {
-            zip(y.scalars, expected.scalars).reduce(0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
-        }
-        if cin < cout {   // z = W·M⁻¹·(x̂ − c) is a linear function of x̂
-            TestSupport.expectClose(try fitted.pair(for: conv, rank: cin)(distorted, options: options), expected,
-                                    relative: 1e-3, "\(cin)→\(cout) from distorted inputs at full rank")
-        }
-        for rank in [1, 3, min(cin, cout)] {
-            let ours = squaredError(try fitted.pair(for: conv, rank: rank)(distorted, options: options))
-            let theirs = squaredError(try pca.pair(for: conv, rank: rank)(distorted, options: options))
-            #expect(ours <= theirs * (1 + 1e-4) + 1e-6, "rank \(rank): compensating \(ours), PCA \(theirs)")
-        }
-        let undistorted = try LayerFactoring.compensating(of: conv, joint: joint(x, x))
-        TestSupport.expectClose(try undistorted.pair(for: conv, rank: 3)(x, options: options),
-                                try pca.pair(for: conv, rank: 3)(x, options: options), relative: 1e-4, "undistorted, rank 3")
     }
 }
