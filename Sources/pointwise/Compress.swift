@@ -2,16 +2,19 @@ import ArgumentParser
 import Foundation
 import Pointwise
 
-/// `pointwise compress`: EfficientNet-Lite0 with its 1×1 convolutions factored by SVD, per budget.
+/// `pointwise compress`: EfficientNet-Lite0 with its 1×1 convolutions factored (SVD or activation PCA), per budget.
 struct Compress: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Low-rank (SVD) compression of EfficientNet-Lite0's 1×1 convolutions: FLOPs, latency and accuracy per budget.",
         discussion: """
             Every block expansion and projection and the head, W [Cout × Cin], is replaced by the two 1×1 \
             convolutions Cin → r → Cout of its truncated SVD, with one energy threshold for all layers chosen \
-            so that the pointwise multiply-adds fit each budget. For each budget the table gives the pointwise \
-            multiply-adds, the batch-1 latency, whether each picture's top-1 class is unchanged, the largest \
-            logit difference, and the relative error of the feature map before pooling.
+            so that the pointwise multiply-adds fit each budget. With --data-aware, each layer is factored by PCA \
+            of its activations on calibration pictures instead (uncropped, at each --calibration-sizes, optionally \
+            mirrored); without --calibrate those are the evaluated pictures themselves, which flatters the result. \
+            scripts/fetch_calibration_pictures.sh fetches a held-out set. For each budget the table gives the \
+            pointwise multiply-adds, the batch-1 latency, whether each picture's top-1 class is unchanged, the \
+            largest logit difference, and the relative error of the feature map before pooling.
             """)
 
     @Option(help: ArgumentHelp("Weights (default: the stored file from `pointwise models fetch`).", valueName: "FILE"))
@@ -29,9 +32,19 @@ struct Compress: ParsableCommand {
     var dataAware = false
 
     @Option(parsing: .upToNextOption,
-            help: ArgumentHelp("Calibration pictures for --data-aware (default: the pictures themselves, uncropped at 320 pixels).",
+            help: ArgumentHelp("Calibration pictures for --data-aware (default: the pictures themselves, in-sample).",
                                valueName: "PICTURE.png"))
     var calibrate: [String] = []
+
+    @Option(help: ArgumentHelp("Shorter sides the calibration pictures are resized to, uncropped, comma-separated.",
+                               valueName: "PIXELS"))
+    var calibrationSizes = "320"
+
+    @Flag(help: "Also calibrate on each calibration picture mirrored left to right.")
+    var calibrationMirror = false
+
+    @Flag(help: "Also print the rank each layer keeps at each budget.")
+    var layers = false
 
     @Option(help: "Worker threads for the latency (default: 1).")
     var threads = 1
@@ -44,6 +57,12 @@ struct Compress: ParsableCommand {
             return value
         }
         guard threads >= 1 else { throw CLIError("--threads", "must be ≥ 1, got \(threads)") }
+        let sizes = try calibrationSizes.split(separator: ",").map { text -> Int in
+            guard let value = Int(text.trimmingCharacters(in: .whitespaces)), value >= 32 else {
+                throw CLIError("--calibration-sizes", "'\(text)' is not a number of pixels ≥ 32")
+            }
+            return value
+        }
         let fixtures = ["chelsea", "coffee"].map { "../shared/fixtures/efficientnet-lite0/\($0).png" }
         let files = pictures.isEmpty ? fixtures.filter { FileManager.default.isReadableFile(atPath: $0) } : pictures
         guard !files.isEmpty else { throw CLIError("--pictures", "none given, and the shared fixtures are not here") }
@@ -61,11 +80,22 @@ struct Compress: ParsableCommand {
         }
         let reference = try evaluate(model)
         let factorizations: LowRankFactorizations
-        let calibration = dataAware
-            ? try (calibrate.isEmpty ? files : calibrate).map { path -> Tensor in
-                try readPicture(path, argument: calibrate.isEmpty ? "--pictures" : "--calibrate",
-                                shorterSide: calibrate.isEmpty ? 320 : 256, crop: calibrate.isEmpty ? nil : 224)
-            } : []
+        var calibration: [Tensor] = []
+        if dataAware {
+            // Calibrating on an evaluated picture (under any name) makes the accuracy columns in-sample.
+            let evaluated = Set(files.compactMap { FileManager.default.contents(atPath: $0) })
+            for path in calibrate where FileManager.default.contents(atPath: path).map(evaluated.contains) == true {
+                printError("warning: --calibrate \(path) is one of the evaluated pictures; the accuracy is in-sample")
+            }
+            for path in calibrate.isEmpty ? files : calibrate {
+                for size in sizes {
+                    let picture = try readPicture(path, argument: calibrate.isEmpty ? "--pictures" : "--calibrate",
+                                                  shorterSide: size, crop: nil)
+                    calibration.append(picture)
+                    if calibrationMirror { calibration.append(try mirrored(picture)) }
+                }
+            }
+        }
         do { factorizations = try model.lowRankFactorizations(calibration: calibration, options: options) } catch {
             throw CLIError(dataAware ? "--data-aware" : "--weights", error)
         }
@@ -81,9 +111,20 @@ struct Compress: ParsableCommand {
                          compressed.report.energy, Double(compressed.report.compressedMultiplyAdds) / 1e6,
                          100 * Double(compressed.report.compressedMultiplyAdds) / Double(compressed.report.originalMultiplyAdds),
                          result.ms, kept, files.count, logitError, featureError))
+            if layers {
+                print("        " + compressed.report.layers.map { "\($0.name) \($0.inputs)→\($0.rank.map(String.init) ?? "whole")→\($0.outputs)" }
+                    .joined(separator: ", "))
+            }
         }
         printError("uncompressed: \(String(format: "%.2f", reference.ms)) ms; top-1 of each picture: "
                    + reference.logits.map { ImageNetClasses.names[argmax($0)] }.joined(separator: "; "))
+    }
+
+    /// `x` [N, C, H, W] with every row reversed (left and right swapped).
+    private func mirrored(_ x: Tensor) throws -> Tensor {
+        let width = x.shape[3], values = x.scalars
+        let flipped = values.indices.map { values[$0 - $0 % width + width - 1 - $0 % width] }
+        return try Tensor(shape: x.shape, values: flipped)
     }
 
     private func argmax(_ values: [Float]) -> Int { values.indices.max { values[$0] < values[$1] } ?? 0 }

@@ -103,9 +103,10 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
     }
 
-    @Test("compress refuses budgets outside (0, 1] and bad thread counts before loading anything")
+    @Test("compress refuses budgets outside (0, 1], bad thread counts and calibration sizes before loading anything")
     func compressBadArguments() throws {
-        for arguments in [["--budgets", "0.7,0"], ["--budgets", "1.5"], ["--budgets", "x"], ["--threads", "0"]] {
+        for arguments in [["--budgets", "0.7,0"], ["--budgets", "1.5"], ["--budgets", "x"], ["--threads", "0"],
+                          ["--calibration-sizes", "320,16"]] {
             let result = try CommandLineTests.run(["compress", "--weights", "/nonexistent.safetensors"] + arguments)
             #expect(result.status == 2 && result.stderr.contains(arguments[0]), "\(arguments): \(result.stderr)")
         }
