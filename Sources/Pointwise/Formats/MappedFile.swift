@@ -98,7 +98,7 @@ public final class MappedFile: @unchecked Sendable {
     public func release(_ range: Range<Int>) {
         // A copy in memory is not backed by a file: dropping its pages would zero them.
         guard copy == nil, let base = bytes.baseAddress, !range.isEmpty else { return }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let page = Self.pageSize
         let start = (Int(bitPattern: base) + range.lowerBound) / page * page
         let end = min(Int(bitPattern: base) + range.upperBound, Int(bitPattern: base) + bytes.count)
         guard end > start, let address = UnsafeMutableRawPointer(bitPattern: start) else { return }
@@ -106,14 +106,17 @@ public final class MappedFile: @unchecked Sendable {
     }
 
     /// Tells the system that the bytes `range` will not be read again: their pages leave the page
-    /// cache (clean pages of whole 4 KiB blocks; the page cut by the range's start is included,
+    /// cache (clean whole pages; the page cut by the range's start is included,
     /// down to `floor`, so a reader moving forward leaves nothing behind). For streams larger
     /// than memory.
     public func dropFromCache(_ range: Range<Int>, backTo floor: Int) {
         guard descriptor >= 0, !range.isEmpty else { return }
-        let start = max(floor, range.lowerBound - 4096)
+        let start = max(floor, range.lowerBound - Self.pageSize)
         posix_fadvise(descriptor, off_t(start), off_t(range.upperBound - start), POSIX_FADV_DONTNEED)
     }
+
+    /// The system's memory page size in bytes.
+    static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
     /// How far before a released range `release(_:backTo:)` reaches.
     static let faultAroundMargin = 1 << 20

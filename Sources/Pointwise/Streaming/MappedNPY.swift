@@ -80,7 +80,7 @@ public final class MappedNPY: @unchecked Sendable {
     }
 
     /// The shortest run worth a `pread` of its own: a page.
-    static let preadBytes = 4096
+    static let preadBytes = MappedFile.pageSize
 
     /// Elements converted per staging step when the file's elements are not host float32.
     private static let stagingElements = 16_384

@@ -57,18 +57,19 @@ public enum ShardMerge {
         let step = max(1, chunkBytes / pixelBytes)
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: step * pixelBytes, alignment: 64)
         defer { buffer.deallocate() }
+        // Where each row starts: one per channel ([C, pixels]), or one of whole pixels ([pixels, C]).
+        let rowStarts = part.channelsLast ? [dataStart]
+            : (0..<part.channels).map { dataStart + $0 * part.pixels.count * size }
+        let rowBytes = part.channelsLast ? pixelBytes : size
         var start = part.pixels.lowerBound
         while start < part.pixels.upperBound {
             let end = min(part.pixels.upperBound, start + step)
             let local = start - part.pixels.lowerBound, count = end - start
-            // The chunk of each channel's row, gathered as [channels, count], or the chunk's pixels.
-            let rows = part.channelsLast ? [dataStart..<dataStart + part.pixels.count * pixelBytes]
-                : (0..<part.channels).map { dataStart + $0 * part.pixels.count * size }.map { $0..<$0 + part.pixels.count * size }
-            let rowBytes = part.channelsLast ? pixelBytes : size
-            for (index, row) in rows.enumerated() {
-                let from = row.lowerBound + local * rowBytes, to = from + count * rowBytes
+            // The chunk of each row, gathered as [channels, count] (or the chunk's pixels).
+            for (index, rowStart) in rowStarts.enumerated() {
+                let from = rowStart + local * rowBytes, to = from + count * rowBytes
                 file.file.read(from..<to, into: buffer + index * count * rowBytes)
-                if dropping { file.file.dropFromCache(from..<to, backTo: row.lowerBound) }
+                if dropping { file.file.dropFromCache(from..<to, backTo: rowStart) }
             }
             try placement.write(buffer, rowStride: count, pixels: start..<end, to: writer)
             start = end

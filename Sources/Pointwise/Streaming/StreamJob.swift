@@ -60,12 +60,12 @@ struct StreamJob {
         do {
             writer = try AtomicFile.Writer(path: path)
             writer.dropsWrittenPages = dropsPages
-            try writer.truncate(to: placement.dataOffset + pixels.count * outputChannels * outputType.byteCount)
+            try writer.truncate(to: placement.dataOffset + outputBytes)
             try writer.write(header, at: 0)
         } catch {
             throw .output(error)
         }
-        var tiles = 0, bytesRead = 0
+        var tiles = 0
         var inputTile = Tensor.empty, residualTile = Tensor.empty
         var positions: [Int] = []
         // A tile: `count` pixels from `first` of image `image`, never crossing an image.
@@ -97,15 +97,13 @@ struct StreamJob {
             if let residual, let residualRanges {
                 for (range, floor) in residualRanges { residual.file.release(range, backTo: floor, dropping: dropsPages) }
             }
-            bytesRead += count * (source.channels * source.file.elementSize
-                                  + (residual.map { $0.channels * $0.file.elementSize } ?? 0))
             tiles += 1
             pixel += count
             options.progress?(pixel - pixels.lowerBound, pixels.count)
         }
         do { try writer.commit() } catch { throw .output(error) }
         return StreamingReport(pixels: pixels, totalPixels: totalPixels, tilePixels: tilePixels, tiles: tiles,
-                               bytesRead: bytesRead, bytesWritten: outputBytes)
+                               bytesRead: inputBytes, bytesWritten: outputBytes)
     }
 
     /// Pixels per tile within the memory budget.
