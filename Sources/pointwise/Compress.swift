@@ -12,7 +12,9 @@ struct Compress: ParsableCommand {
             so that the pointwise multiply-adds fit each budget. With --data-aware, each layer is factored by PCA \
             of its activations on calibration pictures instead (uncropped, at each --calibration-sizes, optionally \
             mirrored); without --calibrate those are the evaluated pictures themselves, which flatters the result. \
-            scripts/fetch_calibration_pictures.sh fetches a held-out set. For each budget the table gives the \
+            scripts/fetch_calibration_pictures.sh fetches a held-out set. With --distill-steps, each compressed \
+            model is then fine-tuned by distillation from the original on random 224 crops of the calibration \
+            pictures (no labels needed). For each budget the table gives the \
             pointwise multiply-adds, the batch-1 latency, whether each picture's top-1 class is unchanged, the \
             largest logit difference, and the relative error of the feature map before pooling.
             """)
@@ -43,6 +45,30 @@ struct Compress: ParsableCommand {
     @Flag(help: "Also calibrate on each calibration picture mirrored left to right.")
     var calibrationMirror = false
 
+    @Option(help: ArgumentHelp("""
+        Fine-tune each compressed model for this many steps by distillation from the original on random \
+        crops of the calibration pictures (0: no fine-tuning).
+        """, valueName: "STEPS"))
+    var distillSteps = 0
+
+    @Option(help: "Crops per distillation step.")
+    var distillBatch = 4
+
+    @Option(help: "Adam's learning rate for distillation (cosine-decayed to 0).")
+    var distillRate: Float = 1e-4
+
+    @Option(help: "Softmax temperature of the distillation loss.")
+    var distillTemperature: Float = 2
+
+    @Option(help: "Weight of the feature-map loss beside the distillation loss (0: logits only).")
+    var distillFeatureWeight: Float = 1
+
+    @Option(help: "Weight of the feature loss on every block's output during distillation (0: none).")
+    var distillBlockWeight: Float = 0
+
+    @Flag(help: "Distillation trains every 1×1 convolution, not only the factored pairs.")
+    var distillAll = false
+
     @Flag(help: "Also print the rank each layer keeps at each budget.")
     var layers = false
 
@@ -63,6 +89,7 @@ struct Compress: ParsableCommand {
             }
             return value
         }
+        try validateDistillation(sizes: sizes)
         let fixtures = ["chelsea", "coffee"].map { "../shared/fixtures/efficientnet-lite0/\($0).png" }
         let files = pictures.isEmpty ? fixtures.filter { FileManager.default.isReadableFile(atPath: $0) } : pictures
         guard !files.isEmpty else { throw CLIError("--pictures", "none given, and the shared fixtures are not here") }
@@ -81,7 +108,7 @@ struct Compress: ParsableCommand {
         let reference = try evaluate(model)
         let factorizations: LowRankFactorizations
         var calibration: [Tensor] = []
-        if dataAware {
+        if dataAware || distillSteps > 0 {
             // Calibrating on an evaluated picture (under any name) makes the accuracy columns in-sample.
             let evaluated = Set(files.compactMap { FileManager.default.contents(atPath: $0) })
             for path in calibrate where FileManager.default.contents(atPath: path).map(evaluated.contains) == true {
@@ -96,13 +123,16 @@ struct Compress: ParsableCommand {
                 }
             }
         }
-        do { factorizations = try model.lowRankFactorizations(calibration: calibration, options: options) } catch {
+        do { factorizations = try model.lowRankFactorizations(calibration: dataAware ? calibration : [], options: options) } catch {
             throw CLIError(dataAware ? "--data-aware" : "--weights", error)
         }
         print("budget  energy   pointwise M mult-adds  latency ms  top-1 kept  max |Δlogit|  feature error")
         for fraction in fractions {
-            let compressed: (model: EfficientNetLite, report: EfficientNetLite.LowRankReport)
+            var compressed: (model: EfficientNetLite, report: EfficientNetLite.LowRankReport)
             do { compressed = try factorizations.compressed(pointwiseBudget: fraction) } catch { throw CLIError("--budgets", error) }
+            if distillSteps > 0 && fraction < 1 {
+                compressed.model = try distill(compressed.model, from: model, pictures: calibration, options: options)
+            }
             let result = try evaluate(compressed.model)
             let kept = zip(result.logits, reference.logits).filter { argmax($0) == argmax($1) }.count
             let logitError = zip(result.logits, reference.logits).map { zip($0, $1).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
@@ -118,6 +148,50 @@ struct Compress: ParsableCommand {
         }
         printError("uncompressed: \(String(format: "%.2f", reference.ms)) ms; top-1 of each picture: "
                    + reference.logits.map { ImageNetClasses.names[argmax($0)] }.joined(separator: "; "))
+    }
+
+    /// Refuses distillation settings out of range by their option's name, before anything is loaded.
+    private func validateDistillation(sizes: [Int]) throws {
+        guard distillSteps >= 0 else { throw CLIError("--distill-steps", "must be ≥ 0, got \(distillSteps)") }
+        guard distillSteps > 0 else { return }
+        guard distillBatch >= 1 else { throw CLIError("--distill-batch", "must be ≥ 1, got \(distillBatch)") }
+        for (name, value, positive) in [("--distill-rate", distillRate, true), ("--distill-temperature", distillTemperature, true),
+                                        ("--distill-feature-weight", distillFeatureWeight, false),
+                                        ("--distill-block-weight", distillBlockWeight, false)] {
+            guard value.isFinite, positive ? value > 0 : value >= 0 else {
+                throw CLIError(name, "must be a finite number \(positive ? "> 0" : "≥ 0"), got \(value)")
+            }
+        }
+        if let small = sizes.first(where: { $0 < 224 }) {
+            throw CLIError("--calibration-sizes", "distillation takes 224×224 crops, so every size must be ≥ 224; got \(small)")
+        }
+    }
+
+    /// `student` fine-tuned by distillation from `teacher` on crops of `pictures`, with progress on stderr.
+    private func distill(
+        _ student: EfficientNetLite, from teacher: EfficientNetLite, pictures: [Tensor], options: ExecutionOptions
+    ) throws -> EfficientNetLite {
+        var settings = EfficientNetLite.DistillationSettings()
+        settings.steps = distillSteps
+        settings.batchSize = distillBatch
+        settings.learningRate = distillRate
+        settings.temperature = distillTemperature
+        settings.featureWeight = distillFeatureWeight
+        settings.blockWeight = distillBlockWeight
+        settings.trainsAllPointwise = distillAll
+        settings.options = options
+        var window: [(Double, Double, Int)] = []
+        do {
+            return try student.distilled(from: teacher, pictures: pictures, settings: settings) { step in
+                window.append((step.logitLoss, step.featureLoss, step.agreeing))
+                guard step.step % 10 == 0 || step.step == distillSteps else { return }
+                let n = Double(window.count)
+                printError(String(format: "  distill step %d/%d: KD loss %.4f, feature loss %.4f, top-1 agreement %.0f%%",
+                                  step.step, distillSteps, window.map(\.0).reduce(0, +) / n, window.map(\.1).reduce(0, +) / n,
+                                  100 * Double(window.map(\.2).reduce(0, +)) / (n * Double(distillBatch))))
+                window.removeAll()
+            }
+        } catch { throw CLIError("--distill-steps", error) }
     }
 
     /// `x` [N, C, H, W] with every row reversed (left and right swapped).

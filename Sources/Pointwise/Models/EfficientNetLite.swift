@@ -22,11 +22,11 @@ public struct EfficientNetLite: Sendable {
     /// One mobile inverted bottleneck (MBConv) with its batch norms folded in.
     public struct Block: Sendable {
         /// The 1×1 expansion Cin → t·Cin with ReLU6, absent when the expansion ratio t is 1.
-        public let expand: Conv1x1?
+        public internal(set) var expand: Conv1x1?
         /// The k×k depthwise convolution with ReLU6 (stride 1 or 2, "SAME" padding).
         public let depthwise: Conv2d
         /// The 1×1 linear projection t·Cin → Cout (no activation).
-        public let project: Conv1x1
+        public internal(set) var project: Conv1x1
         /// Whether the input is added to the projection (stride 1 and Cin = Cout).
         public let hasResidual: Bool
         /// In a low-rank compressed model, the first factor of the expansion (Cin → r); nil when

@@ -103,10 +103,13 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
     }
 
-    @Test("compress refuses budgets outside (0, 1], bad thread counts and calibration sizes before loading anything")
+    @Test("compress refuses budgets outside (0, 1], bad thread counts, calibration sizes and distillation settings before loading anything")
     func compressBadArguments() throws {
         for arguments in [["--budgets", "0.7,0"], ["--budgets", "1.5"], ["--budgets", "x"], ["--threads", "0"],
-                          ["--calibration-sizes", "320,16"]] {
+                          ["--calibration-sizes", "320,16"], ["--distill-steps", "-1"], ["--distill-batch", "0", "--distill-steps", "5"],
+                          ["--distill-rate", "0", "--distill-steps", "5"], ["--distill-temperature", "nan", "--distill-steps", "5"],
+                          ["--distill-block-weight", "-1", "--distill-steps", "5"],
+                          ["--calibration-sizes", "200", "--distill-steps", "5"]] {
             let result = try CommandLineTests.run(["compress", "--weights", "/nonexistent.safetensors"] + arguments)
             #expect(result.status == 2 && result.stderr.contains(arguments[0]), "\(arguments): \(result.stderr)")
         }
