@@ -13,8 +13,10 @@ import Testing
         for k in [3, 5] {
             for stride in [1, 2] {
                 for padding in paddings {
-                    // Widths around the 8-wide vectors, channels around the 8-channel vectors.
-                    for (channels, width) in [(3, 5), (8, 9), (11, 17), (16, 24), (2, 45)] {
+                    // Widths around the 8-wide vectors, channels around the 8-channel vectors; 40 and 37
+                    // channels reach the channels-last edge pixels' 32-channel groups (and their tail),
+                    // widths 24 and 45 its 8-pixel interior blocks.
+                    for (channels, width) in [(3, 5), (8, 9), (11, 17), (16, 24), (2, 45), (40, 24), (37, 45)] {
                         let conv = try Conv2d(inputChannels: channels, outputChannels: channels, kernelSize: k,
                                               stride: stride, padding: padding, groups: channels, activation: .hardSwish,
                                               seed: random.next())
