@@ -130,7 +130,8 @@ struct Compress: ParsableCommand {
         for fraction in fractions {
             var compressed: (model: EfficientNetLite, report: EfficientNetLite.LowRankReport)
             do { compressed = try factorizations.compressed(pointwiseBudget: fraction) } catch { throw CLIError("--budgets", error) }
-            if distillSteps > 0 && fraction < 1 {
+            // Distil only what was factored (at budgets this high nothing may be), unless told to train every layer.
+            if distillSteps > 0, distillAll || compressed.report.layers.contains(where: { $0.rank != nil }) {
                 compressed.model = try distill(compressed.model, from: model, pictures: calibration, options: options)
             }
             let result = try evaluate(compressed.model)
