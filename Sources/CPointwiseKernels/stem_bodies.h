@@ -7,6 +7,7 @@
 #define PW_STEM_BODIES_H
 
 #include "vector.h"
+#include "depthwise_bodies.h"  // depthwise_load: eight inputs at stride 1 or 2
 
 /// Pixels of a patch-scratch row: the output width rounded up to whole vectors.
 PW_INLINE ptrdiff_t stem_row_floats(const pw_depthwise_geometry *g) { return (g->out_width + 7) / 8 * 8; }
@@ -25,11 +26,21 @@ PW_INLINE void stem_gather(const pw_depthwise_geometry *g, ptrdiff_t cin, const 
                     continue;
                 }
                 const float *in = x + (c * g->height + ih) * g->width;
-                for (ptrdiff_t ow = 0; ow < OW; ow++) {
-                    const ptrdiff_t iw = ow * S - g->pad_left + kw;
+                const ptrdiff_t shift = kw - g->pad_left;  // iw = ow·S + shift
+                ptrdiff_t ow = 0;
+                for (; ow < OW && ow * S + shift < 0; ow++) p[ow] = 0.0f;
+                // Whole vectors while their loads (8·S floats from iw) stay inside the input row.
+                if (S == 1) {
+                    for (; ow + 8 <= OW && ow + shift + 8 <= g->width; ow += 8) v8_store(p + ow, v8_load(in + ow + shift));
+                } else if (S == 2) {
+                    for (; ow + 8 <= OW && ow * 2 + shift + 16 <= g->width; ow += 8)
+                        v8_store(p + ow, depthwise_load(in + ow * 2 + shift, 2));
+                }
+                for (; ow < OW; ow++) {
+                    const ptrdiff_t iw = ow * S + shift;
                     p[ow] = (iw >= 0 && iw < g->width) ? in[iw] : 0.0f;
                 }
-                for (ptrdiff_t ow = OW; ow < row; ow++) p[ow] = 0.0f;
+                for (ow = OW; ow < row; ow++) p[ow] = 0.0f;
             }
         }
     }
