@@ -19,7 +19,7 @@ public enum ShardMerge {
     }
 
     /// `merge(parts:to:)`, dropping the pages read and written from the page cache as it goes when
-    /// `dropsPages` says so (nil: when the files exceed half of memory, `StreamingOptions.dropsPages`).
+    /// `dropsPages` says so (nil: when the files exceed half of memory, `StreamingOptions.exceedsHalfOfMemory`).
     @discardableResult
     static func merge(parts paths: [String], to output: String, dropsPages: Bool?) throws(StreamingError) -> Int {
         let parts = try paths.map { path throws(StreamingError) in try open(path) }
@@ -30,9 +30,7 @@ public enum ShardMerge {
         let total = first.outputShape.reduce(1, *) * first.outputType.byteCount
         do {
             let writer = try AtomicFile.Writer(path: output)
-            var options = StreamingOptions()
-            options.dropsPages = dropsPages
-            writer.dropsWrittenPages = options.dropsPages(forBytes: 2 * total)
+            writer.dropsWrittenPages = dropsPages ?? StreamingOptions.exceedsHalfOfMemory(2 * total)
             try writer.truncate(to: header.count + total)
             try writer.write(header, at: 0)
             for (file, part) in parts {

@@ -34,13 +34,17 @@ public struct StreamingOptions: Sendable {
     static let smallestTile = 1 << 10
 
     /// Whether a job that reads and writes `bytes` drops its pages from the page cache behind it:
-    /// when `dropsPages` says so, or else when `bytes` exceed half of physical memory. Such files
-    /// could not stay cached anyway, and a page cache filled with them makes every further copy
-    /// into it slow: on this VM a cold 21.5 GB read took 30 s through the cache and 14 s when
-    /// dropping behind (`dd iflag=nocache`). Smaller files stay cached for the next run.
+    /// when `dropsPages` says so, or else by `exceedsHalfOfMemory(_:)`.
     func dropsPages(forBytes bytes: Int) -> Bool {
-        if let dropsPages { return dropsPages }
-        let memory = Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
+        dropsPages ?? Self.exceedsHalfOfMemory(bytes)
+    }
+
+    /// Whether `bytes` exceed half of physical memory: the size from which streaming drops behind.
+    /// Such files could not stay cached anyway, and a page cache filled with them makes every
+    /// further copy into it slow: on this VM a cold 21.5 GB read took 30 s through the cache and
+    /// 14 s when dropping behind (`dd iflag=nocache`). Smaller files stay cached for the next run.
+    static func exceedsHalfOfMemory(_ bytes: Int) -> Bool {
+        let memory = Int(sysconf(Int32(_SC_PHYS_PAGES))) * MappedFile.pageSize
         return memory > 0 && bytes > memory / 2
     }
 }
