@@ -151,27 +151,25 @@ struct Compress: ParsableCommand {
                    + reference.logits.map { ImageNetClasses.names[argmax($0)] }.joined(separator: "; "))
     }
 
-    /// Refuses distillation settings out of range by their option's name, before anything is loaded.
+    /// Refuses distillation settings out of range by their option's name, before anything is loaded
+    /// (the ranges are the library's, `DistillationSettings.validated()`).
     private func validateDistillation(sizes: [Int]) throws {
         guard distillSteps >= 0 else { throw CLIError("--distill-steps", "must be ≥ 0, got \(distillSteps)") }
         guard distillSteps > 0 else { return }
-        guard distillBatch >= 1 else { throw CLIError("--distill-batch", "must be ≥ 1, got \(distillBatch)") }
-        for (name, value, positive) in [("--distill-rate", distillRate, true), ("--distill-temperature", distillTemperature, true),
-                                        ("--distill-feature-weight", distillFeatureWeight, false),
-                                        ("--distill-block-weight", distillBlockWeight, false)] {
-            guard value.isFinite, positive ? value > 0 : value >= 0 else {
-                throw CLIError(name, "must be a finite number \(positive ? "> 0" : "≥ 0"), got \(value)")
-            }
+        do { _ = try distillationSettings(options: ExecutionOptions()).validated() } catch {
+            let options = ["steps": "--distill-steps", "batch size": "--distill-batch", "learning rate": "--distill-rate",
+                           "temperature": "--distill-temperature", "feature weight": "--distill-feature-weight",
+                           "block weight": "--distill-block-weight"]
+            guard case .setting(let name, _, _) = error, let option = options[name] else { throw CLIError("--distill-steps", error) }
+            throw CLIError(option, error)
         }
         if let small = sizes.first(where: { $0 < 224 }) {
             throw CLIError("--calibration-sizes", "distillation takes 224×224 crops, so every size must be ≥ 224; got \(small)")
         }
     }
 
-    /// `student` fine-tuned by distillation from `teacher` on crops of `pictures`, with progress on stderr.
-    private func distill(
-        _ student: EfficientNetLite, from teacher: EfficientNetLite, pictures: [Tensor], options: ExecutionOptions
-    ) throws -> EfficientNetLite {
+    /// The distillation settings the options give.
+    private func distillationSettings(options: ExecutionOptions) -> EfficientNetLite.DistillationSettings {
         var settings = EfficientNetLite.DistillationSettings()
         settings.steps = distillSteps
         settings.batchSize = distillBatch
@@ -181,9 +179,16 @@ struct Compress: ParsableCommand {
         settings.blockWeight = distillBlockWeight
         settings.trainsAllPointwise = distillAll
         settings.options = options
+        return settings
+    }
+
+    /// `student` fine-tuned by distillation from `teacher` on crops of `pictures`, with progress on stderr.
+    private func distill(
+        _ student: EfficientNetLite, from teacher: EfficientNetLite, pictures: [Tensor], options: ExecutionOptions
+    ) throws -> EfficientNetLite {
         var window: [(Double, Double, Int)] = []
         do {
-            return try student.distilled(from: teacher, pictures: pictures, settings: settings) { step in
+            return try student.distilled(from: teacher, pictures: pictures, settings: distillationSettings(options: options)) { step in
                 window.append((step.logitLoss, step.featureLoss, step.agreeing))
                 guard step.step % 10 == 0 || step.step == distillSteps else { return }
                 let n = Double(window.count)

@@ -91,13 +91,18 @@ extension EfficientNetLite {
     /// dL/d(features) from dL/d(logits) `[N, classes]` (row-major): back through the classifier and
     /// the global average pool (each location receives 1/locations of its channel's gradient).
     func featureGradient(logitGradient: [Float], features: Tensor) throws(AnalysisError) -> Tensor {
-        let (images, channels, locations) = (features.batchSize, features.channels, features.pixelsPerImage)
-        let pooledGradient: Tensor
+        let features = features.converted(to: .channelsFirst)
+        let (images, channels) = (features.batchSize, features.channels)
         do {
-            let pooled = try GlobalAveragePool()(features).converted(to: .channelsFirst)
+            let pooled = try GlobalAveragePool()(features)
             let dLogits = try Tensor(shape: [images, classCount], values: logitGradient)
             let flat = try Tensor(shape: [images, channels], values: pooled.scalars)
-            pooledGradient = try classifier.gradients(input: flat, outputGradient: dLogits).input
+            let pooledGradient = try classifier.gradients(input: flat, outputGradient: dLogits).input
+            var gradient = Tensor.zeros(like: features)
+            try GlobalAveragePool().accumulateInputGradient(
+                input: features, outputGradient: try Tensor(shape: [images, channels, 1, 1], values: pooledGradient.scalars),
+                into: &gradient)
+            return gradient
         } catch let error as ConvolutionError {
             throw .convolution(error)
         } catch let error as TensorError {
@@ -105,13 +110,6 @@ extension EfficientNetLite {
         } catch {
             throw .setting(name: "features", value: "\(features.shape)", expected: "\(error)")
         }
-        var gradient = Tensor.zeros(like: features.converted(to: .channelsFirst))
-        let (source, target) = (pooledGradient.pointer, gradient.mutablePointer())
-        for nc in 0..<images * channels {
-            let share = source[nc] / Float(locations)
-            for p in 0..<locations { target[nc * locations + p] = share }
-        }
-        return gradient
     }
 
     /// Back-propagates `featureGradient` (dL/d`trace.features`, channels-first) to the 1×1
@@ -153,7 +151,7 @@ extension EfficientNetLite {
             gradient = try back(.project(index), input: a.reduced, output: a.output,
                                 residual: block.hasResidual ? a.input : nil, gradient: gradient)
             gradient = try back(.projectFactor(index), input: a.filtered, output: a.reduced, gradient: gradient)
-            if index == earliest, block.expand == nil || !trainable.contains(.expand(index)) { break }
+            if index == earliest, !trainable.contains(.expand(index)), !trainable.contains(.expandFactor(index)) { break }
             do {
                 gradient = try block.depthwise.gradients(input: a.hidden, outputGradient: gradient,
                                                          preActivation: a.filtered, options: options).input

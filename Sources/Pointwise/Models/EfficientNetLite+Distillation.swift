@@ -34,7 +34,10 @@ extension EfficientNetLite {
         /// The defaults.
         public init() {}
 
-        func validated() throws(AnalysisError) -> DistillationSettings {
+        /// These settings, after checking each is in range (what `distilled` checks first).
+        /// - Throws: `AnalysisError.setting` naming the first setting out of range (`steps`, `batch size`,
+        ///   `learning rate`, `temperature`, `feature weight`, `block weight`, `crop size`).
+        public func validated() throws(AnalysisError) -> DistillationSettings {
             guard steps >= 1 else { throw .setting(name: "steps", value: "\(steps)", expected: "≥ 1") }
             guard batchSize >= 1 else { throw .setting(name: "batch size", value: "\(batchSize)", expected: "≥ 1") }
             guard learningRate.isFinite, learningRate > 0 else {
@@ -129,9 +132,8 @@ extension EfficientNetLite {
             }
             let gradients = try student.backward(trace, featureGradient: featureGradient, blockGradients: blockGradients,
                                                  trainable: trainer.slots, options: settings.options)
-            // Cosine decay from the learning rate to 0 over the run.
-            let progressFraction = Float(step - 1) / Float(settings.steps)
-            trainer.optimizer.learningRate = settings.learningRate * Float(0.5 * (1 + cos(Double.pi * Double(progressFraction))))
+            trainer.optimizer.learningRate = LearningRateSchedule.cosine(epochs: settings.steps)
+                .learningRate(base: settings.learningRate, epoch: step - 1)
             student = try trainer.step(student, gradients: gradients)
             progress?(DistillationStep(step: step, logitLoss: loss.value, featureLoss: hint.value, agreeing: loss.agreeing))
         }
