@@ -241,45 +241,34 @@ PW_INLINE void depthwise_pixels(const int K, const int S, const int P, const int
 }
 
 /// Output pixel `ow` at the left or right edge, whose window keeps only some kernel columns (and
-/// rows [kh0, kh1)) inside the input; `in` is column 0 of the window's first row, channel c. The
-/// same sums as `depthwise_pixels`, the taps outside the input skipped.
-PW_INLINE void depthwise_edge_pixel(const int K, const int S, const int lanes, const pw_depthwise_geometry *g,
-                                    ptrdiff_t ow, const float *in, ptrdiff_t channels, ptrdiff_t row_stride,
-                                    int kh0, int kh1, const float *w, v8f start, float *out) {
-    const ptrdiff_t iw0 = ow * S - g->pad_left;
-    const int kw0 = iw0 < 0 ? (int)-iw0 : 0;
-    const int kw1 = g->width - iw0 < K ? (int)(g->width - iw0) : K;
-    v8f acc = start;
-    for (int kh = kh0; kh < kh1; kh++) {
-        for (int kw = kw0; kw < kw1; kw++) {
-            const v8f x = depthwise_channels_load(in + kh * row_stride + (iw0 + kw) * channels, lanes);
-            acc = depthwise_channels_load(w + (kh * K + kw) * channels, lanes) * x + acc;
-        }
-    }
-    depthwise_channels_store(out + ow * channels, v8_activate(acc, g->activation), lanes);
-}
-
-/// `depthwise_edge_pixel` for G groups of eight channels at once (channels c … c + 8G − 1, all
-/// valid): G independent FMA chains instead of one, so an edge pixel is not bound by the FMA
-/// latency of a single chain of K·K taps. The same sums, in the same order.
-PW_INLINE void depthwise_edge_pixel_groups(const int K, const int S, const int G, const pw_depthwise_geometry *g,
-                                           ptrdiff_t ow, const float *in, ptrdiff_t channels, ptrdiff_t row_stride,
-                                           int kh0, int kh1, const float *w, const float *bias, float *out) {
+/// rows [kh0, kh1)) inside the input; `in` is column 0 of the window's first row, channel c. G
+/// groups of eight channels (c … c + 8G − 1, of which the last group has `lanes` valid) run as G
+/// independent FMA chains, so that an edge pixel is not bound by the FMA latency of a single
+/// chain of K·K taps. The same sums as `depthwise_pixels`, the taps outside the input skipped.
+PW_INLINE void depthwise_edge_pixel(const int K, const int S, const int G, const int lanes,
+                                    const pw_depthwise_geometry *g, ptrdiff_t ow, const float *in, ptrdiff_t channels,
+                                    ptrdiff_t row_stride, int kh0, int kh1, const float *w, const float *bias,
+                                    float *out) {
     const ptrdiff_t iw0 = ow * S - g->pad_left;
     const int kw0 = iw0 < 0 ? (int)-iw0 : 0;
     const int kw1 = g->width - iw0 < K ? (int)(g->width - iw0) : K;
     v8f acc[4];
     PW_UNROLL
-    for (int i = 0; i < G; i++) acc[i] = bias ? v8_load(bias + 8 * i) : v8_splat(0.0f);
+    for (int i = 0; i < G; i++)
+        acc[i] = bias ? depthwise_channels_load(bias + 8 * i, i == G - 1 ? lanes : 8) : v8_splat(0.0f);
     for (int kh = kh0; kh < kh1; kh++) {
         for (int kw = kw0; kw < kw1; kw++) {
             const float *x = in + kh * row_stride + (iw0 + kw) * channels, *t = w + (kh * K + kw) * channels;
             PW_UNROLL
-            for (int i = 0; i < G; i++) acc[i] = v8_load(t + 8 * i) * v8_load(x + 8 * i) + acc[i];
+            for (int i = 0; i < G; i++) {
+                const int n = i == G - 1 ? lanes : 8;
+                acc[i] = depthwise_channels_load(t + 8 * i, n) * depthwise_channels_load(x + 8 * i, n) + acc[i];
+            }
         }
     }
     PW_UNROLL
-    for (int i = 0; i < G; i++) v8_store(out + ow * channels + 8 * i, v8_activate(acc[i], g->activation));
+    for (int i = 0; i < G; i++)
+        depthwise_channels_store(out + ow * channels + 8 * i, v8_activate(acc[i], g->activation), i == G - 1 ? lanes : 8);
 }
 
 /// Where one output row of a channels-last image reads: its first input row `in`, the kernel rows
@@ -322,27 +311,29 @@ PW_INLINE void depthwise_column_block(const int K, const int S, const int P, con
     ptrdiff_t c = 0;
     if (P == 0) {
         for (; c + 32 <= channels; c += 32)
-            depthwise_edge_pixel_groups(K, S, 4, g, ow, r->in + c, channels, row_stride, r->kh0, r->kh1, w + c,
-                                        bias ? bias + c : NULL, r->out + c);
+            depthwise_edge_pixel(K, S, 4, 8, g, ow, r->in + c, channels, row_stride, r->kh0, r->kh1, w + c,
+                                 bias ? bias + c : NULL, r->out + c);
+        for (; c < channels; c += 8) {
+            const int lanes = channels - c < 8 ? (int)(channels - c) : 8;
+            if (lanes == 8)
+                depthwise_edge_pixel(K, S, 1, 8, g, ow, r->in + c, channels, row_stride, r->kh0, r->kh1, w + c,
+                                     bias ? bias + c : NULL, r->out + c);
+            else
+                depthwise_edge_pixel(K, S, 1, lanes, g, ow, r->in + c, channels, row_stride, r->kh0, r->kh1, w + c,
+                                     bias ? bias + c : NULL, r->out + c);
+        }
+        return;
     }
     for (; c < channels; c += 8) {
         const int lanes = channels - c < 8 ? (int)(channels - c) : 8;
         if (lanes == 8) {
             const v8f start = bias ? v8_load(bias + c) : v8_splat(0.0f);
-            if (P == 0)
-                depthwise_edge_pixel(K, S, 8, g, ow, r->in + c, channels, row_stride, r->kh0, r->kh1, w + c, start,
-                                     r->out + c);
-            else
-                depthwise_pixels(K, S, P, 8, in + c, channels, row_stride, r->kh0, r->kh1, w + c, start,
-                                 g->activation, out + c);
+            depthwise_pixels(K, S, P, 8, in + c, channels, row_stride, r->kh0, r->kh1, w + c, start,
+                             g->activation, out + c);
         } else {
             const v8f start = bias ? depthwise_channels_load(bias + c, lanes) : v8_splat(0.0f);
-            if (P == 0)
-                depthwise_edge_pixel(K, S, lanes, g, ow, r->in + c, channels, row_stride, r->kh0, r->kh1, w + c,
-                                     start, r->out + c);
-            else
-                depthwise_pixels(K, S, P, lanes, in + c, channels, row_stride, r->kh0, r->kh1, w + c, start,
-                                 g->activation, out + c);
+            depthwise_pixels(K, S, P, lanes, in + c, channels, row_stride, r->kh0, r->kh1, w + c, start,
+                             g->activation, out + c);
         }
     }
 }
