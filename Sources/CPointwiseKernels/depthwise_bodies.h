@@ -345,8 +345,9 @@ PW_INLINE void depthwise_column_block(const int K, const int S, const int P, con
 /// shrinking), or one block of the 1…3 there are; each pixel block runs through all channels, as
 /// consecutive channel groups share cache lines. (On a Zen 3 core the 32-channel edge groups took
 /// EfficientNet-Lite0's 5×5 layers at 7×7 from about 0.21 to 0.13 ms, and 8-pixel blocks the 5×5
-/// layer at 28×28 from about 0.27 to 0.23 ms; at 14×14 and 7×7 8-pixel blocks were slower.) (Blocking the channels
-/// so that a row's windows stay in L1 measured no faster on EfficientNet-Lite0's shapes.)
+/// layer at 28×28 from about 0.27 to 0.23 ms; at 14×14 and 7×7 8-pixel blocks were slower.
+/// Blocking the channels so that a row's windows stay in L1 measured no faster on
+/// EfficientNet-Lite0's shapes.)
 PW_INLINE void depthwise_rows_body(const int K, const int S, const pw_depthwise_geometry *g,
                                    ptrdiff_t channels, const float *restrict x,
                                    const float *restrict w, const float *restrict bias,
