@@ -38,6 +38,12 @@ const pw_kernel_config *pw_kernel_config_best(void) {
     return &portable_config;
 }
 
+ptrdiff_t pw_stem_scratch_floats(const pw_depthwise_geometry *g, ptrdiff_t cin) {
+    // The phase rows, one pointer per tap, and the row number each ring slot holds.
+    const ptrdiff_t taps = cin * g->kernel * g->kernel, bytes = taps * sizeof(float *) + g->kernel * sizeof(ptrdiff_t);
+    return stem_phase_floats(g, cin) + (bytes + (ptrdiff_t)sizeof(float) - 1) / (ptrdiff_t)sizeof(float);
+}
+
 ptrdiff_t pw_depthwise_scratch_floats(const pw_depthwise_geometry *g) {
     // Eight spare floats for the vector stores that overshoot the last row.
     return ((g->out_height - 1) * g->stride + g->kernel) * depthwise_padded_width(g) + 8;

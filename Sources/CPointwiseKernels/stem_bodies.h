@@ -1,76 +1,125 @@
-// The network stem: a dense K×K convolution of an image with few input channels (RGB), computed
-// directly, one output row at a time. Each row's patches (cin·K·K taps × the row's pixels) are
-// gathered into an L1-sized scratch, then 4 output channels × 16 pixels are accumulated in
-// registers over the taps — the im2col + GEMM path would write and re-read the whole patch
-// matrix (1.35 MB for a 224×224 stem) through memory.
+// The network stem: a dense K×K stride-S convolution of an image with few input channels (RGB),
+// computed directly, one output row at a time.
+//
+// For each output row, every input row it reads is split into its S phases: phase r holds columns
+// r, r + S, r + 2S, …, zero-padded on both sides. Tap (c, kh, kw) of output column ow reads column
+// S·ow + kw − left = S·(ow + q) + r, so the tap's inputs for consecutive output columns are
+// consecutive floats of one phase row, starting at offset q: plain vector loads, no gathers, and
+// no edge cases in the inner loop. The phase rows of one output row (cin·K·S rows of about OW
+// floats, 9 KB for EfficientNet's stem) stay in L1 while every output channel reads them.
+//
+// The output is then an M×16 register block — M ≤ 6 output channels × 16 pixels, 12 accumulators —
+// updated once per tap with 2 vector loads and M broadcast weights: the shape of the GEMM's 6×16
+// microkernel, so the FMA units, not loads, set the pace. (im2col + GEMM would write and re-read
+// the whole patch matrix, 1.35 MB for a 224×224 stem, through memory.)
 #ifndef PW_STEM_BODIES_H
 #define PW_STEM_BODIES_H
 
 #include "vector.h"
-#include "depthwise_bodies.h"  // depthwise_load: eight inputs at stride 1 or 2
+#include "depthwise_bodies.h"  // depthwise_load: eight inputs at stride 1 or 2, PW_UNROLL
 
-/// Pixels of a patch-scratch row: the output width rounded up to whole vectors.
-PW_INLINE ptrdiff_t stem_row_floats(const pw_depthwise_geometry *g) { return (g->out_width + 7) / 8 * 8; }
+/// Pixels a register block covers: the output width is processed in blocks of 16.
+#define PW_STEM_BLOCK 16
 
-/// Gathers output row `oh`'s patches: row t = (c·K + kh)·K + kw holds x[c][oh·S − top + kh][ow·S − left + kw]
-/// for every ow (zero outside the image), then zeros up to a whole vector.
-PW_INLINE void stem_gather(const pw_depthwise_geometry *g, ptrdiff_t cin, const float *x, ptrdiff_t oh, float *patches) {
-    const ptrdiff_t K = g->kernel, S = g->stride, OW = g->out_width, row = stem_row_floats(g);
-    for (ptrdiff_t c = 0; c < cin; c++) {
-        for (ptrdiff_t kh = 0; kh < K; kh++) {
-            const ptrdiff_t ih = oh * S - g->pad_top + kh;
-            for (ptrdiff_t kw = 0; kw < K; kw++) {
-                float *p = patches + ((c * K + kh) * K + kw) * row;
-                if (ih < 0 || ih >= g->height) {
-                    for (ptrdiff_t ow = 0; ow < row; ow++) p[ow] = 0.0f;
-                    continue;
-                }
-                const float *in = x + (c * g->height + ih) * g->width;
-                const ptrdiff_t shift = kw - g->pad_left;  // iw = ow·S + shift
-                ptrdiff_t ow = 0;
-                for (; ow < OW && ow * S + shift < 0; ow++) p[ow] = 0.0f;
-                // Whole vectors while their loads (8·S floats from iw) stay inside the input row.
-                if (S == 1) {
-                    for (; ow + 8 <= OW && ow + shift + 8 <= g->width; ow += 8) v8_store(p + ow, v8_load(in + ow + shift));
-                } else if (S == 2) {
-                    for (; ow + 8 <= OW && ow * 2 + shift + 16 <= g->width; ow += 8)
-                        v8_store(p + ow, depthwise_load(in + ow * 2 + shift, 2));
-                }
-                for (; ow < OW; ow++) {
-                    const ptrdiff_t iw = ow * S + shift;
-                    p[ow] = (iw >= 0 && iw < g->width) ? in[iw] : 0.0f;
-                }
-                for (ow = OW; ow < row; ow++) p[ow] = 0.0f;
+/// Zero floats before a phase row's first column, enough for the most negative tap offset
+/// q = ⌊−left / S⌋.
+PW_INLINE ptrdiff_t stem_phase_lead(const pw_depthwise_geometry *g) {
+    return (g->pad_left + g->stride - 1) / g->stride;
+}
+
+/// Floats of one phase row: the lead, the output width rounded up to whole blocks, and the largest
+/// tap offset q = ⌊(K − 1 − left) / S⌋ after it.
+PW_INLINE ptrdiff_t stem_phase_width(const pw_depthwise_geometry *g) {
+    const ptrdiff_t blocks = (g->out_width + PW_STEM_BLOCK - 1) / PW_STEM_BLOCK * PW_STEM_BLOCK;
+    const ptrdiff_t last = g->kernel - 1 - g->pad_left;
+    return stem_phase_lead(g) + blocks + (last > 0 ? last / g->stride : 0) + 1;
+}
+
+/// Floats of all phase rows of one output row, rounded up to keep the tap pointers after them aligned.
+PW_INLINE ptrdiff_t stem_phase_floats(const pw_depthwise_geometry *g, ptrdiff_t cin) {
+    return (cin * g->kernel * g->stride * stem_phase_width(g) + 7) / 8 * 8;
+}
+
+/// Fills the S phase rows of input row `in` (NULL for a row of padding), `width` floats apart:
+/// phase r at j is in[S·(j − lead) + r], zero outside the row.
+PW_INLINE void stem_fill_phases(const pw_depthwise_geometry *g, const float *in, float *phases) {
+    const ptrdiff_t S = g->stride, W = g->width, lead = stem_phase_lead(g), width = stem_phase_width(g);
+    if (!in) {
+        for (ptrdiff_t j = 0; j < S * width; j++) phases[j] = 0.0f;
+        return;
+    }
+    ptrdiff_t start = 0;  // the first j whose vectors run from column S·(j − lead) ≥ 0
+    if (S == 2) {
+        // Both phases from the same two loads: even lanes to phase 0, odd lanes to phase 1.
+        start = lead;
+        ptrdiff_t j = start;
+        for (; j + 8 <= width && 2 * (j - lead) + 16 <= W; j += 8) {
+            const v8f a = v8_load(in + 2 * (j - lead)), b = v8_load(in + 2 * (j - lead) + 8);
+            v8_store(phases + j, __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14));
+            v8_store(phases + width + j, __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15));
+        }
+        for (ptrdiff_t r = 0; r < 2; r++) {
+            for (ptrdiff_t i = j; i < width; i++) {
+                const ptrdiff_t iw = 2 * (i - lead) + r;
+                phases[r * width + i] = iw < W ? in[iw] : 0.0f;
             }
+        }
+        for (ptrdiff_t r = 0; r < 2; r++) {
+            for (ptrdiff_t i = 0; i < start; i++) {
+                const ptrdiff_t iw = 2 * (i - lead) + r;
+                phases[r * width + i] = iw >= 0 ? in[iw] : 0.0f;
+            }
+        }
+        return;
+    }
+    for (ptrdiff_t r = 0; r < S; r++) {
+        float *p = phases + r * width;
+        ptrdiff_t j = 0;
+        for (; j < width && S * (j - lead) + r < 0; j++) p[j] = 0.0f;
+        if (S == 1) {
+            for (; j + 8 <= width && (j - lead) + 8 <= W; j += 8) v8_store(p + j, v8_load(in + (j - lead)));
+        }
+        for (; j < width; j++) {
+            const ptrdiff_t iw = S * (j - lead) + r;
+            p[j] = iw < W ? in[iw] : 0.0f;
         }
     }
 }
 
-/// 4 output channels × NV (1 or 2) vectors of 8 pixels starting at `ow`: bias, the taps in order, activation,
-/// then the valid pixels stored into the 4 output planes (row `oh`).
-PW_INLINE void stem_block(const int NV, const pw_depthwise_geometry *g, ptrdiff_t taps, const float *patches,
-                          const float *w4, const float *bias4, float *y, ptrdiff_t plane, ptrdiff_t oh, ptrdiff_t ow) {
-    const ptrdiff_t row = stem_row_floats(g);
-    v8f acc[4][2];
-    for (int j = 0; j < 4; j++)
-        for (int v = 0; v < NV; v++) acc[j][v] = v8_splat(bias4 ? bias4[j] : 0.0f);
+/// M output channels (1…6) × NV vectors (1 or 2) of 8 pixels from column `ow`: bias, the taps in
+/// order, the activation, then the row's valid pixels stored into the M output planes.
+/// `tap[t]` points at tap t's input for output column 0; `w` is weights [taps][cout] from channel o.
+PW_INLINE void stem_block(const int M, const int NV, const pw_depthwise_geometry *g, ptrdiff_t taps,
+                          const float *const *tap, const float *w, ptrdiff_t cout, const float *bias,
+                          float *y, ptrdiff_t plane, ptrdiff_t ow) {
+    v8f acc[6][2];
+    PW_UNROLL
+    for (int j = 0; j < M; j++) {
+        PW_UNROLL
+        for (int v = 0; v < NV; v++) acc[j][v] = v8_splat(bias ? bias[j] : 0.0f);
+    }
     for (ptrdiff_t t = 0; t < taps; t++) {
-        const float *p = patches + t * row + ow;
+        const float *p = tap[t] + ow, *wt = w + t * cout;
         v8f in[2];
+        PW_UNROLL
         for (int v = 0; v < NV; v++) in[v] = v8_load(p + 8 * v);
-        for (int j = 0; j < 4; j++) {
-            const v8f weight = v8_splat(w4[t * 4 + j]);
-            for (int v = 0; v < NV; v++) acc[j][v] += weight * in[v];
+        PW_UNROLL
+        for (int j = 0; j < M; j++) {
+            const v8f weight = v8_splat(wt[j]);
+            PW_UNROLL
+            for (int v = 0; v < NV; v++) acc[j][v] = weight * in[v] + acc[j][v];
         }
     }
-    for (int j = 0; j < 4; j++) {
-        float *out = y + j * plane + oh * g->out_width + ow;
+    PW_UNROLL
+    for (int j = 0; j < M; j++) {
+        float *out = y + j * plane + ow;
+        PW_UNROLL
         for (int v = 0; v < NV; v++) {
             const v8f value = v8_activate(acc[j][v], g->activation);
             const ptrdiff_t valid = g->out_width - (ow + 8 * v);
             if (valid >= 8) {
                 v8_store(out + 8 * v, value);
-            } else {
+            } else if (valid > 0) {
                 float lanes[8];
                 v8_store(lanes, value);
                 for (ptrdiff_t i = 0; i < valid; i++) out[8 * v + i] = lanes[i];
@@ -79,24 +128,75 @@ PW_INLINE void stem_block(const int NV, const pw_depthwise_geometry *g, ptrdiff_
     }
 }
 
+/// One output row of channels o ..< o + M (M = 1…6), across the row in blocks of 16 pixels
+/// (the last one of 8 where 8 suffice).
+PW_INLINE void stem_channels(const int M, const pw_depthwise_geometry *g, ptrdiff_t taps, const float *const *tap,
+                             const float *w, ptrdiff_t cout, const float *bias, float *y, ptrdiff_t plane) {
+    ptrdiff_t ow = 0;
+    for (; ow + 8 < g->out_width; ow += 16) stem_block(M, 2, g, taps, tap, w, cout, bias, y, plane, ow);
+    if (ow < g->out_width) stem_block(M, 1, g, taps, tap, w, cout, bias, y, plane, ow);
+}
+
+/// Whether n channels split into blocks of 5 and 6 (every n ≥ 20 does).
+PW_INLINE int stem_splits_into_5_and_6(ptrdiff_t n) {
+    return n >= 20 || n == 0 || n == 5 || n == 6 || n == 10 || n == 11 || n == 12 || (n >= 15 && n <= 18);
+}
+
+/// The width of the next block of output channels when `left` remain: all of them up to 6, else
+/// 6 or 5 so that the rest still splits into 5s and 6s where it can (32 = 6+6+5+5+5+5). Blocks
+/// of 5 and 6 keep 10 or 12 accumulator chains in flight, enough to hide the FMA latency;
+/// 32 = 6·4 + 4·2 would leave two blocks of 4 with only 8.
+PW_INLINE int stem_channel_block(ptrdiff_t left) {
+    if (left <= 6) return (int)left;
+    if (stem_splits_into_5_and_6(left - 6)) return 6;
+    return stem_splits_into_5_and_6(left - 5) ? 5 : 6;
+}
+
 /// Output rows [row_begin, row_end) of one channels-first image: x [cin][H][W], weights packed
-/// as [cout/4][cin·K·K][4], bias [cout] or NULL, y [cout][OH][OW]; `patches` holds
-/// cin·K·K·stem_row_floats(g) floats.
+/// as [cin·K·K][cout] (tap-major), bias [cout] or NULL, y [cout][OH][OW]; `scratch` holds
+/// `pw_stem_scratch_floats(g, cin)` floats.
 PW_INLINE void stem_rows_body(const pw_depthwise_geometry *g, ptrdiff_t cin, ptrdiff_t cout, const float *x,
-                              const float *w4, const float *bias, float *y, ptrdiff_t row_begin, ptrdiff_t row_end,
-                              float *patches) {
-    const ptrdiff_t taps = cin * g->kernel * g->kernel, plane = g->out_height * g->out_width;
-    const ptrdiff_t row = stem_row_floats(g);
+                              const float *w, const float *bias, float *y, ptrdiff_t row_begin, ptrdiff_t row_end,
+                              float *scratch) {
+    const ptrdiff_t K = g->kernel, S = g->stride, taps = cin * K * K, plane = g->out_height * g->out_width;
+    const ptrdiff_t width = stem_phase_width(g), lead = stem_phase_lead(g);
+    // The phase rows are a ring of K input rows per input channel: input row ih lives in slot
+    // ih mod K, so the K − S rows consecutive output rows share are split only once. After the
+    // ring come the tap pointers, then each slot's row number.
+    const float **tap = (const float **)(scratch + stem_phase_floats(g, cin));
+    ptrdiff_t *held = (ptrdiff_t *)(tap + taps);
+    for (ptrdiff_t slot = 0; slot < K; slot++) held[slot] = PTRDIFF_MIN;
     for (ptrdiff_t oh = row_begin; oh < row_end; oh++) {
-        stem_gather(g, cin, x, oh, patches);
-        for (ptrdiff_t o = 0; o < cout; o += 4) {
-            const float *w = w4 + o * taps, *b = bias ? bias + o : 0;
-            float *out = y + o * plane;
-            ptrdiff_t ow = 0;
-            // Two vectors per block: 8 accumulators leave the compiler registers to spare (with
-            // three, 12 accumulators + 3 inputs + 1 weight fill all 16, and it spills).
-            for (; ow + 16 <= row; ow += 16) stem_block(2, g, taps, patches, w, b, out, plane, oh, ow);
-            if (ow + 8 <= row) stem_block(1, g, taps, patches, w, b, out, plane, oh, ow);
+        for (ptrdiff_t kh = 0; kh < K; kh++) {
+            const ptrdiff_t ih = oh * S - g->pad_top + kh, slot = (ih % K + K) % K;
+            if (held[slot] == ih) continue;
+            held[slot] = ih;
+            for (ptrdiff_t c = 0; c < cin; c++) {
+                const float *in = ih >= 0 && ih < g->height ? x + (c * g->height + ih) * g->width : 0;
+                stem_fill_phases(g, in, scratch + (c * K + slot) * S * width);
+            }
+        }
+        for (ptrdiff_t t = 0; t < taps; t++) {
+            const ptrdiff_t c = t / (K * K), kh = t / K % K, kw = t % K;
+            const ptrdiff_t ih = oh * S - g->pad_top + kh, slot = (ih % K + K) % K;
+            // kw − left = S·q + r with 0 ≤ r < S (floor division).
+            const ptrdiff_t shifted = kw - g->pad_left;
+            const ptrdiff_t q = shifted >= 0 ? shifted / S : -((-shifted + S - 1) / S), r = shifted - S * q;
+            tap[t] = scratch + ((c * K + slot) * S + r) * width + lead + q;
+        }
+        float *row = y + oh * g->out_width;
+        for (ptrdiff_t o = 0; o < cout;) {
+            const int M = stem_channel_block(cout - o);
+            const float *b = bias ? bias + o : 0;
+            switch (M) {
+            case 6: stem_channels(6, g, taps, tap, w + o, cout, b, row + o * plane, plane); break;
+            case 5: stem_channels(5, g, taps, tap, w + o, cout, b, row + o * plane, plane); break;
+            case 4: stem_channels(4, g, taps, tap, w + o, cout, b, row + o * plane, plane); break;
+            case 3: stem_channels(3, g, taps, tap, w + o, cout, b, row + o * plane, plane); break;
+            case 2: stem_channels(2, g, taps, tap, w + o, cout, b, row + o * plane, plane); break;
+            default: stem_channels(1, g, taps, tap, w + o, cout, b, row + o * plane, plane); break;
+            }
+            o += M;
         }
     }
 }

@@ -110,16 +110,19 @@ typedef struct pw_kernel_config {
                               ptrdiff_t row_end);
     /// Output rows [row_begin, row_end) of a dense K×K stride-S convolution of one channels-first
     /// image with few input channels (a network stem), computed directly: x cin×height×width,
-    /// weights packed [cout/4][cin·K·K][4] (cout a multiple of 4), bias cout values or NULL,
-    /// y cout×out_height×out_width, then the activation. `patches` is scratch of
-    /// cin·K·K·⌈out_width/8⌉·8 floats. Any K and stride (the geometry's), dilation 1.
+    /// weights packed tap-major [cin·K·K][cout], bias cout values or NULL,
+    /// y cout×out_height×out_width, then the activation. `scratch` holds
+    /// `pw_stem_scratch_floats(g, cin)` floats. Any K and stride (the geometry's), dilation 1.
     void (*stem_rows)(const pw_depthwise_geometry *g, ptrdiff_t cin, ptrdiff_t cout, const float *x,
-                      const float *w4, const float *bias, float *y, ptrdiff_t row_begin, ptrdiff_t row_end,
-                      float *patches);
+                      const float *w, const float *bias, float *y, ptrdiff_t row_begin, ptrdiff_t row_end,
+                      float *scratch);
 } pw_kernel_config;
 
 /// The scratch `depthwise_plane` needs for geometry g, in floats.
 ptrdiff_t pw_depthwise_scratch_floats(const pw_depthwise_geometry *g);
+
+/// The scratch `stem_rows` needs for geometry g and `cin` input channels, in floats.
+ptrdiff_t pw_stem_scratch_floats(const pw_depthwise_geometry *g, ptrdiff_t cin);
 
 /// Sweeps C strip by strip across n columns (a multiple of 8): each 16-column strip of B (rows at
 /// b + p·ldb) is first copied into `scratch` (k·16 floats), where it stays in L1 while

@@ -95,7 +95,7 @@ public struct Conv2d: Sendable {
         depthwiseTaps = shape[1] == 1 && groups == shape[0]
             ? (0..<taps * shape[0]).map { tapsFirst[($0 % shape[0]) * taps + $0 / shape[0]] } : []
         stemWeights = shape[2] == shape[3]
-            && Stem.supports(inputChannels: inputChannels, outputChannels: outputChannels, groups: groups, dilation: dilation)
+            && Stem.supports(inputChannels: inputChannels, groups: groups, dilation: dilation)
             ? Stem.pack(values, outputChannels: shape[0]) : []
     }
 
