@@ -40,12 +40,22 @@ PW_INLINE ptrdiff_t stem_phase_floats(const pw_depthwise_geometry *g, ptrdiff_t 
     return (cin * g->kernel * g->stride * stem_phase_width(g) + 7) / 8 * 8;
 }
 
-/// Fills the S phase rows of input row `in` (NULL for a row of padding), `width` floats apart:
-/// phase r at j is in[S·(j − lead) + r], zero outside the row.
-PW_INLINE void stem_fill_phases(const pw_depthwise_geometry *g, const float *in, float *phases) {
+/// Fills the S phase rows of input row `in` (NULL for a row of padding), whose columns lie `step`
+/// floats apart (1 channels-first, cin channels-last), into `phases`, `width` floats apart:
+/// phase r at j is column S·(j − lead) + r, zero outside the row.
+PW_INLINE void stem_fill_phases(const pw_depthwise_geometry *g, const float *in, ptrdiff_t step, float *phases) {
     const ptrdiff_t S = g->stride, W = g->width, lead = stem_phase_lead(g), width = stem_phase_width(g);
     if (!in) {
         for (ptrdiff_t j = 0; j < S * width; j++) phases[j] = 0.0f;
+        return;
+    }
+    if (step != 1) {
+        for (ptrdiff_t r = 0; r < S; r++) {
+            for (ptrdiff_t j = 0; j < width; j++) {
+                const ptrdiff_t iw = S * (j - lead) + r;
+                phases[r * width + j] = iw >= 0 && iw < W ? in[iw * step] : 0.0f;
+            }
+        }
         return;
     }
     ptrdiff_t start = 0;  // the first j whose vectors run from column S·(j − lead) ≥ 0
@@ -86,11 +96,12 @@ PW_INLINE void stem_fill_phases(const pw_depthwise_geometry *g, const float *in,
     }
 }
 
-/// M output channels (1…6) × NV vectors (1 or 2) of 8 pixels from column `ow`: bias, the taps in
-/// order, the activation, then the row's valid pixels stored into the M output planes.
-/// `tap[t]` points at tap t's input for output column 0; `w` is weights [taps][cout] from channel o.
+/// Channels-first: M output channels (1…6) × NV vectors (1 or 2) of 8 pixels from column `ow`:
+/// bias, the taps in order, the activation, then the row's valid pixels stored into the M output
+/// planes. `tap[t]` points at tap t's input for output column 0; `w` is weights [taps][ldw] from
+/// channel o.
 PW_INLINE void stem_block(const int M, const int NV, const pw_depthwise_geometry *g, ptrdiff_t taps,
-                          const float *const *tap, const float *w, ptrdiff_t cout, const float *bias,
+                          const float *const *tap, const float *w, ptrdiff_t ldw, const float *bias,
                           float *y, ptrdiff_t plane, ptrdiff_t ow) {
     v8f acc[6][2];
     PW_UNROLL
@@ -99,7 +110,7 @@ PW_INLINE void stem_block(const int M, const int NV, const pw_depthwise_geometry
         for (int v = 0; v < NV; v++) acc[j][v] = v8_splat(bias ? bias[j] : 0.0f);
     }
     for (ptrdiff_t t = 0; t < taps; t++) {
-        const float *p = tap[t] + ow, *wt = w + t * cout;
+        const float *p = tap[t] + ow, *wt = w + t * ldw;
         v8f in[2];
         PW_UNROLL
         for (int v = 0; v < NV; v++) in[v] = v8_load(p + 8 * v);
@@ -128,13 +139,89 @@ PW_INLINE void stem_block(const int M, const int NV, const pw_depthwise_geometry
     }
 }
 
-/// One output row of channels o ..< o + M (M = 1…6), across the row in blocks of 16 pixels
-/// (the last one of 8 where 8 suffice).
+/// Channels-first: one output row of channels o ..< o + M (M = 1…6), across the row in blocks of
+/// 16 pixels (the last one of 8 where 8 suffice).
 PW_INLINE void stem_channels(const int M, const pw_depthwise_geometry *g, ptrdiff_t taps, const float *const *tap,
-                             const float *w, ptrdiff_t cout, const float *bias, float *y, ptrdiff_t plane) {
+                             const float *w, ptrdiff_t ldw, const float *bias, float *y, ptrdiff_t plane) {
     ptrdiff_t ow = 0;
-    for (; ow + 8 < g->out_width; ow += 16) stem_block(M, 2, g, taps, tap, w, cout, bias, y, plane, ow);
-    if (ow < g->out_width) stem_block(M, 1, g, taps, tap, w, cout, bias, y, plane, ow);
+    for (; ow + 8 < g->out_width; ow += 16) stem_block(M, 2, g, taps, tap, w, ldw, bias, y, plane, ow);
+    if (ow < g->out_width) stem_block(M, 1, g, taps, tap, w, ldw, bias, y, plane, ow);
+}
+
+/// Channels-last: P pixels (1…6) from column `ow` × NV vectors (1 or 2) of 8 output channels from
+/// channel o, of which `valid` (≥ 1) exist: bias, the taps in order, the activation, then the
+/// valid channels stored. The roles swap against the channels-first block — the weights of 8
+/// channels are a vector and each pixel's input a broadcast — so the order of the sums, and
+/// every output's bits, stay the same. `w` is weights [taps][ldw] from channel o, ldw a
+/// multiple of 8 whose padding is zeros.
+PW_INLINE void stem_block_nhwc(const int P, const int NV, const pw_depthwise_geometry *g, ptrdiff_t taps,
+                               const float *const *tap, const float *w, ptrdiff_t ldw, const float *bias,
+                               ptrdiff_t valid, float *y, ptrdiff_t cout, ptrdiff_t ow) {
+    v8f start[2];
+    PW_UNROLL
+    for (int v = 0; v < NV; v++) {
+        float lanes[8] = {0};
+        for (ptrdiff_t i = 0; bias && i < 8 && 8 * v + i < valid; i++) lanes[i] = bias[8 * v + i];
+        start[v] = v8_load(lanes);
+    }
+    v8f acc[6][2];
+    PW_UNROLL
+    for (int p = 0; p < P; p++) {
+        PW_UNROLL
+        for (int v = 0; v < NV; v++) acc[p][v] = start[v];
+    }
+    for (ptrdiff_t t = 0; t < taps; t++) {
+        const float *in = tap[t] + ow, *wt = w + t * ldw;
+        v8f weight[2];
+        PW_UNROLL
+        for (int v = 0; v < NV; v++) weight[v] = v8_load(wt + 8 * v);
+        PW_UNROLL
+        for (int p = 0; p < P; p++) {
+            const v8f x = v8_splat(in[p]);
+            PW_UNROLL
+            for (int v = 0; v < NV; v++) acc[p][v] = weight[v] * x + acc[p][v];
+        }
+    }
+    PW_UNROLL
+    for (int p = 0; p < P; p++) {
+        float *out = y + (ow + p) * cout;
+        PW_UNROLL
+        for (int v = 0; v < NV; v++) {
+            const v8f value = v8_activate(acc[p][v], g->activation);
+            const ptrdiff_t left = valid - 8 * v;
+            if (left >= 8) {
+                v8_store(out + 8 * v, value);
+            } else {
+                float lanes[8];
+                v8_store(lanes, value);
+                for (ptrdiff_t i = 0; i < left; i++) out[8 * v + i] = lanes[i];
+            }
+        }
+    }
+}
+
+/// Channels-last: one output row (y at its first pixel), 16 channels at a time (then 8, then the
+/// rest in a padded vector), across the row in blocks of 6 pixels.
+PW_INLINE void stem_row_nhwc(const pw_depthwise_geometry *g, ptrdiff_t taps, const float *const *tap,
+                             const float *w, ptrdiff_t ldw, const float *bias, ptrdiff_t cout, float *y) {
+    for (ptrdiff_t o = 0; o < cout; o += 16) {
+        const ptrdiff_t valid = cout - o < 16 ? cout - o : 16;
+        const float *b = bias ? bias + o : 0;
+        ptrdiff_t ow = 0;
+#define PW_STEM_NHWC_BLOCK(P)                                                                                   \
+    (valid > 8 ? stem_block_nhwc(P, 2, g, taps, tap, w + o, ldw, b, valid, y + o, cout, ow)                       \
+               : stem_block_nhwc(P, 1, g, taps, tap, w + o, ldw, b, valid, y + o, cout, ow))
+        for (; ow + 6 <= g->out_width; ow += 6) PW_STEM_NHWC_BLOCK(6);
+        switch (g->out_width - ow) {
+        case 5: PW_STEM_NHWC_BLOCK(5); break;
+        case 4: PW_STEM_NHWC_BLOCK(4); break;
+        case 3: PW_STEM_NHWC_BLOCK(3); break;
+        case 2: PW_STEM_NHWC_BLOCK(2); break;
+        case 1: PW_STEM_NHWC_BLOCK(1); break;
+        default: break;
+        }
+#undef PW_STEM_NHWC_BLOCK
+    }
 }
 
 /// Whether n channels split into blocks of 5 and 6 (every n ≥ 20 does).
@@ -152,12 +239,13 @@ PW_INLINE int stem_channel_block(ptrdiff_t left) {
     return stem_splits_into_5_and_6(left - 5) ? 5 : 6;
 }
 
-/// Output rows [row_begin, row_end) of one channels-first image: x [cin][H][W], weights packed
-/// as [cin·K·K][cout] (tap-major), bias [cout] or NULL, y [cout][OH][OW]; `scratch` holds
-/// `pw_stem_scratch_floats(g, cin)` floats.
-PW_INLINE void stem_rows_body(const pw_depthwise_geometry *g, ptrdiff_t cin, ptrdiff_t cout, const float *x,
-                              const float *w, const float *bias, float *y, ptrdiff_t row_begin, ptrdiff_t row_end,
-                              float *scratch) {
+/// Output rows [row_begin, row_end) of one image: channels-first x [cin][H][W] → y [cout][OH][OW],
+/// or channels-last x [H][W][cin] → y [OH][OW][cout]; weights packed tap-major [cin·K·K][ldw]
+/// with ldw = cout rounded up to a multiple of 8 (zeros after cout), bias [cout] or NULL;
+/// `scratch` holds `pw_stem_scratch_floats(g, cin)` floats.
+PW_INLINE void stem_rows_body(const pw_depthwise_geometry *g, ptrdiff_t cin, ptrdiff_t cout, int32_t channels_last,
+                              const float *x, const float *w, const float *bias, float *y, ptrdiff_t row_begin,
+                              ptrdiff_t row_end, float *scratch) {
     const ptrdiff_t K = g->kernel, S = g->stride, taps = cin * K * K, plane = g->out_height * g->out_width;
     const ptrdiff_t width = stem_phase_width(g), lead = stem_phase_lead(g);
     // The phase rows are a ring of K input rows per input channel: input row ih lives in slot
@@ -172,8 +260,10 @@ PW_INLINE void stem_rows_body(const pw_depthwise_geometry *g, ptrdiff_t cin, ptr
             if (held[slot] == ih) continue;
             held[slot] = ih;
             for (ptrdiff_t c = 0; c < cin; c++) {
-                const float *in = ih >= 0 && ih < g->height ? x + (c * g->height + ih) * g->width : 0;
-                stem_fill_phases(g, in, scratch + (c * K + slot) * S * width);
+                const float *in = ih < 0 || ih >= g->height ? 0
+                                  : channels_last ? x + ih * g->width * cin + c
+                                                  : x + (c * g->height + ih) * g->width;
+                stem_fill_phases(g, in, channels_last ? cin : 1, scratch + (c * K + slot) * S * width);
             }
         }
         for (ptrdiff_t t = 0; t < taps; t++) {
@@ -184,17 +274,22 @@ PW_INLINE void stem_rows_body(const pw_depthwise_geometry *g, ptrdiff_t cin, ptr
             const ptrdiff_t q = shifted >= 0 ? shifted / S : -((-shifted + S - 1) / S), r = shifted - S * q;
             tap[t] = scratch + ((c * K + slot) * S + r) * width + lead + q;
         }
+        const ptrdiff_t ldw = (cout + 7) / 8 * 8;
+        if (channels_last) {
+            stem_row_nhwc(g, taps, tap, w, ldw, bias, cout, y + oh * g->out_width * cout);
+            continue;
+        }
         float *row = y + oh * g->out_width;
         for (ptrdiff_t o = 0; o < cout;) {
             const int M = stem_channel_block(cout - o);
             const float *b = bias ? bias + o : 0;
             switch (M) {
-            case 6: stem_channels(6, g, taps, tap, w + o, cout, b, row + o * plane, plane); break;
-            case 5: stem_channels(5, g, taps, tap, w + o, cout, b, row + o * plane, plane); break;
-            case 4: stem_channels(4, g, taps, tap, w + o, cout, b, row + o * plane, plane); break;
-            case 3: stem_channels(3, g, taps, tap, w + o, cout, b, row + o * plane, plane); break;
-            case 2: stem_channels(2, g, taps, tap, w + o, cout, b, row + o * plane, plane); break;
-            default: stem_channels(1, g, taps, tap, w + o, cout, b, row + o * plane, plane); break;
+            case 6: stem_channels(6, g, taps, tap, w + o, ldw, b, row + o * plane, plane); break;
+            case 5: stem_channels(5, g, taps, tap, w + o, ldw, b, row + o * plane, plane); break;
+            case 4: stem_channels(4, g, taps, tap, w + o, ldw, b, row + o * plane, plane); break;
+            case 3: stem_channels(3, g, taps, tap, w + o, ldw, b, row + o * plane, plane); break;
+            case 2: stem_channels(2, g, taps, tap, w + o, ldw, b, row + o * plane, plane); break;
+            default: stem_channels(1, g, taps, tap, w + o, ldw, b, row + o * plane, plane); break;
             }
             o += M;
         }

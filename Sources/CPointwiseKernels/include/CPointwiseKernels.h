@@ -108,14 +108,15 @@ typedef struct pw_kernel_config {
     int32_t (*depthwise_rows)(const pw_depthwise_geometry *g, ptrdiff_t channels, const float *x,
                               const float *w, const float *bias, float *y, ptrdiff_t row_begin,
                               ptrdiff_t row_end);
-    /// Output rows [row_begin, row_end) of a dense K×K stride-S convolution of one channels-first
-    /// image with few input channels (a network stem), computed directly: x cin×height×width,
-    /// weights packed tap-major [cin·K·K][cout], bias cout values or NULL,
-    /// y cout×out_height×out_width, then the activation. `scratch` holds
+    /// Output rows [row_begin, row_end) of a dense K×K stride-S convolution of one image with few
+    /// input channels (a network stem), computed directly, then the activation: channels-first
+    /// x cin×height×width → y cout×out_height×out_width, or with `channels_last` x
+    /// height×width×cin → y out_height×out_width×cout. Weights packed tap-major
+    /// [cin·K·K][⌈cout/8⌉·8] (zeros after cout), bias cout values or NULL. `scratch` holds
     /// `pw_stem_scratch_floats(g, cin)` floats. Any K and stride (the geometry's), dilation 1.
-    void (*stem_rows)(const pw_depthwise_geometry *g, ptrdiff_t cin, ptrdiff_t cout, const float *x,
-                      const float *w, const float *bias, float *y, ptrdiff_t row_begin, ptrdiff_t row_end,
-                      float *scratch);
+    void (*stem_rows)(const pw_depthwise_geometry *g, ptrdiff_t cin, ptrdiff_t cout, int32_t channels_last,
+                      const float *x, const float *w, const float *bias, float *y, ptrdiff_t row_begin,
+                      ptrdiff_t row_end, float *scratch);
 } pw_kernel_config;
 
 /// The scratch `depthwise_plane` needs for geometry g, in floats.

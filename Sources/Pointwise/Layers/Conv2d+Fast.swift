@@ -39,7 +39,7 @@ extension Conv2d {
                 }
                 return
             }
-            if !stemWeights.isEmpty, x.layout == .channelsFirst {
+            if !stemWeights.isEmpty {
                 stemWeights.withUnsafeBufferPointer { packed in
                     Stem.forward(x, geometry: g, packedWeight: packed.baseAddress!, bias: bias, activation: activation,
                                  into: &output, threads: threads, kernels: kernels)

@@ -1,7 +1,7 @@
 import Testing
 @testable import Pointwise
 
-/// The stem kernel (dense convolutions with ≤ 4 input channels, channels-first) against the
+/// The stem kernel (dense convolutions with ≤ 4 input channels, either layout) against the
 /// reference loops, over kernel sizes, strides, paddings and widths across the vector edges.
 @Suite struct StemTests {
     @Test("stems match the reference and are bit-identical for any thread count", arguments: 0..<40)
@@ -23,6 +23,10 @@ import Testing
         #expect(try conv(x, options: ExecutionOptions(threads: 3)).scalars == one.scalars, "\(label): threads")
         TestSupport.expectClose(try conv(x, options: ExecutionOptions(threads: 1, kernels: .portable)), expected,
                                 "\(label): portable kernels")
+        // Channels-last swaps which operand is the vector, not the order of any sum: the same bits.
+        let last = try conv(x.converted(to: .channelsLast), options: ExecutionOptions(threads: 2))
+        #expect(last.layout == .channelsLast)
+        #expect(last.converted(to: .channelsFirst).scalars == one.scalars, "\(label): channels-last")
     }
 
     @Test("EfficientNet's stem, 3×3 stride 2 3→32 SAME on 224×224, matches the reference")

@@ -3,27 +3,28 @@ import CPointwiseKernels
 /// Dense convolutions of images with few input channels — a network's stem, e.g. EfficientNet's
 /// 3×3 stride-2 conv 3→32 — on the registry's `stem_rows` kernel: each output row's inputs are
 /// split into their stride phases in L1, where every tap of consecutive output pixels is a run
-/// of consecutive floats, and 6 output channels × 16 pixels are accumulated in registers over the
-/// taps — instead of im2col writing the whole patch matrix through memory for the GEMM to read
+/// of consecutive floats, and 6 output channels × 16 pixels (channels-first) or 6 pixels × 16
+/// channels (channels-last) are accumulated in registers over the taps — instead of im2col writing the whole patch matrix through memory for the GEMM to read
 /// back. Every output element gets the same operations whatever the thread count, so results are
 /// bit-identical for any count.
 enum Stem {
-    /// Whether the kernel handles this convolution (channels-first is the caller's check).
+    /// Whether the kernel handles this convolution (either layout).
     static func supports(inputChannels: Int, groups: Int, dilation: Int) -> Bool {
         groups == 1 && inputChannels <= 4 && dilation == 1
     }
 
-    /// The weights `[Cout, Cin·K·K]` (PyTorch's order) as the kernel reads them, tap-major: `[Cin·K·K][Cout]`.
+    /// The weights `[Cout, Cin·K·K]` (PyTorch's order) as the kernel reads them, tap-major:
+    /// `[Cin·K·K][⌈Cout/8⌉·8]`, zeros after `Cout` so that the channels-last kernel loads whole vectors.
     static func pack(_ weight: [Float], outputChannels: Int) -> [Float] {
-        let taps = weight.count / outputChannels
-        var packed = [Float](repeating: 0, count: weight.count)
+        let taps = weight.count / outputChannels, stride = (outputChannels + 7) / 8 * 8
+        var packed = [Float](repeating: 0, count: taps * stride)
         for o in 0..<outputChannels {
-            for t in 0..<taps { packed[t * outputChannels + o] = weight[o * taps + t] }
+            for t in 0..<taps { packed[t * stride + o] = weight[o * taps + t] }
         }
         return packed
     }
 
-    // x: [N, Cin, H, W]  w: [Cin·K·K][Cout]  →  y: [N, Cout, H', W'], channels-first.
+    // x: [N, Cin, H, W]  w: [Cin·K·K][⌈Cout/8⌉·8]  →  y: [N, Cout, H', W'], in x's layout.
     static func forward(
         _ x: Tensor, geometry g: Conv2dGeometry, packedWeight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         activation: Activation, into output: inout Tensor, threads: Int, kernels: KernelConfig
@@ -34,13 +35,14 @@ enum Stem {
             activation: activation.kernelCode)
         let table = kernels.table, source = x.pointer, target = output.mutablePointer()
         let (cin, cout) = (x.channels, output.channels)
+        let channelsLast: Int32 = x.layout == .channelsLast ? 1 : 0
         let scratch = withUnsafePointer(to: shape) { pw_stem_scratch_floats($0, cin) }
         let phases = UnsafeMutablePointer<Float>.allocate(capacity: scratch * max(1, threads))
         defer { phases.deallocate() }
         Parallel.forEachRowRange(images: x.batchSize, rowsPerImage: g.outputHeight, threads: threads) { worker, n, rows in
             var shape = shape
             table.pointee.stem_rows(
-                &shape, cin, cout, source + n * cin * g.height * g.width, packedWeight, bias,
+                &shape, cin, cout, channelsLast, source + n * cin * g.height * g.width, packedWeight, bias,
                 target + n * cout * g.outputPixels, rows.lowerBound, rows.upperBound, phases + worker * scratch)
         }
     }
