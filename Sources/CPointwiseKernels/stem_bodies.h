@@ -17,6 +17,7 @@
 
 #include "vector.h"
 #include "depthwise_bodies.h"  // depthwise_load: eight inputs at stride 1 or 2, PW_UNROLL
+#include "kernel_bodies.h"     // activate_body
 
 /// Pixels a register block covers: the output width is processed in blocks of 16.
 #define PW_STEM_BLOCK 16
@@ -40,22 +41,13 @@ PW_INLINE ptrdiff_t stem_phase_floats(const pw_depthwise_geometry *g, ptrdiff_t 
     return (cin * g->kernel * g->stride * stem_phase_width(g) + 7) / 8 * 8;
 }
 
-/// Fills the S phase rows of input row `in` (NULL for a row of padding), whose columns lie `step`
-/// floats apart (1 channels-first, cin channels-last), into `phases`, `width` floats apart:
-/// phase r at j is column S·(j − lead) + r, zero outside the row.
-PW_INLINE void stem_fill_phases(const pw_depthwise_geometry *g, const float *in, ptrdiff_t step, float *phases) {
+/// Fills the S phase rows of one channel's input row `in` (channels-first; NULL for a row of
+/// padding) into `phases`, `width` floats apart: phase r at j is column S·(j − lead) + r, zero
+/// outside the row.
+PW_INLINE void stem_fill_phases(const pw_depthwise_geometry *g, const float *in, float *phases) {
     const ptrdiff_t S = g->stride, W = g->width, lead = stem_phase_lead(g), width = stem_phase_width(g);
     if (!in) {
         for (ptrdiff_t j = 0; j < S * width; j++) phases[j] = 0.0f;
-        return;
-    }
-    if (step != 1) {
-        for (ptrdiff_t r = 0; r < S; r++) {
-            for (ptrdiff_t j = 0; j < width; j++) {
-                const ptrdiff_t iw = S * (j - lead) + r;
-                phases[r * width + j] = iw >= 0 && iw < W ? in[iw * step] : 0.0f;
-            }
-        }
         return;
     }
     ptrdiff_t start = 0;  // the first j whose vectors run from column S·(j − lead) ≥ 0
@@ -96,21 +88,52 @@ PW_INLINE void stem_fill_phases(const pw_depthwise_geometry *g, const float *in,
     }
 }
 
+/// Channels-last: splits input row `in` (width × CIN floats, CIN = 1…4) into CIN channel rows,
+/// `planes` apart: a loop the compiler vectorizes with shuffles when CIN is a constant.
+PW_INLINE void stem_split_channels(const int CIN, const float *in, ptrdiff_t width, float *out, ptrdiff_t planes) {
+    for (ptrdiff_t iw = 0; iw < width; iw++) {
+        PW_UNROLL
+        for (int c = 0; c < CIN; c++) out[c * planes + iw] = in[iw * CIN + c];
+    }
+}
+
+/// The activations the blocks finish in registers: ReLU and ReLU6, a clamp to [0, hi]. The
+/// others (sigmoid, tanh, SiLU, hard-swish) go through `activate_body` over each finished row
+/// while it is in L1. Either way every element gets `v8_activate`'s arithmetic, bit for bit; a
+/// switch on the activation in every block's epilogue cost this kernel a quarter of its speed.
+PW_INLINE int stem_clamps(int32_t activation) {
+    return activation == PW_ACTIVATION_RELU || activation == PW_ACTIVATION_RELU6;
+}
+
+/// One finished output vector: clamped to [0, hi] when `clamp`, then its first `count` floats
+/// stored (all 8 when `full`).
+PW_INLINE void stem_store(const int full, const int clamp, float hi, v8f value, float *out, ptrdiff_t count) {
+    if (clamp) value = v8_min(v8_max(value, v8_splat(0.0f)), v8_splat(hi));
+    if (full || count >= 8) {
+        v8_store(out, value);
+    } else if (count > 0) {
+        float lanes[8];
+        v8_store(lanes, value);
+        for (ptrdiff_t i = 0; i < count; i++) out[i] = lanes[i];
+    }
+}
+
 /// Channels-first: M output channels (1…6) × NV vectors (1 or 2) of 8 pixels from column `ow`:
-/// bias, the taps in order, the activation, then the row's valid pixels stored into the M output
-/// planes. `tap[t]` points at tap t's input for output column 0; `w` is weights [taps][ldw] from
-/// channel o.
-PW_INLINE void stem_block(const int M, const int NV, const pw_depthwise_geometry *g, ptrdiff_t taps,
-                          const float *const *tap, const float *w, ptrdiff_t ldw, const float *bias,
-                          float *y, ptrdiff_t plane, ptrdiff_t ow) {
+/// bias, the taps in order, then the row's valid pixels stored into the M output planes (all
+/// 8·NV when `full`), clamped to [0, hi] when `clamp`. `tap[t]` points at tap t's input for output
+/// column 0; `w` is weights [taps][ldw] from channel o.
+PW_INLINE void stem_block(const int M, const int NV, const int full, const int clamp, float hi,
+                          const pw_depthwise_geometry *g, ptrdiff_t taps, const float *const *tap, const float *w,
+                          ptrdiff_t ldw, const float *bias, float *y, ptrdiff_t plane, ptrdiff_t ow) {
     v8f acc[6][2];
     PW_UNROLL
     for (int j = 0; j < M; j++) {
         PW_UNROLL
         for (int v = 0; v < NV; v++) acc[j][v] = v8_splat(bias ? bias[j] : 0.0f);
     }
-    for (ptrdiff_t t = 0; t < taps; t++) {
-        const float *p = tap[t] + ow, *wt = w + t * ldw;
+    const float *wt = w;
+    for (const float *const *next = tap, *const *end = tap + taps; next != end; next++, wt += ldw) {
+        const float *p = *next + ow;
         v8f in[2];
         PW_UNROLL
         for (int v = 0; v < NV; v++) in[v] = v8_load(p + 8 * v);
@@ -123,40 +146,36 @@ PW_INLINE void stem_block(const int M, const int NV, const pw_depthwise_geometry
     }
     PW_UNROLL
     for (int j = 0; j < M; j++) {
-        float *out = y + j * plane + ow;
         PW_UNROLL
-        for (int v = 0; v < NV; v++) {
-            const v8f value = v8_activate(acc[j][v], g->activation);
-            const ptrdiff_t valid = g->out_width - (ow + 8 * v);
-            if (valid >= 8) {
-                v8_store(out + 8 * v, value);
-            } else if (valid > 0) {
-                float lanes[8];
-                v8_store(lanes, value);
-                for (ptrdiff_t i = 0; i < valid; i++) out[8 * v + i] = lanes[i];
-            }
-        }
+        for (int v = 0; v < NV; v++)
+            stem_store(full, clamp, hi, acc[j][v], y + j * plane + ow + 8 * v, g->out_width - (ow + 8 * v));
     }
 }
 
 /// Channels-first: one output row of channels o ..< o + M (M = 1…6), across the row in blocks of
-/// 16 pixels (the last one of 8 where 8 suffice).
-PW_INLINE void stem_channels(const int M, const pw_depthwise_geometry *g, ptrdiff_t taps, const float *const *tap,
-                             const float *w, ptrdiff_t ldw, const float *bias, float *y, ptrdiff_t plane) {
+/// 16 pixels, then what is left (1…15 pixels) in one block of 2 or 1 vectors.
+PW_INLINE void stem_channels(const int M, const int clamp, float hi, const pw_depthwise_geometry *g, ptrdiff_t taps,
+                             const float *const *tap, const float *w, ptrdiff_t ldw, const float *bias, float *y,
+                             ptrdiff_t plane) {
     ptrdiff_t ow = 0;
-    for (; ow + 8 < g->out_width; ow += 16) stem_block(M, 2, g, taps, tap, w, ldw, bias, y, plane, ow);
-    if (ow < g->out_width) stem_block(M, 1, g, taps, tap, w, ldw, bias, y, plane, ow);
+    for (; ow + 16 <= g->out_width; ow += 16) stem_block(M, 2, 1, clamp, hi, g, taps, tap, w, ldw, bias, y, plane, ow);
+    if (ow + 8 < g->out_width) {
+        stem_block(M, 2, 0, clamp, hi, g, taps, tap, w, ldw, bias, y, plane, ow);
+    } else if (ow < g->out_width) {
+        stem_block(M, 1, 0, clamp, hi, g, taps, tap, w, ldw, bias, y, plane, ow);
+    }
 }
 
 /// Channels-last: P pixels (1…6) from column `ow` × NV vectors (1 or 2) of 8 output channels from
-/// channel o, of which `valid` (≥ 1) exist: bias, the taps in order, the activation, then the
-/// valid channels stored. The roles swap against the channels-first block — the weights of 8
-/// channels are a vector and each pixel's input a broadcast — so the order of the sums, and
-/// every output's bits, stay the same. `w` is weights [taps][ldw] from channel o, ldw a
-/// multiple of 8 whose padding is zeros.
-PW_INLINE void stem_block_nhwc(const int P, const int NV, const pw_depthwise_geometry *g, ptrdiff_t taps,
-                               const float *const *tap, const float *w, ptrdiff_t ldw, const float *bias,
-                               ptrdiff_t valid, float *y, ptrdiff_t cout, ptrdiff_t ow) {
+/// channel o, of which `valid` (≥ 1) exist (all 8·NV when `full`): bias, the taps in order, then the
+/// valid channels stored, clamped to [0, hi] when `clamp`. The roles swap against the
+/// channels-first block — the weights of 8 channels are a vector and each pixel's input a
+/// broadcast — so the order of the sums, and every output's bits, stay the same. `w` is weights
+/// [taps][ldw] from channel o, ldw a multiple of 8 whose padding is zeros.
+PW_INLINE void stem_block_nhwc(const int P, const int NV, const int full, const int clamp, float hi,
+                               const pw_depthwise_geometry *g, ptrdiff_t taps, const float *const *tap,
+                               const float *w, ptrdiff_t ldw, const float *bias, ptrdiff_t valid, float *y,
+                               ptrdiff_t cout, ptrdiff_t ow) {
     v8f start[2];
     PW_UNROLL
     for (int v = 0; v < NV; v++) {
@@ -170,8 +189,9 @@ PW_INLINE void stem_block_nhwc(const int P, const int NV, const pw_depthwise_geo
         PW_UNROLL
         for (int v = 0; v < NV; v++) acc[p][v] = start[v];
     }
-    for (ptrdiff_t t = 0; t < taps; t++) {
-        const float *in = tap[t] + ow, *wt = w + t * ldw;
+    const float *wt = w;
+    for (const float *const *next = tap, *const *end = tap + taps; next != end; next++, wt += ldw) {
+        const float *in = *next + ow;
         v8f weight[2];
         PW_UNROLL
         for (int v = 0; v < NV; v++) weight[v] = v8_load(wt + 8 * v);
@@ -184,59 +204,52 @@ PW_INLINE void stem_block_nhwc(const int P, const int NV, const pw_depthwise_geo
     }
     PW_UNROLL
     for (int p = 0; p < P; p++) {
-        float *out = y + (ow + p) * cout;
         PW_UNROLL
-        for (int v = 0; v < NV; v++) {
-            const v8f value = v8_activate(acc[p][v], g->activation);
-            const ptrdiff_t left = valid - 8 * v;
-            if (left >= 8) {
-                v8_store(out + 8 * v, value);
-            } else {
-                float lanes[8];
-                v8_store(lanes, value);
-                for (ptrdiff_t i = 0; i < left; i++) out[8 * v + i] = lanes[i];
-            }
-        }
+        for (int v = 0; v < NV; v++) stem_store(full, clamp, hi, acc[p][v], y + (ow + p) * cout + 8 * v, valid - 8 * v);
     }
 }
 
-/// Channels-last: one output row (y at its first pixel), 16 channels at a time (then 8, then the
-/// rest in a padded vector), across the row in blocks of 6 pixels.
-PW_INLINE void stem_row_nhwc(const pw_depthwise_geometry *g, ptrdiff_t taps, const float *const *tap,
-                             const float *w, ptrdiff_t ldw, const float *bias, ptrdiff_t cout, float *y) {
+/// Channels-last: P pixels × channels o ..< o + valid (1…16), the widest block that fits.
+PW_INLINE void stem_pixels_nhwc(const int P, const int clamp, float hi, const pw_depthwise_geometry *g,
+                                ptrdiff_t taps, const float *const *tap, const float *w, ptrdiff_t ldw,
+                                const float *bias, ptrdiff_t valid, float *y, ptrdiff_t cout, ptrdiff_t ow) {
+    if (valid == 16) {
+        stem_block_nhwc(P, 2, 1, clamp, hi, g, taps, tap, w, ldw, bias, valid, y, cout, ow);
+    } else if (valid > 8) {
+        stem_block_nhwc(P, 2, 0, clamp, hi, g, taps, tap, w, ldw, bias, valid, y, cout, ow);
+    } else {
+        stem_block_nhwc(P, 1, 0, clamp, hi, g, taps, tap, w, ldw, bias, valid, y, cout, ow);
+    }
+}
+
+/// Channels-last: one output row (y at its first pixel), 16 channels at a time (the last block
+/// narrower), across the row in blocks of 6 pixels.
+PW_INLINE void stem_row_nhwc(const int clamp, float hi, const pw_depthwise_geometry *g, ptrdiff_t taps,
+                             const float *const *tap, const float *w, ptrdiff_t ldw, const float *bias,
+                             ptrdiff_t cout, float *y) {
     for (ptrdiff_t o = 0; o < cout; o += 16) {
         const ptrdiff_t valid = cout - o < 16 ? cout - o : 16;
         const float *b = bias ? bias + o : 0;
         ptrdiff_t ow = 0;
-#define PW_STEM_NHWC_BLOCK(P)                                                                                   \
-    (valid > 8 ? stem_block_nhwc(P, 2, g, taps, tap, w + o, ldw, b, valid, y + o, cout, ow)                       \
-               : stem_block_nhwc(P, 1, g, taps, tap, w + o, ldw, b, valid, y + o, cout, ow))
-        for (; ow + 6 <= g->out_width; ow += 6) PW_STEM_NHWC_BLOCK(6);
+        for (; ow + 6 <= g->out_width; ow += 6) stem_pixels_nhwc(6, clamp, hi, g, taps, tap, w + o, ldw, b, valid, y + o, cout, ow);
         switch (g->out_width - ow) {
-        case 5: PW_STEM_NHWC_BLOCK(5); break;
-        case 4: PW_STEM_NHWC_BLOCK(4); break;
-        case 3: PW_STEM_NHWC_BLOCK(3); break;
-        case 2: PW_STEM_NHWC_BLOCK(2); break;
-        case 1: PW_STEM_NHWC_BLOCK(1); break;
+        case 5: stem_pixels_nhwc(5, clamp, hi, g, taps, tap, w + o, ldw, b, valid, y + o, cout, ow); break;
+        case 4: stem_pixels_nhwc(4, clamp, hi, g, taps, tap, w + o, ldw, b, valid, y + o, cout, ow); break;
+        case 3: stem_pixels_nhwc(3, clamp, hi, g, taps, tap, w + o, ldw, b, valid, y + o, cout, ow); break;
+        case 2: stem_pixels_nhwc(2, clamp, hi, g, taps, tap, w + o, ldw, b, valid, y + o, cout, ow); break;
+        case 1: stem_pixels_nhwc(1, clamp, hi, g, taps, tap, w + o, ldw, b, valid, y + o, cout, ow); break;
         default: break;
         }
-#undef PW_STEM_NHWC_BLOCK
     }
 }
 
-/// Whether n channels split into blocks of 5 and 6 (every n ≥ 20 does).
-PW_INLINE int stem_splits_into_5_and_6(ptrdiff_t n) {
-    return n >= 20 || n == 0 || n == 5 || n == 6 || n == 10 || n == 11 || n == 12 || (n >= 15 && n <= 18);
-}
-
-/// The width of the next block of output channels when `left` remain: all of them up to 6, else
-/// 6 or 5 so that the rest still splits into 5s and 6s where it can (32 = 6+6+5+5+5+5). Blocks
-/// of 5 and 6 keep 10 or 12 accumulator chains in flight, enough to hide the FMA latency;
-/// 32 = 6·4 + 4·2 would leave two blocks of 4 with only 8.
+/// The width of the next block of output channels when `left` remain: all of them up to 6, two
+/// blocks of 4 for the last 8 (32 = 6+6+6+6+4+4 rather than 6·5 + 2, whose block of 2 has too few
+/// accumulator chains to hide the FMA latency), else 6. Measured on Zen 3, this beats splitting
+/// 32 into 6+6+5+5+5+5: the blocks of 5 pay the per-tap loads for fewer FMAs.
 PW_INLINE int stem_channel_block(ptrdiff_t left) {
     if (left <= 6) return (int)left;
-    if (stem_splits_into_5_and_6(left - 6)) return 6;
-    return stem_splits_into_5_and_6(left - 5) ? 5 : 6;
+    return left <= 8 ? 4 : 6;
 }
 
 /// Output rows [row_begin, row_end) of one image: channels-first x [cin][H][W] → y [cout][OH][OW],
@@ -248,49 +261,77 @@ PW_INLINE void stem_rows_body(const pw_depthwise_geometry *g, ptrdiff_t cin, ptr
                               ptrdiff_t row_end, float *scratch) {
     const ptrdiff_t K = g->kernel, S = g->stride, taps = cin * K * K, plane = g->out_height * g->out_width;
     const ptrdiff_t width = stem_phase_width(g), lead = stem_phase_lead(g);
+    // ReLU and ReLU6 in the blocks' registers; the other activations (not identity) after each row.
+    const int clamp = stem_clamps(g->activation);
+    const int after = !clamp && g->activation != PW_ACTIVATION_IDENTITY;
+    const float hi = g->activation == PW_ACTIVATION_RELU6 ? 6.0f : __builtin_inff();
     // The phase rows are a ring of K input rows per input channel: input row ih lives in slot
     // ih mod K, so the K − S rows consecutive output rows share are split only once. After the
     // ring come the tap pointers, then each slot's row number.
     const float **tap = (const float **)(scratch + stem_phase_floats(g, cin));
-    ptrdiff_t *held = (ptrdiff_t *)(tap + taps);
+    ptrdiff_t *offset = (ptrdiff_t *)(tap + taps), *held = offset + taps;
+    float *split = (float *)(held + K);  // channels-last: one input row split into cin channel rows
+    // Tap t = (c·K + kh)·K + kw reads phase r of channel c's row in the slot of kh, from offset
+    // q, where kw − left = S·q + r with 0 ≤ r < S (floor division); only the slot changes per row.
+    for (ptrdiff_t t = 0; t < taps; t++) {
+        const ptrdiff_t c = t / (K * K), shifted = t % K - g->pad_left;
+        const ptrdiff_t q = shifted >= 0 ? shifted / S : -((-shifted + S - 1) / S), r = shifted - S * q;
+        offset[t] = (c * K * S + r) * width + lead + q;
+    }
     for (ptrdiff_t slot = 0; slot < K; slot++) held[slot] = PTRDIFF_MIN;
-    for (ptrdiff_t oh = row_begin; oh < row_end; oh++) {
+    ptrdiff_t first = row_begin * S - g->pad_top;  // input row of kh = 0
+    for (ptrdiff_t oh = row_begin; oh < row_end; oh++, first += S) {
+        const ptrdiff_t first_slot = (first % K + K) % K;
         for (ptrdiff_t kh = 0; kh < K; kh++) {
-            const ptrdiff_t ih = oh * S - g->pad_top + kh, slot = (ih % K + K) % K;
-            if (held[slot] == ih) continue;
-            held[slot] = ih;
-            for (ptrdiff_t c = 0; c < cin; c++) {
-                const float *in = ih < 0 || ih >= g->height ? 0
-                                  : channels_last ? x + ih * g->width * cin + c
-                                                  : x + (c * g->height + ih) * g->width;
-                stem_fill_phases(g, in, channels_last ? cin : 1, scratch + (c * K + slot) * S * width);
+            const ptrdiff_t ih = first + kh, slot = (first_slot + kh) % K;
+            if (held[slot] != ih) {
+                held[slot] = ih;
+                const int inside = ih >= 0 && ih < g->height;
+                const float *source = x + (inside ? ih : 0) * g->width, *channel = source;
+                ptrdiff_t planes = g->height * g->width;
+                if (channels_last && inside) {
+                    // Channels-last rows are first split into channel rows, then filled like channels-first.
+                    source = x + ih * g->width * cin;
+                    switch (cin) {
+                    case 1: stem_split_channels(1, source, g->width, split, g->width); break;
+                    case 2: stem_split_channels(2, source, g->width, split, g->width); break;
+                    case 3: stem_split_channels(3, source, g->width, split, g->width); break;
+                    default: stem_split_channels(4, source, g->width, split, g->width); break;
+                    }
+                    channel = split, planes = g->width;
+                }
+                for (ptrdiff_t c = 0; c < cin; c++)
+                    stem_fill_phases(g, inside ? channel + c * planes : 0, scratch + (c * K + slot) * S * width);
             }
-        }
-        for (ptrdiff_t t = 0; t < taps; t++) {
-            const ptrdiff_t c = t / (K * K), kh = t / K % K, kw = t % K;
-            const ptrdiff_t ih = oh * S - g->pad_top + kh, slot = (ih % K + K) % K;
-            // kw − left = S·q + r with 0 ≤ r < S (floor division).
-            const ptrdiff_t shifted = kw - g->pad_left;
-            const ptrdiff_t q = shifted >= 0 ? shifted / S : -((-shifted + S - 1) / S), r = shifted - S * q;
-            tap[t] = scratch + ((c * K + slot) * S + r) * width + lead + q;
+            const float *rows = scratch + slot * S * width;
+            for (ptrdiff_t t = kh * K; t < taps; t += K * K) {
+                for (ptrdiff_t kw = 0; kw < K; kw++) tap[t + kw] = rows + offset[t + kw];
+            }
         }
         const ptrdiff_t ldw = (cout + 7) / 8 * 8;
         if (channels_last) {
-            stem_row_nhwc(g, taps, tap, w, ldw, bias, cout, y + oh * g->out_width * cout);
+            float *row = y + oh * g->out_width * cout;
+            if (clamp) {
+                stem_row_nhwc(1, hi, g, taps, tap, w, ldw, bias, cout, row);
+            } else {
+                stem_row_nhwc(0, hi, g, taps, tap, w, ldw, bias, cout, row);
+                if (after) activate_body(row, g->out_width * cout, g->activation);
+            }
             continue;
         }
         float *row = y + oh * g->out_width;
         for (ptrdiff_t o = 0; o < cout;) {
             const int M = stem_channel_block(cout - o);
             const float *b = bias ? bias + o : 0;
+#define PW_STEM_CHANNELS(M, CLAMP) stem_channels(M, CLAMP, hi, g, taps, tap, w + o, ldw, b, row + o * plane, plane)
+#define PW_STEM_CASE(M) case M: if (clamp) PW_STEM_CHANNELS(M, 1); else PW_STEM_CHANNELS(M, 0); break;
             switch (M) {
-            case 6: stem_channels(6, g, taps, tap, w + o, ldw, b, row + o * plane, plane); break;
-            case 5: stem_channels(5, g, taps, tap, w + o, ldw, b, row + o * plane, plane); break;
-            case 4: stem_channels(4, g, taps, tap, w + o, ldw, b, row + o * plane, plane); break;
-            case 3: stem_channels(3, g, taps, tap, w + o, ldw, b, row + o * plane, plane); break;
-            case 2: stem_channels(2, g, taps, tap, w + o, ldw, b, row + o * plane, plane); break;
-            default: stem_channels(1, g, taps, tap, w + o, ldw, b, row + o * plane, plane); break;
+            PW_STEM_CASE(6) PW_STEM_CASE(5) PW_STEM_CASE(4) PW_STEM_CASE(3) PW_STEM_CASE(2) PW_STEM_CASE(1)
+            default: break;
             }
+#undef PW_STEM_CASE
+#undef PW_STEM_CHANNELS
+            for (int j = 0; after && j < M; j++) activate_body(row + (o + j) * plane, g->out_width, g->activation);
             o += M;
         }
     }

@@ -4,7 +4,7 @@ import Testing
 /// The stem kernel (dense convolutions with ≤ 4 input channels, either layout) against the
 /// reference loops, over kernel sizes, strides, paddings and widths across the vector edges.
 @Suite struct StemTests {
-    @Test("stems match the reference and are bit-identical for any thread count", arguments: 0..<40)
+    @Test("stems match the reference and are bit-identical for any thread count", arguments: 0..<60)
     func matchesReference(seed: Int) throws {
         var random = SplitMix64(seed: UInt64(seed) &+ 900)
         func pick(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &random) }
@@ -13,7 +13,7 @@ import Testing
                                        .explicit(top: pick(0...2), bottom: pick(0...2), left: pick(0...2), right: pick(0...2))][pick(0...2)]
         let (cin, cout) = (pick(1...4), pick(1...40))
         let conv = try Conv2d(inputChannels: cin, outputChannels: cout, kernelSize: k, stride: stride, padding: padding,
-                              bias: pick(0...1) == 1, activation: [.identity, .relu6, .silu][pick(0...2)], seed: random.next())
+                              bias: pick(0...1) == 1, activation: [.identity, .relu, .relu6, .sigmoid, .tanh, .silu, .hardSwish][pick(0...6)], seed: random.next())
         #expect(!conv.stemWeights.isEmpty)
         let x = TestSupport.random([pick(1...2), cin, k + pick(0...9), k + pick(0...60)], using: &random)
         let label = "stem \(cin)→\(cout) \(k)×\(k)/\(stride) \(padding) on \(x.shape)"
