@@ -118,7 +118,9 @@ public struct Conv1x1: Sendable {
     /// - Parameters:
     ///   - input: `[N, Cin, *spatial]` in either layout.
     ///   - residual: nil, or a tensor of the output's shape added before the activation.
-    ///   - output: replaced by the result when its shape or layout does not fit, else overwritten.
+    ///   - output: overwritten with the result; when its shape or layout differs, its storage is
+    ///     still reused if no other tensor shares it and it is large enough (a workspace buffer
+    ///     can serve layers of several shapes), else it is replaced.
     ///   - options: implementation and threads.
     /// - Throws: `ConvolutionError` when the input or residual does not fit the weight.
     public func forward(
@@ -146,11 +148,7 @@ public struct Conv1x1: Sendable {
         let residual = try residual.map { r throws(ConvolutionError) in
             try matching(r, role: "residual", shape: outputShape, layout: input.layout)
         }
-        if output.shape != outputShape || output.layout != input.layout {
-            do {
-                output = try Tensor(uninitialized: outputShape, layout: input.layout)
-            } catch { throw .tensor(error) }
-        }
+        do { try output.prepareOutput(shape: outputShape, layout: input.layout) } catch { throw .tensor(error) }
         let sampled = subsampled(input)
         switch options.algorithm {
         case .reference:

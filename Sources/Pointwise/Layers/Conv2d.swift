@@ -172,11 +172,13 @@ public struct Conv2d: Sendable {
         return output
     }
 
-    /// Runs the convolution into an existing output tensor, reusing its storage when its shape and
-    /// layout fit (no allocation when it is not shared).
+    /// Runs the convolution into an existing output tensor, reusing its storage (no allocation
+    /// when `output` is not shared and large enough).
     /// - Parameters:
     ///   - input: `[N, Cin, H, W]` in either layout.
-    ///   - output: replaced by the result when its shape or layout does not fit, else overwritten.
+    ///   - output: overwritten with the result; when its shape or layout differs, its storage is
+    ///     still reused if no other tensor shares it and it is large enough (a workspace buffer
+    ///     can serve layers of several shapes), else it is replaced.
     ///   - options: implementation and threads.
     /// - Throws: `LayerError` when the input does not fit the weight.
     public func forward(_ input: Tensor, into output: inout Tensor, options: ExecutionOptions = ExecutionOptions()) throws(LayerError) {
@@ -189,9 +191,7 @@ public struct Conv2d: Sendable {
         let threads = try Self.validatedThreads(options)
         let geometry = try geometry(forInput: input.shape)
         let outputShape = [input.batchSize, outputChannels, geometry.outputHeight, geometry.outputWidth]
-        if output.shape != outputShape || output.layout != input.layout {
-            do { output = try Tensor(uninitialized: outputShape, layout: input.layout) } catch { throw .tensor(error) }
-        }
+        do { try output.prepareOutput(shape: outputShape, layout: input.layout) } catch { throw .tensor(error) }
         switch options.algorithm {
         case .reference: referenceForward(input, geometry: geometry, activation: activation, into: &output)
         case .fast:

@@ -103,15 +103,24 @@ public struct EfficientNetLite: Sendable {
         return scores.converted(to: input.layout)
     }
 
-    /// The activations of one forward pass, kept between passes so that repeated inference
+    /// The activation buffers of a forward pass, kept between passes so that repeated inference
     /// writes into memory it has already touched instead of fresh pages (allocating ~20 MB of
-    /// new activations per pass costs thousands of page faults).
+    /// new activations per pass costs thousands of page faults). Layers share buffers by role
+    /// rather than each having its own, so that a pass touches about 10 MB instead of 20 and
+    /// what a layer writes is still in cache when the next one reads it.
     public struct Workspace: Sendable {
-        /// One buffer per layer, in execution order.
-        var buffers: [Tensor] = []
+        /// One buffer per `Role`, each as large as the largest activation of its role so far.
+        var buffers = [Tensor](repeating: .empty, count: Role.allCases.count)
 
         /// An empty workspace; the first pass fills it.
         public init() {}
+    }
+
+    /// Which workspace buffer a layer writes. A block reads its input from one of the two block
+    /// buffers (and again as the residual) and writes its output to the other; inside it, each
+    /// layer's input is still alive when the layer writes, so each has a buffer of its own.
+    enum Role: Int, CaseIterable {
+        case blockEven, blockOdd, expanded, filtered, expandFactor, projectFactor, head
     }
 
     /// One layer's wall time in a timed pass.
@@ -185,9 +194,9 @@ public struct EfficientNetLite: Sendable {
         // x: [N, 3, H, W]  →  [N, 32, H/2, W/2]  →  …  →  [N, 320, H/32, W/32]  →  [N, 1280, H/32, W/32]
         try input.checkImage(channels: stem.inputChannels)
         let x = input.converted(to: .channelsFirst)
-        let layerCount = 2 + (headFactor == nil ? 0 : 1)
-            + blocks.reduce(0) { $0 + ($1.expand == nil ? 2 : 3) + ($1.expandFactor == nil ? 0 : 1) + ($1.projectFactor == nil ? 0 : 1) }
-        if workspace.buffers.count != layerCount { workspace.buffers = Array(repeating: .empty, count: layerCount) }
+        if workspace.buffers.count != Role.allCases.count {
+            workspace.buffers = [Tensor](repeating: .empty, count: Role.allCases.count)
+        }
         var clock = timings == nil ? 0 : Self.now()
         func lap(_ kind: LayerKind, _ name: @autoclosure () -> String) {
             guard timings != nil else { return }
@@ -196,24 +205,26 @@ public struct EfficientNetLite: Sendable {
             clock = now
         }
         func size(_ t: Tensor) -> String { "\(t.channels)×\(t.shape[2])×\(t.shape[3])" }
-        var slot = 0
-        /// Moves buffer `slot` out of the workspace for a layer to write (so it is uniquely referenced).
-        func takeBuffer() -> Tensor {
-            defer { slot += 1 }
-            return replacing(&workspace.buffers[slot], .empty)
+        /// Moves the buffer of `role` out of the workspace for a layer to write (so that it is
+        /// uniquely referenced unless the caller still holds a result of an earlier pass).
+        func take(_ role: Role) -> Tensor { replacing(&workspace.buffers[role.rawValue], .empty) }
+        /// Runs `layer` into the buffer of `role`, puts the result back and returns it.
+        func run(_ role: Role, _ layer: (inout Tensor) throws(LayerError) -> Void) throws(LayerError) -> Tensor {
+            var output = take(role)
+            try layer(&output)
+            workspace.buffers[role.rawValue] = output
+            return output
         }
-        /// `factor(x)` into the next buffer when there is a factor (a low-rank layer's first half), else x.
-        func factored(_ x: Tensor, by factor: Conv1x1?, name: @autoclosure () -> String) throws(LayerError) -> Tensor {
+        /// `factor(x)` in the buffer of `role` when there is a factor (a low-rank layer's first half), else x.
+        func factored(_ x: Tensor, by factor: Conv1x1?, role: Role, name: @autoclosure () -> String) throws(LayerError) -> Tensor {
             guard let factor else { return x }
-            var reduced = takeBuffer()
-            try convolving { () throws(ConvolutionError) in try factor.forward(x, into: &reduced, options: options) }
-            workspace.buffers[slot - 1] = reduced
+            let reduced = try run(role) { (out: inout Tensor) throws(LayerError) in
+                try convolving { () throws(ConvolutionError) in try factor.forward(x, into: &out, options: options) }
+            }
             lap(.pointwise, "\(name()) 1×1 → \(size(reduced))")
             return reduced
         }
-        var current = takeBuffer()
-        try stem.forward(x, into: &current, options: options)
-        workspace.buffers[slot - 1] = current
+        var current = try run(.blockEven) { (out: inout Tensor) throws(LayerError) in try stem.forward(x, into: &out, options: options) }
         lap(.stem, "stem 3×3/2 → \(size(current))")
         for (index, block) in blocks.enumerated() {
             let outputPositions = ((current.shape[2] - 1) / block.depthwise.stride + 1)
@@ -225,32 +236,31 @@ public struct EfficientNetLite: Sendable {
             var hidden = current
             if let expand = block.expand {
                 observe?(current)
-                let source = try factored(current, by: block.expandFactor, name: "blocks.\(index) expand factor")
-                hidden = takeBuffer()
-                try convolving { () throws(ConvolutionError) in try expand.forward(source, into: &hidden, options: options) }
-                workspace.buffers[slot - 1] = hidden
+                let source = try factored(current, by: block.expandFactor, role: .expandFactor, name: "blocks.\(index) expand factor")
+                hidden = try run(.expanded) { (out: inout Tensor) throws(LayerError) in
+                    try convolving { () throws(ConvolutionError) in try expand.forward(source, into: &out, options: options) }
+                }
                 lap(.pointwise, "blocks.\(index) expand 1×1 → \(size(hidden))")
             }
-            var filtered = takeBuffer()
-            try block.depthwise.forward(hidden, into: &filtered, options: options)
-            workspace.buffers[slot - 1] = filtered
+            let filtered = try run(.filtered) { (out: inout Tensor) throws(LayerError) in
+                try block.depthwise.forward(hidden, into: &out, options: options)
+            }
             lap(.depthwise, "blocks.\(index) depthwise \(block.depthwise.kernelHeight)×\(block.depthwise.kernelWidth)/\(block.depthwise.stride) → \(size(filtered))")
             observe?(filtered)
-            let reduced = try factored(filtered, by: block.projectFactor, name: "blocks.\(index) project factor")
-            var projected = takeBuffer()
+            let reduced = try factored(filtered, by: block.projectFactor, role: .projectFactor, name: "blocks.\(index) project factor")
             let residual = block.hasResidual ? current : nil
-            try convolving { () throws(ConvolutionError) in
-                try block.project.forward(reduced, residual: residual, into: &projected, options: options)
+            current = try run(index % 2 == 0 ? .blockOdd : .blockEven) { (out: inout Tensor) throws(LayerError) in
+                try convolving { () throws(ConvolutionError) in
+                    try block.project.forward(reduced, residual: residual, into: &out, options: options)
+                }
             }
-            workspace.buffers[slot - 1] = projected
-            current = projected
-            lap(.pointwise, "blocks.\(index) project 1×1 → \(size(projected))")
+            lap(.pointwise, "blocks.\(index) project 1×1 → \(size(current))")
         }
         observe?(current)
-        let headInput = try factored(current, by: headFactor, name: "head factor")
-        var output = takeBuffer()
-        try convolving { () throws(ConvolutionError) in try head.forward(headInput, into: &output, options: options) }
-        workspace.buffers[slot - 1] = output
+        let headInput = try factored(current, by: headFactor, role: .expandFactor, name: "head factor")
+        let output = try run(.head) { (out: inout Tensor) throws(LayerError) in
+            try convolving { () throws(ConvolutionError) in try head.forward(headInput, into: &out, options: options) }
+        }
         lap(.head, "head 1×1 → \(size(output))")
         return output
     }

@@ -192,13 +192,26 @@ extension Tensor {
     /// The first element, for writing, after making the storage unique. Valid while this tensor
     /// value is alive and not copied.
     mutating func mutablePointer() -> UnsafeMutablePointer<Float> {
-        if !isKnownUniquelyReferenced(&storage) || offset != 0 || storage.count != count {
+        if !isKnownUniquelyReferenced(&storage) || offset != 0 || storage.count < count {
             let copy = TensorStorage(count: count)
             if count > 0 { copy.pointer.update(from: storage.pointer + offset, count: count) }
             storage = copy
             offset = 0
         }
         return storage.pointer
+    }
+
+    /// Makes this tensor `shape` in `layout` for a kernel to overwrite entirely (the contents are
+    /// then unspecified): an output that already fits stays as it is; otherwise its storage is
+    /// kept when no other tensor shares it and it holds enough elements, so that a workspace
+    /// buffer serves layers of different shapes without allocating; else new storage is allocated.
+    /// - Throws: `TensorError` when the shape is invalid.
+    mutating func prepareOutput(shape: [Int], layout: Layout) throws(TensorError) {
+        if self.shape == shape && self.layout == layout { return }
+        let count = try Tensor.validatedCount(of: shape)
+        let keep = count > 0 && offset == 0 && storage.count >= count && isKnownUniquelyReferenced(&storage)
+        self = Tensor(shape: shape, layout: layout, count: count,
+                      storage: keep ? storage : TensorStorage(uninitializedCount: count), offset: 0)
     }
 
     /// self += other, elementwise in memory order (same shape and layout).

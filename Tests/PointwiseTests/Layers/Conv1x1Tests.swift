@@ -157,6 +157,32 @@ import Testing
         #expect(throws: TensorError.unsupportedRank(shape: [5])) { try Tensor(zeros: [5]) }
     }
 
+    @Test("forward(into:) keeps an unshared output's storage across shapes, never writes a shared one")
+    func outputStorageReuse() throws {
+        var random = SplitMix64(seed: 29)
+        let conv = try Conv1x1(inputChannels: 4, outputChannels: 3, activation: .relu)
+        let x = TestSupport.random([2, 4, 5, 5], using: &random)
+        for layout in Layout.allCases {
+            let input = x.converted(to: layout), want = try conv(input).scalars
+            var larger = try Tensor(zeros: [1, 8, 10, 10])   // 800 elements for 150
+            let storage = ObjectIdentifier(larger.storage)
+            try conv.forward(input, into: &larger)
+            #expect(larger.shape == [2, 3, 5, 5] && larger.layout == layout && larger.scalars == want)
+            #expect(ObjectIdentifier(larger.storage) == storage, "\(layout): the larger buffer was replaced")
+
+            let other = TestSupport.random([1, 8, 10, 10], using: &random)
+            var shared = other
+            try conv.forward(input, into: &shared)
+            #expect(shared.scalars == want)
+            #expect(ObjectIdentifier(shared.storage) != ObjectIdentifier(other.storage))
+            #expect(other.shape == [1, 8, 10, 10] && other.scalars.count == 800)
+
+            var smaller = try Tensor(zeros: [1, 1, 2, 2])
+            try conv.forward(input, into: &smaller)
+            #expect(smaller.shape == [2, 3, 5, 5] && smaller.scalars == want)
+        }
+    }
+
     @Test("empty batches and empty spatial sizes give empty outputs")
     func empty() throws {
         let conv = try Conv1x1(inputChannels: 4, outputChannels: 6, activation: .relu)

@@ -106,7 +106,10 @@ struct EfficientNetLiteStructureTests {
         var timings: [EfficientNetLite.LayerTime]? = []
         let options = ExecutionOptions(threads: 1)
         _ = try model.logits(a, options: options, workspace: &workspace, timings: &timings)
+        let storages = workspace.buffers.map { ObjectIdentifier($0.storage) }
+        #expect(workspace.buffers.filter { $0.count > 0 }.count == 5)   // no low-rank factors here
         let reused = try model.logits(b, options: options, workspace: &workspace, timings: &timings)
+        #expect(workspace.buffers.map { ObjectIdentifier($0.storage) } == storages, "a second pass allocated")
         #expect(reused.scalars == (try model.logits(b, options: options)).scalars)
         #expect(Set(timings!.map(\.kind)) == Set(EfficientNetLite.LayerKind.allCases))
         #expect(timings!.count == 2 * (1 + 16 + 15 + 16 + 1 + 1 + 1))   // two passes: every layer, one layout change
