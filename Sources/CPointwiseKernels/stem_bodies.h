@@ -109,13 +109,7 @@ PW_INLINE int stem_clamps(int32_t activation) {
 /// stored (all 8 when `full`).
 PW_INLINE void stem_store(const int full, const int clamp, float hi, v8f value, float *out, ptrdiff_t count) {
     if (clamp) value = v8_min(v8_max(value, v8_splat(0.0f)), v8_splat(hi));
-    if (full || count >= 8) {
-        v8_store(out, value);
-    } else if (count > 0) {
-        float lanes[8];
-        v8_store(lanes, value);
-        for (ptrdiff_t i = 0; i < count; i++) out[i] = lanes[i];
-    }
+    v8_store_first(out, value, full ? 8 : count);
 }
 
 /// Channels-first: M output channels (1…6) × NV vectors (1 or 2) of 8 pixels from column `ow`:

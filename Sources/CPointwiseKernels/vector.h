@@ -17,6 +17,36 @@ typedef int32_t v8i __attribute__((vector_size(32)));
 
 PW_INLINE v8f v8_load(const float *p) { v8f v; __builtin_memcpy(&v, p, sizeof v); return v; }
 PW_INLINE void v8_store(float *p, v8f v) { __builtin_memcpy(p, &v, sizeof v); }
+/// Stores the first n lanes of v at p (none when n < 1, all eight when n ≥ 8) in at most three moves (4, 2 and 1 lanes), where a
+/// memcpy of a run-time length would be a call into the C library.
+PW_INLINE void v8_store_first(float *p, v8f v, ptrdiff_t n) {
+    typedef float v4f __attribute__((vector_size(16)));
+    typedef float v2f __attribute__((vector_size(8)));
+    if (n >= 8) {
+        v8_store(p, v);
+        return;
+    }
+    v4f quad = __builtin_shufflevector(v, v, 0, 1, 2, 3);
+    if (n >= 4) {
+        __builtin_memcpy(p, &quad, sizeof quad);
+        quad = __builtin_shufflevector(v, v, 4, 5, 6, 7);
+        p += 4;
+        n -= 4;
+    }
+    v2f pair = __builtin_shufflevector(quad, quad, 0, 1);
+    if (n >= 2) {
+        __builtin_memcpy(p, &pair, sizeof pair);
+        pair = __builtin_shufflevector(quad, quad, 2, 3);
+        p += 2;
+        n -= 2;
+    }
+    if (n >= 1) p[0] = pair[0];
+}
+
+/// Hides a pointer's value from the optimizer, so that a loop storing through it is not turned
+/// into a call of memset or memcpy (which costs more than the short rows these kernels fill).
+#define PW_OPAQUE(p) __asm__("" : "+r"(p))
+
 PW_INLINE v8f v8_splat(float x) { return (v8f){x, x, x, x, x, x, x, x}; }
 PW_INLINE v8f v8_max(v8f a, v8f b) { return __builtin_elementwise_max(a, b); }
 PW_INLINE v8f v8_min(v8f a, v8f b) { return __builtin_elementwise_min(a, b); }

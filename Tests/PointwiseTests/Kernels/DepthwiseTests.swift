@@ -15,17 +15,19 @@ import Testing
                 for padding in paddings {
                     // Widths around the 8-wide vectors, channels around the 8-channel vectors; 40 and 37
                     // channels reach the channels-last edge pixels' 32-channel groups (and their tail),
-                    // widths 24 and 45 its 8-pixel interior blocks.
+                    // widths 24 and 45 its 8-pixel interior blocks. Heights 5…9 end the channels-first
+                    // tiles of 4 (3×3) and 2 (5×5) rows exactly or overlapping.
                     for (channels, width) in [(3, 5), (8, 9), (11, 17), (16, 24), (2, 45), (40, 24), (37, 45)] {
+                        let height = 5 + channels % 5
                         let conv = try Conv2d(inputChannels: channels, outputChannels: channels, kernelSize: k,
                                               stride: stride, padding: padding, groups: channels, activation: .hardSwish,
                                               seed: random.next())
                         #expect(Depthwise.supports(kernelHeight: k, kernelWidth: k, stride: stride, dilation: 1))
                         for layout in Layout.allCases {
-                            let x = TestSupport.random([1, channels, 6, width], layout: layout, using: &random)
+                            let x = TestSupport.random([1, channels, height, width], layout: layout, using: &random)
                             let fast = try conv(x, options: ExecutionOptions(threads: 2, kernels: kernels))
                             let expected = try conv(x, options: ExecutionOptions(algorithm: .reference))
-                            TestSupport.expectClose(fast, expected, "\(k)×\(k) s\(stride) \(padding) C\(channels) W\(width) \(layout)")
+                            TestSupport.expectClose(fast, expected, "\(k)×\(k) s\(stride) \(padding) C\(channels) H\(height) W\(width) \(layout)")
                         }
                     }
                 }
