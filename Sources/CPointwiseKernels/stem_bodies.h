@@ -16,7 +16,7 @@
 #define PW_STEM_BODIES_H
 
 #include "vector.h"
-#include "depthwise_bodies.h"  // depthwise_load: eight inputs at stride 1 or 2, PW_UNROLL
+#include "depthwise_bodies.h"  // PW_UNROLL
 #include "kernel_bodies.h"     // activate_body
 
 /// Pixels a register block covers: the output width is processed in blocks of 16.
