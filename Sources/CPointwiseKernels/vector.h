@@ -17,8 +17,8 @@ typedef int32_t v8i __attribute__((vector_size(32)));
 
 PW_INLINE v8f v8_load(const float *p) { v8f v; __builtin_memcpy(&v, p, sizeof v); return v; }
 PW_INLINE void v8_store(float *p, v8f v) { __builtin_memcpy(p, &v, sizeof v); }
-/// Stores the first n lanes of v at p (none when n < 1, all eight when n ≥ 8) in at most three moves (4, 2 and 1 lanes), where a
-/// memcpy of a run-time length would be a call into the C library.
+/// Stores the first n lanes of v at p (none when n < 1, all eight when n ≥ 8) in at most three
+/// moves of 4, 2 and 1 lanes, where a memcpy of a run-time length would call the C library.
 PW_INLINE void v8_store_first(float *p, v8f v, ptrdiff_t n) {
     typedef float v4f __attribute__((vector_size(16)));
     typedef float v2f __attribute__((vector_size(8)));
