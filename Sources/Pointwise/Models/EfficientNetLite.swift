@@ -104,10 +104,10 @@ public struct EfficientNetLite: Sendable {
     }
 
     /// The activation buffers of a forward pass, kept between passes so that repeated inference
-    /// writes into memory it has already touched instead of fresh pages (allocating ~20 MB of
-    /// new activations per pass costs thousands of page faults). Layers share buffers by role
-    /// rather than each having its own, so that a pass touches about 10 MB instead of 20 and
-    /// what a layer writes is still in cache when the next one reads it.
+    /// writes into memory it has already touched instead of fresh pages (allocating the ~27 MB of
+    /// activations of a 224×224 pass anew costs thousands of page faults). Layers share buffers by
+    /// role rather than each having its own, so that such a pass touches about 9 MB of them, and
+    /// more of what a layer writes is still in cache when the next one reads it.
     public struct Workspace: Sendable {
         /// One buffer per `Role`, each as large as the largest activation of its role so far.
         var buffers = [Tensor](repeating: .empty, count: Role.allCases.count)
