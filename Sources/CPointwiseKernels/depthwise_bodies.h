@@ -32,7 +32,7 @@ PW_INLINE v8f depthwise_tap(const float *row, const int S, const int split, ptrd
     if (S == 1) return v8_load(row + v * 8 + kw);
     if (split) return v8_load(row + (kw & 1) * (width / 2) + v * 8 + (kw >> 1));
     const float *p = row + v * 16 + kw;
-    return __builtin_shufflevector(v8_load(p), v8_load(p + 8), 0, 2, 4, 6, 8, 10, 12, 14);
+    return v8_even(v8_load(p), v8_load(p + 8));
 }
 
 /// Splits the padded row at `line` (width floats and 8 more) into its even columns at `row` and its
@@ -41,8 +41,8 @@ PW_INLINE void depthwise_split(float *row, const float *line, ptrdiff_t width) {
     const ptrdiff_t half = width / 2;
     for (ptrdiff_t m = 0; m < half; m += 8) {
         const v8f a = v8_load(line + 2 * m), b = v8_load(line + 2 * m + 8);
-        v8_store(row + m, __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14));
-        v8_store(row + half + m, __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15));
+        v8_store(row + m, v8_even(a, b));
+        v8_store(row + half + m, v8_odd(a, b));
     }
 }
 

@@ -57,8 +57,8 @@ PW_INLINE void stem_fill_phases(const pw_depthwise_geometry *g, const float *in,
         ptrdiff_t j = start;
         for (; j + 8 <= width && 2 * (j - lead) + 16 <= W; j += 8) {
             const v8f a = v8_load(in + 2 * (j - lead)), b = v8_load(in + 2 * (j - lead) + 8);
-            v8_store(phases + j, __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14));
-            v8_store(phases + width + j, __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15));
+            v8_store(phases + j, v8_even(a, b));
+            v8_store(phases + width + j, v8_odd(a, b));
         }
         for (ptrdiff_t r = 0; r < 2; r++) {
             for (ptrdiff_t i = j; i < width; i++) {

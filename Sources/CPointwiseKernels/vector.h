@@ -47,6 +47,10 @@ PW_INLINE void v8_store_first(float *p, v8f v, ptrdiff_t n) {
 /// into a call of memset or memcpy (which costs more than the short rows these kernels fill).
 #define PW_OPAQUE(p) __asm__("" : "+r"(p))
 
+/// The even lanes of a then b (lanes 0, 2, …, 14 of the two in a row), and the odd ones.
+PW_INLINE v8f v8_even(v8f a, v8f b) { return __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14); }
+PW_INLINE v8f v8_odd(v8f a, v8f b) { return __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15); }
+
 PW_INLINE v8f v8_splat(float x) { return (v8f){x, x, x, x, x, x, x, x}; }
 PW_INLINE v8f v8_max(v8f a, v8f b) { return __builtin_elementwise_max(a, b); }
 PW_INLINE v8f v8_min(v8f a, v8f b) { return __builtin_elementwise_min(a, b); }

@@ -205,12 +205,11 @@ public struct EfficientNetLite: Sendable {
             clock = now
         }
         func size(_ t: Tensor) -> String { "\(t.channels)×\(t.shape[2])×\(t.shape[3])" }
-        /// Moves the buffer of `role` out of the workspace for a layer to write (so that it is
-        /// uniquely referenced unless the caller still holds a result of an earlier pass).
-        func take(_ role: Role) -> Tensor { replacing(&workspace.buffers[role.rawValue], .empty) }
-        /// Runs `layer` into the buffer of `role`, puts the result back and returns it.
+        /// Runs `layer` into the buffer of `role`, puts the result back and returns it. The buffer
+        /// is moved out of the workspace meanwhile, so that the layer finds it uniquely referenced
+        /// (unless the caller still holds a result of an earlier pass) and writes it in place.
         func run(_ role: Role, _ layer: (inout Tensor) throws(LayerError) -> Void) throws(LayerError) -> Tensor {
-            var output = take(role)
+            var output = replacing(&workspace.buffers[role.rawValue], .empty)
             try layer(&output)
             workspace.buffers[role.rawValue] = output
             return output
