@@ -138,13 +138,11 @@ struct StreamJob {
         return (header, part.placement(dataOffset: header.count))
     }
 
-    /// Reads a tile of `source` into `tile` (reallocated when the tile size changes).
+    /// Reads a tile of `source` into `tile` (its storage kept when the tile size changes and it is
+    /// large enough).
     private func fill(_ tile: inout Tensor, from source: PixelSource, image: Int, first: Int, count: Int,
                       positions: inout [Int]) -> [(read: Range<Int>, floor: Int)] {
-        let shape = [1, source.channels, count]
-        if tile.shape != shape {
-            tile = try! Tensor(uninitialized: shape, layout: source.layout)  // shape checked by the caller
-        }
+        try! tile.prepareOutput(shape: [1, source.channels, count], layout: source.layout)  // shape checked by the caller
         return source.read(image: image, first: first, count: count, into: tile.mutablePointer(),
                            positions: &positions)
     }

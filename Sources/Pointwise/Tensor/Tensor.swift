@@ -46,13 +46,6 @@ public struct Tensor: @unchecked Sendable {
         self.init(shape: shape, layout: layout, count: count, storage: storage, offset: 0)
     }
 
-    /// A tensor whose elements are left unset, for outputs a kernel overwrites entirely (saves a
-    /// pass of zeroing, and the page faults of touching fresh memory twice).
-    init(uninitialized shape: [Int], layout: Layout) throws(TensorError) {
-        let count = try Tensor.validatedCount(of: shape)
-        self.init(shape: shape, layout: layout, count: count, storage: TensorStorage(uninitializedCount: count), offset: 0)
-    }
-
     init(shape: [Int], layout: Layout, count: Int, storage: TensorStorage, offset: Int) {
         self.shape = shape
         self.layout = layout
@@ -204,7 +197,8 @@ extension Tensor {
     /// Makes this tensor `shape` in `layout` for a kernel to overwrite entirely (the contents are
     /// then unspecified): an output that already fits stays as it is; otherwise its storage is
     /// kept when no other tensor shares it and it holds enough elements, so that a workspace
-    /// buffer serves layers of different shapes without allocating; else new storage is allocated.
+    /// buffer serves layers of different shapes without allocating; else new storage is allocated
+    /// and left unset (no pass of zeroing, nor the page faults of touching fresh memory twice).
     /// - Throws: `TensorError` when the shape is invalid.
     mutating func prepareOutput(shape: [Int], layout: Layout) throws(TensorError) {
         if self.shape == shape && self.layout == layout { return }
