@@ -10,40 +10,18 @@
 /// accumulators of a tile are registers, not an array indexed at run time.
 #define PW_UNROLL _Pragma("clang loop unroll(full)")
 
-/// Whether a stride-2 plane is padded with its rows split into even and odd columns, so that the
-/// taps load without shuffles. Only for outputs wider than 16: on narrower ones splitting the
-/// short rows cost more than the shuffles it saves (on a Zen 3 core, the 3×3 stride-2 layer at
-/// 28×28, 240 channels, went from 0.09 to 0.13 ms, where 112×112, 96 channels, went from 0.46 to
-/// 0.31 ms).
-PW_INLINE int depthwise_splits(const pw_depthwise_geometry *g) { return g->stride == 2 && g->out_width > 16; }
-
 /// The floats of one row of the zero-padded copy of a plane that `depthwise_plane_body` reads:
-/// the padded row and 8 floats of slack for the last vector's loads, or, split
-/// (`depthwise_splits`), its even columns, then its odd ones, in two halves of `vectors`·8 + 8.
+/// the padded row and 8 floats of slack for the last vector's loads.
 PW_INLINE ptrdiff_t depthwise_padded_width(const pw_depthwise_geometry *g) {
-    const ptrdiff_t vectors = (g->out_width + 7) / 8;
-    return depthwise_splits(g) ? 2 * (vectors * 8 + 8) : vectors * 8 * g->stride + g->kernel + 8;
+    return (g->out_width + 7) / 8 * 8 * g->stride + g->kernel + 8;
 }
 
-/// The inputs of kernel column kw for output vector v (8 outputs) from the padded row `row`
-/// (`width` floats): at stride 1, eight consecutive floats; at stride 2 split, eight consecutive
-/// floats of the half that holds kw's columns; else every other float of sixteen.
-PW_INLINE v8f depthwise_tap(const float *row, const int S, const int split, ptrdiff_t width, int v, int kw) {
+/// The inputs of kernel column kw for output vector v (8 outputs) from the padded row `row`: at
+/// stride 1, eight consecutive floats; at stride 2, every other float of sixteen.
+PW_INLINE v8f depthwise_tap(const float *row, const int S, int v, int kw) {
     if (S == 1) return v8_load(row + v * 8 + kw);
-    if (split) return v8_load(row + (kw & 1) * (width / 2) + v * 8 + (kw >> 1));
     const float *p = row + v * 16 + kw;
     return v8_even(v8_load(p), v8_load(p + 8));
-}
-
-/// Splits the padded row at `line` (width floats and 8 more) into its even columns at `row` and its
-/// odd ones at `row + width / 2`.
-PW_INLINE void depthwise_split(float *row, const float *line, ptrdiff_t width) {
-    const ptrdiff_t half = width / 2;
-    for (ptrdiff_t m = 0; m < half; m += 8) {
-        const v8f a = v8_load(line + 2 * m), b = v8_load(line + 2 * m + 8);
-        v8_store(row + m, v8_even(a, b));
-        v8_store(row + half + m, v8_odd(a, b));
-    }
 }
 
 /// Zeros over [p, p + n), in whole vectors (so up to 7 floats past it).
@@ -77,11 +55,11 @@ PW_INLINE void depthwise_copy(float *p, const float *source, ptrdiff_t n) {
 
 /// An R×V tile of output vectors (R rows, V vectors of 8 columns) of a channels-first plane, from
 /// the zero-padded rows at `in` (the first output row's first input row, at the tile's first
-/// column, of the row's even half when the rows are `split`). Each input
+/// column). Each input
 /// vector is loaded once and given to every output row whose window holds it, so R·V independent
 /// FMA chains run side by side. Each output still sums its taps in (kh, kw) order, so any tiling
 /// gives the same bits. The last vector stores only `last_width` (1…8) columns.
-PW_INLINE void depthwise_tile(const int K, const int S, const int split, const int R, const int V, const float *in,
+PW_INLINE void depthwise_tile(const int K, const int S, const int R, const int V, const float *in,
                               ptrdiff_t width, const float *taps, v8f start, int32_t activation,
                               float *out, ptrdiff_t out_stride, ptrdiff_t last_width) {
     v8f acc[4][4];
@@ -97,7 +75,7 @@ PW_INLINE void depthwise_tile(const int K, const int S, const int split, const i
         for (int kw = 0; kw < K; kw++) {
             PW_UNROLL
             for (int v = 0; v < V; v++) {
-                const v8f x = depthwise_tap(row, S, split, width, v, kw);
+                const v8f x = depthwise_tap(row, S, v, kw);
                 PW_UNROLL
                 for (int i = 0; i < R; i++) {
                     const int kh = r - i * S;
@@ -118,14 +96,14 @@ PW_INLINE void depthwise_tile(const int K, const int S, const int split, const i
 
 /// An R×V tile (R = 1 or the caller's constant, V = 1…4 vectors at run time): dispatches to the
 /// instantiation of `depthwise_tile` for V.
-PW_INLINE void depthwise_tile_width(const int K, const int S, const int split, const int R, ptrdiff_t V, const float *in,
+PW_INLINE void depthwise_tile_width(const int K, const int S, const int R, ptrdiff_t V, const float *in,
                                     ptrdiff_t width, const float *taps, v8f start, int32_t activation,
                                     float *out, ptrdiff_t out_stride, ptrdiff_t last_width) {
     switch (V) {
-    case 1: depthwise_tile(K, S, split, R, 1, in, width, taps, start, activation, out, out_stride, last_width); break;
-    case 2: depthwise_tile(K, S, split, R, 2, in, width, taps, start, activation, out, out_stride, last_width); break;
-    case 3: depthwise_tile(K, S, split, R, 3, in, width, taps, start, activation, out, out_stride, last_width); break;
-    default: depthwise_tile(K, S, split, R, 4, in, width, taps, start, activation, out, out_stride, last_width); break;
+    case 1: depthwise_tile(K, S, R, 1, in, width, taps, start, activation, out, out_stride, last_width); break;
+    case 2: depthwise_tile(K, S, R, 2, in, width, taps, start, activation, out, out_stride, last_width); break;
+    case 3: depthwise_tile(K, S, R, 3, in, width, taps, start, activation, out, out_stride, last_width); break;
+    default: depthwise_tile(K, S, R, 4, in, width, taps, start, activation, out, out_stride, last_width); break;
     }
 }
 
@@ -133,7 +111,7 @@ PW_INLINE void depthwise_tile_width(const int K, const int S, const int split, c
 /// overlapping the one before it rather than shrinking (recomputing a few outputs, with the same
 /// bits); a plane with fewer than R rows runs one row at a time, one narrower than V vectors in
 /// tiles of all its vectors.
-PW_INLINE void depthwise_tiles(const int K, const int S, const int split, const int R, const int V, const pw_depthwise_geometry *g,
+PW_INLINE void depthwise_tiles(const int K, const int S, const int R, const int V, const pw_depthwise_geometry *g,
                                const float *padded, ptrdiff_t width, const float *taps, v8f start, float *y) {
     const ptrdiff_t out_height = g->out_height, out_width = g->out_width;
     const ptrdiff_t vectors = (out_width + 7) / 8, last_width = out_width - (vectors - 1) * 8;
@@ -142,13 +120,13 @@ PW_INLINE void depthwise_tiles(const int K, const int S, const int split, const 
         const ptrdiff_t oh = oh0 + tall > out_height ? out_height - tall : oh0;
         for (ptrdiff_t v0 = 0; v0 < vectors; v0 += wide) {
             const ptrdiff_t v = v0 + wide > vectors ? vectors - wide : v0;
-            const float *in = padded + oh * S * width + v * 8 * (S == 2 && !split ? 2 : 1);
+            const float *in = padded + oh * S * width + v * 8 * S;
             float *out = y + oh * out_width + v * 8;
             const ptrdiff_t valid = v + wide == vectors ? last_width : 8;
             if (tall == R) {
-                depthwise_tile_width(K, S, split, R, wide, in, width, taps, start, g->activation, out, out_width, valid);
+                depthwise_tile_width(K, S, R, wide, in, width, taps, start, g->activation, out, out_width, valid);
             } else {
-                depthwise_tile_width(K, S, split, 1, wide, in, width, taps, start, g->activation, out, out_width, valid);
+                depthwise_tile_width(K, S, 1, wide, in, width, taps, start, g->activation, out, out_width, valid);
             }
         }
     }
@@ -156,8 +134,9 @@ PW_INLINE void depthwise_tiles(const int K, const int S, const int split, const 
 
 /// One channels-first plane: y[oh][ow] = act(bias + Σ w[kh][kw] · x[oh·S + kh − top][ow·S + kw −
 /// left]). The plane is first copied into `padded` with its padding made of zeros (rows of
-/// `depthwise_padded_width` floats; at stride 2 on wide planes split into even and odd columns), so
-/// the loops below have no edges; then the output is computed in tiles (`depthwise_tiles`).
+/// `depthwise_padded_width` floats), so the loops below have no edges; then the output is
+/// computed in tiles (`depthwise_tiles`). The dispatch sends stride 2, and narrow planes, to
+/// `depthwise_group_body` instead (`depthwise_groups`).
 PW_INLINE void depthwise_plane_body(const int K, const int S, const pw_depthwise_geometry *g,
                                     const float *restrict x, const float *restrict w, float bias,
                                     float *restrict y, float *restrict padded) {
@@ -165,13 +144,9 @@ PW_INLINE void depthwise_plane_body(const int K, const int S, const pw_depthwise
     const ptrdiff_t rows = (g->out_height - 1) * S + K, width = depthwise_padded_width(g);
     // Whole vectors only, and no calls to memset or memcpy, which cost more than these short
     // rows: zeros may overshoot into the next row or the scratch's 8 spare floats, and are
-    // overwritten by what is stored there after them. At stride 2 each row is padded in `line`
-    // (after the rows and their spare floats) and then split into its two column phases
-    // (`depthwise_splits`).
-    const int split = depthwise_splits(g);
-    float *line = padded + rows * width + 8;
+    // overwritten by what is stored there after them.
     for (ptrdiff_t r = 0; r < rows; r++) {
-        float *row = padded + r * width, *target = split ? line : row;
+        float *row = padded + r * width;
         const ptrdiff_t ih = r - top;
         if (ih < 0 || ih >= height) {
             depthwise_zeros(row, width);
@@ -179,23 +154,17 @@ PW_INLINE void depthwise_plane_body(const int K, const int S, const pw_depthwise
         }
         const ptrdiff_t lead = left < width ? left : width;
         const ptrdiff_t count = lead + in_width <= width ? in_width : width - lead;
-        depthwise_zeros(target, lead);
-        depthwise_copy(target + lead, x + ih * in_width, count);
-        depthwise_zeros(target + lead + count, width - lead - count);
-        if (split) depthwise_split(row, line, width);
+        depthwise_zeros(row, lead);
+        depthwise_copy(row + lead, x + ih * in_width, count);
+        depthwise_zeros(row + lead + count, width - lead - count);
     }
     // 5×5 in tiles of 2 rows × 4 vectors, 3×3 in tiles of 4 rows × 2: eight FMA chains either way.
     // (On a Zen 3 core the 2 × 4 tiles, and no memset calls for the padding, took EfficientNet's
     // 5×5 layer at 28×28, 240 channels, from about 0.29 to 0.17 ms; one row of 4 vectors with
     // the row's taps held in registers had only four chains.)
     const v8f start = v8_splat(bias);
-    if (K > 3) {
-        if (split) depthwise_tiles(K, S, 1, 2, 4, g, padded, width, w, start, y);
-        else depthwise_tiles(K, S, 0, 2, 4, g, padded, width, w, start, y);
-    } else {
-        if (split) depthwise_tiles(K, S, 1, 4, 2, g, padded, width, w, start, y);
-        else depthwise_tiles(K, S, 0, 4, 2, g, padded, width, w, start, y);
-    }
+    if (K > 3) depthwise_tiles(K, S, 2, 4, g, padded, width, w, start, y);
+    else depthwise_tiles(K, S, 4, 2, g, padded, width, w, start, y);
 }
 
 /// Eight channels from p, or the first `lanes` of them and zeros (the channel tail).
@@ -372,6 +341,115 @@ PW_INLINE void depthwise_rows_body(const int K, const int S, const pw_depthwise_
         }
         for (ptrdiff_t ow = r.end; ow < g->out_width; ow++) depthwise_column_block(K, S, 0, g, channels, &r, w, bias, ow);
     }
+}
+
+// MARK: - Channels-first planes eight at a time
+
+/// Whether channels-first planes are convolved eight at a time (`depthwise_group_body`) rather
+/// than one by one (`depthwise_plane_body`): at stride 2, whose taps one plane's vectors could
+/// only gather with shuffles, and on planes whose rows fill few vectors, where one plane's tiles
+/// are mostly edges. (On a Zen 3 core, 1 thread, channels-first: EfficientNet-Lite0's 5×5
+/// stride-2 layer at 14×14, 672 channels, 0.19 → 0.067 ms, and at 56×56, 144 channels,
+/// 0.23 → 0.16 ms; the 3×3 stride-2 layer at 112×112, 96 channels, 0.36 → 0.30 ms; 3×3 stride 1
+/// at 7×7, 1152 channels, 0.12 → 0.063 ms, at 56×56, 144 channels, 0.275 → 0.253 ms. Single
+/// planes stayed as fast or faster for 5×5 stride 1 from 28 wide, 0.18 against 0.19 ms, and
+/// 3×3 stride 1 at 112×112.)
+PW_INLINE int depthwise_groups(const pw_depthwise_geometry *g) {
+    return g->stride == 2 || g->out_width <= (g->kernel == 3 ? 56 : 24);
+}
+
+/// The pixels in one row of a group's interleaved copy: the padded row, and room for every
+/// input column even where the padding after them is negative.
+PW_INLINE ptrdiff_t depthwise_group_pitch(const pw_depthwise_geometry *g) {
+    const ptrdiff_t padded = (g->out_width - 1) * g->stride + g->kernel, reach = g->pad_left + g->width;
+    return padded > reach ? padded : reach;
+}
+
+/// The rows of a group's interleaved copy: those the output's windows reach.
+PW_INLINE ptrdiff_t depthwise_group_rows(const pw_depthwise_geometry *g) {
+    return (g->out_height - 1) * g->stride + g->kernel;
+}
+
+/// Copies eight planes (`source[l]`, height×width each) into `copy` interleaved, pixel by pixel
+/// with the eight channels of a pixel side by side, zero-padded to `depthwise_group_rows` rows
+/// of `depthwise_group_pitch` pixels: a channels-last image of eight channels with its padding
+/// made of zeros. Rows go eight pixels at a time through 8×8 register transposes, the last eight
+/// overlapping the ones before them.
+PW_INLINE void depthwise_interleave(const pw_depthwise_geometry *g, const float *const source[8], float *copy) {
+    const ptrdiff_t height = g->height, width = g->width, left = g->pad_left;
+    const ptrdiff_t rows = depthwise_group_rows(g), pitch = depthwise_group_pitch(g);
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        float *row = copy + r * pitch * 8;
+        const ptrdiff_t ih = r - g->pad_top;
+        if (ih < 0 || ih >= height) {
+            depthwise_zeros(row, pitch * 8);
+            continue;
+        }
+        depthwise_zeros(row, left * 8);
+        depthwise_zeros(row + (left + width) * 8, (pitch - left - width) * 8);
+        float *pixels = row + left * 8;
+        if (width < 8) {
+            for (ptrdiff_t iw = 0; iw < width; iw++) {
+                for (int l = 0; l < 8; l++) pixels[iw * 8 + l] = source[l][ih * width + iw];
+            }
+            continue;
+        }
+        for (ptrdiff_t iw0 = 0; iw0 < width; iw0 += 8) {
+            const ptrdiff_t iw = iw0 + 8 > width ? width - 8 : iw0;
+            v8f v[8];
+            for (int l = 0; l < 8; l++) v[l] = v8_load(source[l] + ih * width + iw);
+            transpose8x8(v);
+            for (int q = 0; q < 8; q++) v8_store(pixels + (iw + q) * 8, v[q]);
+        }
+    }
+}
+
+/// Copies the interleaved output (`pixels` pixels of eight channels) back into the first `count`
+/// planes of `target`, eight pixels at a time through 8×8 register transposes, the last eight
+/// overlapping the ones before them.
+PW_INLINE void depthwise_deinterleave(const float *interleaved, ptrdiff_t pixels, ptrdiff_t count, float *target) {
+    if (pixels < 8) {
+        for (ptrdiff_t q = 0; q < pixels; q++) {
+            for (ptrdiff_t l = 0; l < count; l++) target[l * pixels + q] = interleaved[q * 8 + l];
+        }
+        return;
+    }
+    for (ptrdiff_t q0 = 0; q0 < pixels; q0 += 8) {
+        const ptrdiff_t q = q0 + 8 > pixels ? pixels - 8 : q0;
+        v8f v[8];
+        for (int i = 0; i < 8; i++) v[i] = v8_load(interleaved + (q + i) * 8);
+        transpose8x8(v);
+        for (ptrdiff_t l = 0; l < count; l++) v8_store(target + l * pixels + q, v[l]);
+    }
+}
+
+/// `count` (1…8) consecutive channels-first planes at once: x and y their first planes (the
+/// planes height·width and out_height·out_width apart), w their taps [count][K·K], bias NULL or
+/// `count` values. The planes are interleaved into a zero-padded channels-last copy of eight
+/// channels (`depthwise_interleave`; missing channels repeat the last one), convolved by the
+/// channels-last loops with no edges left, and copied back. Each output sums bias and its taps in
+/// (kh, kw) order, padding included, as `depthwise_plane_body` does, so both give the same bits.
+/// `scratch` holds `pw_depthwise_group_scratch_floats(g)` floats.
+PW_INLINE void depthwise_group_body(const int K, const int S, const pw_depthwise_geometry *g, ptrdiff_t count,
+                                    const float *restrict x, const float *restrict w, const float *restrict bias,
+                                    float *restrict y, float *restrict scratch) {
+    const ptrdiff_t plane = g->height * g->width, pixels = g->out_height * g->out_width;
+    const float *source[8];
+    float taps[25 * 8], start[8];
+    for (int l = 0; l < 8; l++) {
+        const ptrdiff_t c = l < count ? l : count - 1;
+        source[l] = x + c * plane;
+        for (int t = 0; t < K * K; t++) taps[t * 8 + l] = w[c * K * K + t];
+        start[l] = bias ? bias[c] : 0.0f;
+    }
+    float *copy = scratch, *out = scratch + depthwise_group_rows(g) * depthwise_group_pitch(g) * 8;
+    depthwise_interleave(g, source, copy);
+    const pw_depthwise_geometry padded = {
+        .height = depthwise_group_rows(g), .width = depthwise_group_pitch(g),
+        .out_height = g->out_height, .out_width = g->out_width, .kernel = K, .stride = S,
+        .pad_top = 0, .pad_left = 0, .activation = g->activation};
+    depthwise_rows_body(K, S, &padded, 8, copy, taps, start, out, 0, g->out_height);
+    depthwise_deinterleave(out, pixels, count, y);
 }
 
 #endif

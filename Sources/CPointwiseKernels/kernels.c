@@ -47,8 +47,13 @@ ptrdiff_t pw_stem_scratch_floats(const pw_depthwise_geometry *g, ptrdiff_t cin) 
 }
 
 ptrdiff_t pw_depthwise_scratch_floats(const pw_depthwise_geometry *g) {
-    // Eight spare floats for the vector stores that overshoot the last row; for split rows, one
-    // unsplit row (and its eight) after them.
-    const ptrdiff_t width = depthwise_padded_width(g);
-    return ((g->out_height - 1) * g->stride + g->kernel) * width + 8 + (depthwise_splits(g) ? width + 8 : 0);
+    // Eight spare floats for the vector stores that overshoot the last row.
+    return ((g->out_height - 1) * g->stride + g->kernel) * depthwise_padded_width(g) + 8;
+}
+
+int32_t pw_depthwise_groups(const pw_depthwise_geometry *g) { return depthwise_groups(g); }
+
+ptrdiff_t pw_depthwise_group_scratch_floats(const pw_depthwise_geometry *g) {
+    // The interleaved input, then the interleaved output.
+    return 8 * (depthwise_group_rows(g) * depthwise_group_pitch(g) + g->out_height * g->out_width);
 }

@@ -51,6 +51,25 @@ PW_INLINE void v8_store_first(float *p, v8f v, ptrdiff_t n) {
 PW_INLINE v8f v8_even(v8f a, v8f b) { return __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14); }
 PW_INLINE v8f v8_odd(v8f a, v8f b) { return __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15); }
 
+/// The transpose of an 8×8 block held in eight vectors, rows in, columns out.
+PW_INLINE void transpose8x8(v8f v[8]) {
+    v8f t[8], u[8];
+    for (int r = 0; r < 8; r += 2) {
+        t[r] = __builtin_shufflevector(v[r], v[r + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+        t[r + 1] = __builtin_shufflevector(v[r], v[r + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+    }
+    for (int r = 0; r < 8; r += 4) {
+        u[r] = __builtin_shufflevector(t[r], t[r + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+        u[r + 1] = __builtin_shufflevector(t[r], t[r + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+        u[r + 2] = __builtin_shufflevector(t[r + 1], t[r + 3], 0, 1, 8, 9, 4, 5, 12, 13);
+        u[r + 3] = __builtin_shufflevector(t[r + 1], t[r + 3], 2, 3, 10, 11, 6, 7, 14, 15);
+    }
+    for (int c = 0; c < 4; c++) {
+        v[c] = __builtin_shufflevector(u[c], u[c + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+        v[c + 4] = __builtin_shufflevector(u[c], u[c + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+    }
+}
+
 PW_INLINE v8f v8_splat(float x) { return (v8f){x, x, x, x, x, x, x, x}; }
 PW_INLINE v8f v8_max(v8f a, v8f b) { return __builtin_elementwise_max(a, b); }
 PW_INLINE v8f v8_min(v8f a, v8f b) { return __builtin_elementwise_min(a, b); }

@@ -1,3 +1,4 @@
+import CPointwiseKernels
 import Testing
 @testable import Pointwise
 
@@ -33,6 +34,56 @@ import Testing
                 }
             }
         }
+    }
+
+    @Test("channels-first planes eight at a time give the bits of one at a time, both kernel families",
+          arguments: [KernelConfig.best, .portable])
+    func groupsMatchPlanes(kernels: KernelConfig) {
+        var random = SplitMix64(seed: 29)
+        let table = kernels.table.pointee
+        // Channel counts around the groups of eight; planes narrower than a vector, around one and
+        // two vectors, and padding that is wider than the kernel's reach or negative on the right.
+        let planes: [(channels: Int, height: Int, width: Int, top: Int, left: Int)] = [
+            (1, 1, 1, 1, 1), (5, 3, 2, 2, 2), (8, 7, 7, 1, 1), (13, 9, 9, 0, 0), (17, 6, 14, 2, 1), (9, 12, 24, 1, 0),
+            (3, 5, 40, 2, 2)]
+        for k in [3, 5] {
+            for step in [1, 2] {
+                for p in planes {
+                    var g = pw_depthwise_geometry(
+                        height: p.height, width: p.width, out_height: (p.height + 2 * p.top - k) / step + 1,
+                        out_width: (p.width + 2 * p.left - k) / step + 1, kernel: Int32(k), stride: Int32(step),
+                        pad_top: p.top, pad_left: p.left, activation: Activation.relu6.kernelCode)
+                    guard g.out_height > 0, g.out_width > 0 else { continue }
+                    let (inputPlane, outputPlane) = (p.height * p.width, g.out_height * g.out_width)
+                    let x = Self.buffer(TestSupport.randomValues(p.channels * inputPlane, using: &random).map { $0 * 4 })
+                    let w = Self.buffer(TestSupport.randomValues(p.channels * k * k, using: &random))
+                    let bias = Self.buffer(TestSupport.randomValues(p.channels, using: &random))
+                    let single = Self.buffer(Array(repeating: .nan, count: p.channels * outputPlane))
+                    let grouped = Self.buffer(Array(repeating: .nan, count: p.channels * outputPlane))
+                    let planeScratch = Self.buffer(Array(repeating: 0, count: pw_depthwise_scratch_floats(&g)))
+                    let groupScratch = Self.buffer(Array(repeating: 0, count: pw_depthwise_group_scratch_floats(&g)))
+                    defer { for b in [x, w, bias, single, grouped, planeScratch, groupScratch] { b.deallocate() } }
+                    for c in 0..<p.channels {
+                        _ = table.depthwise_plane(&g, x + c * inputPlane, w + c * k * k, bias[c], single + c * outputPlane,
+                                                  planeScratch)
+                    }
+                    for c in stride(from: 0, to: p.channels, by: 8) {
+                        _ = table.depthwise_group(&g, min(8, p.channels - c), x + c * inputPlane, w + c * k * k, bias + c,
+                                                  grouped + c * outputPlane, groupScratch)
+                    }
+                    let count = p.channels * outputPlane
+                    let differing = (0..<count).filter { single[$0].bitPattern != grouped[$0].bitPattern }.count
+                    #expect(differing == 0, "\(k)×\(k) s\(step) \(p)")
+                }
+            }
+        }
+    }
+
+    /// A pointer to a fresh copy of `values`, for the caller to deallocate.
+    private static func buffer(_ values: [Float]) -> UnsafeMutablePointer<Float> {
+        let pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(values.count, 1))
+        pointer.initialize(from: values, count: values.count)
+        return pointer
     }
 
     @Test("MobileNet shapes: channels-first and channels-last give the same result")

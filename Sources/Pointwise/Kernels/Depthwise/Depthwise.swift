@@ -1,12 +1,14 @@
 import CPointwiseKernels
 
 /// Depthwise convolutions (one K×K filter per channel) on the dedicated C kernels:
-/// `Depthwise.kernel3x3` and `kernel5x5`, stride 1 or 2, dilation 1, any padding, in the
-/// registry's `depthwise_plane` (channels-first: one plane at a time, copied into a zero-padded
-/// scratch so the inner loops have no edges) and `depthwise_rows` (channels-last: eight channels
-/// per vector). These layers do about K² flops per element moved, so they are memory-bound: the
-/// kernels read the input and write the output once. Every output element is computed by the same
-/// operations whatever the thread count, so results are bit-identical for any count.
+/// 3×3 and 5×5, stride 1 or 2, dilation 1, any padding, in the registry's `depthwise_plane`
+/// (channels-first, one plane at a time, copied into a zero-padded scratch so the inner loops
+/// have no edges), `depthwise_group` (channels-first at stride 2 and on narrow planes: eight
+/// planes at a time, interleaved into a zero-padded channels-last scratch) and `depthwise_rows`
+/// (channels-last: eight channels per vector). These layers do about K² flops per element moved,
+/// so they are memory-bound: the kernels read the input and write the output once. Every output
+/// element is computed by the same operations whatever the thread count and whichever
+/// channels-first kernel runs, so results are bit-identical for any count.
 enum Depthwise {
     /// Whether the kernels handle this convolution.
     static func supports(kernelHeight: Int, kernelWidth: Int, stride: Int, dilation: Int) -> Bool {
@@ -31,6 +33,21 @@ enum Depthwise {
         let table = kernels.table, source = x.pointer, target = output.mutablePointer()
         let (channels, inputPlane, outputPlane) = (x.channels, g.height * g.width, g.outputPixels)
         switch x.layout {
+        case .channelsFirst where pw_depthwise_groups(&shape) != 0:
+            // Eight planes of one image at a time (the last group of an image may have fewer).
+            let groupsPerImage = (channels + 7) / 8, groups = x.batchSize * groupsPerImage
+            let workers = max(1, min(threads, groups)), scratchCount = pw_depthwise_group_scratch_floats(&shape)
+            Parallel.forEach(workers) { worker in
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
+                defer { scratch.deallocate() }
+                var shape = shape
+                for group in groups * worker / workers..<groups * (worker + 1) / workers {
+                    let c = group % groupsPerImage * 8, plane = group / groupsPerImage * channels + c
+                    _ = table.pointee.depthwise_group(
+                        &shape, min(8, channels - c), source + plane * inputPlane, weight + c * g.taps, bias.map { $0 + c },
+                        target + plane * outputPlane, scratch)
+                }
+            }
         case .channelsFirst:
             let planes = x.batchSize * channels, workers = max(1, min(threads, planes))
             let scratchCount = pw_depthwise_scratch_floats(&shape)
