@@ -68,12 +68,13 @@ PW_INLINE void gemm_tile(const int mr, const int nv, ptrdiff_t k, const float *r
 }
 
 /// C[mr × 8·nv] (=|+=) A·B with the whole k loop, B read where it lies (row p at b + p·ldb), the
-/// block's first column being column j of the sweep (for per-column bias). The body of the
-/// streaming kernel; each element gets exactly the operations `gemm_tile` would give it.
+/// block's first column being column j of the sweep (for per-column bias), stored past the caches
+/// when `past_cache` (C then 32-byte aligned, rows too). The body of the streaming kernel; each
+/// element gets exactly the operations `gemm_tile` would give it.
 PW_INLINE void stream_block(const int mr, const int nv, ptrdiff_t k, const float *restrict a,
                             ptrdiff_t rsa, ptrdiff_t csa, const float *restrict b, ptrdiff_t ldb,
                             float *restrict c, ptrdiff_t ldc, int32_t load_c, ptrdiff_t j,
-                            const pw_epilogue *epilogue) {
+                            const pw_epilogue *epilogue, int32_t past_cache) {
     v8f acc[PW_GEMM_MR][2];
     for (int i = 0; i < mr; i++) {
         for (int v = 0; v < nv; v++) acc[i][v] = load_c ? v8_load(c + i * ldc + 8 * v) : v8_splat(0.0f);
@@ -89,7 +90,8 @@ PW_INLINE void stream_block(const int mr, const int nv, ptrdiff_t k, const float
     for (int i = 0; i < mr; i++) {
         for (int v = 0; v < nv; v++) {
             v8f z = epilogue ? epilogue_vector(acc[i][v], epilogue, i, j + 8 * v) : acc[i][v];
-            v8_store(c + i * ldc + 8 * v, z);
+            if (past_cache) v8_store_past_cache(c + i * ldc + 8 * v, z);
+            else v8_store(c + i * ldc + 8 * v, z);
         }
     }
 }

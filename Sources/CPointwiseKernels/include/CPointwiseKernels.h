@@ -86,10 +86,12 @@ typedef struct pw_kernel_config {
     /// C[m × width] (=|+=) A·B then the epilogue (panel q of A at a + q·a_panel_stride, its
     /// element (i, p) at [i·rsa + p·csa]; B row p at b + p·ldb; width a multiple of 8), read
     /// straight from B: for each 16 columns, every row panel with the whole k loop. The streaming
-    /// path for outputs with very few channels or inputs with very few (k small).
+    /// path for outputs with very few channels or inputs with very few (k small). With `past_cache`
+    /// (and C not loaded, C and its rows 32-byte aligned) C is stored past the caches, for outputs
+    /// too large to stay in them.
     void (*stream_rows)(ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
                         ptrdiff_t a_panel_stride, const float *b, ptrdiff_t ldb, ptrdiff_t width, float *c, ptrdiff_t ldc,
-                        int32_t load_c, const pw_epilogue *epilogue);
+                        int32_t load_c, const pw_epilogue *epilogue, int32_t past_cache);
     /// x[i] = act(x[i]) for i < n, with the same arithmetic as the epilogue.
     void (*activate)(float *x, ptrdiff_t n, int32_t activation);
     /// dz[i] = dy[i] * act'(z[i]) for i < n, where z is the pre-activation.

@@ -82,6 +82,25 @@ import Testing
         }
     }
 
+    @Test("outputs too large for the caches, stored past them, match the reference with any thread count's bits")
+    func outputsPastCache() throws {
+        var random = SplitMix64(seed: 17)
+        // 96 × 64² floats (1.5 MB) per image take the non-temporal stores; 40 × 61² (595 KB) is as
+        // large, but its rows are not 32-byte aligned, so it keeps plain stores.
+        for (cin, cout, side) in [(16, 96, 64), (24, 40, 61)] {
+            #expect(cout * side * side * 4 >= Gemm.pastCacheBytes)
+            let conv = try Conv1x1(inputChannels: cin, outputChannels: cout, activation: .relu6, seed: 9)
+            let x = TestSupport.random([2, cin, side, side], using: &random)
+            let residual = TestSupport.random([2, cout, side, side], using: &random)
+            let one = try conv(x, residual: residual, options: ExecutionOptions(threads: 1))
+            let two = try conv(x, residual: residual, options: ExecutionOptions(threads: 2))
+            let reference = try conv(x, residual: residual, options: ExecutionOptions(algorithm: .reference))
+            #expect(TestSupport.withinTolerance(TestSupport.difference(one, reference)), "\(cin)→\(cout) at \(side)²")
+            let differing = zip(one.scalars, two.scalars).filter { $0.bitPattern != $1.bitPattern }.count
+            #expect(differing == 0, "\(cin)→\(cout) at \(side)²: 1 and 2 threads")
+        }
+    }
+
     @Test("PyTorch semantics on a hand-computed example: groups, stride, bias, residual, ReLU6")
     func handComputed() throws {
         // x: [1, 4, 3, 3], channel c holds c·10 + position. groups = 2, stride = 2 → [1, 2, 2, 2].
