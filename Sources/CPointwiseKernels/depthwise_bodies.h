@@ -55,9 +55,8 @@ PW_INLINE void depthwise_copy(float *p, const float *source, ptrdiff_t n) {
 
 /// An R×V tile of output vectors (R rows, V vectors of 8 columns) of a channels-first plane, from
 /// the zero-padded rows at `in` (the first output row's first input row, at the tile's first
-/// column). Each input
-/// vector is loaded once and given to every output row whose window holds it, so R·V independent
-/// FMA chains run side by side. Each output still sums its taps in (kh, kw) order, so any tiling
+/// column). Each input vector is loaded once and given to every output row whose window holds
+/// it, so R·V independent FMA chains run side by side. Each output still sums its taps in (kh, kw) order, so any tiling
 /// gives the same bits. The last vector stores only `last_width` (1…8) columns.
 PW_INLINE void depthwise_tile(const int K, const int S, const int R, const int V, const float *in,
                               ptrdiff_t width, const float *taps, v8f start, int32_t activation,

@@ -110,8 +110,8 @@ typedef struct pw_kernel_config {
     int32_t (*depthwise_rows)(const pw_depthwise_geometry *g, ptrdiff_t channels, const float *x,
                               const float *w, const float *bias, float *y, ptrdiff_t row_begin,
                               ptrdiff_t row_end);
-    /// Depthwise convolution of `count` (1…8) consecutive channels-first planes at once, for
-    /// planes too narrow to fill vectors on their own (`pw_depthwise_groups(g)`): x and y the first
+    /// Depthwise convolution of `count` (1…8) consecutive channels-first planes at once, at stride 2
+    /// and for planes too narrow to fill vectors on their own (`pw_depthwise_groups(g)`): x and y the first
     /// input and output planes, w their taps [count][kernel·kernel], bias NULL or `count` values.
     /// `scratch` holds `pw_depthwise_group_scratch_floats(g)` floats. The same bits as
     /// `depthwise_plane` on each plane. Returns 0 when kernel or stride is unsupported.
