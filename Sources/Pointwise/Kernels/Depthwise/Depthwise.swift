@@ -35,32 +35,23 @@ enum Depthwise {
         switch x.layout {
         case .channelsFirst where pw_depthwise_groups(&shape) != 0:
             // Eight planes of one image at a time (the last group of an image may have fewer).
-            let groupsPerImage = (channels + 7) / 8, groups = x.batchSize * groupsPerImage
-            let workers = max(1, min(threads, groups)), scratchCount = pw_depthwise_group_scratch_floats(&shape)
-            Parallel.forEach(workers) { worker in
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
-                defer { scratch.deallocate() }
+            let groupsPerImage = (channels + 7) / 8
+            forEachShare(of: x.batchSize * groupsPerImage, threads: threads,
+                         scratch: pw_depthwise_group_scratch_floats(&shape)) { group, scratch in
                 var shape = shape
-                for group in groups * worker / workers..<groups * (worker + 1) / workers {
-                    let c = group % groupsPerImage * 8, plane = group / groupsPerImage * channels + c
-                    _ = table.pointee.depthwise_group(
-                        &shape, min(8, channels - c), source + plane * inputPlane, weight + c * g.taps, bias.map { $0 + c },
-                        target + plane * outputPlane, scratch)
-                }
+                let c = group % groupsPerImage * 8, plane = group / groupsPerImage * channels + c
+                _ = table.pointee.depthwise_group(
+                    &shape, min(8, channels - c), source + plane * inputPlane, weight + c * g.taps, bias.map { $0 + c },
+                    target + plane * outputPlane, scratch)
             }
         case .channelsFirst:
-            let planes = x.batchSize * channels, workers = max(1, min(threads, planes))
-            let scratchCount = pw_depthwise_scratch_floats(&shape)
-            Parallel.forEach(workers) { worker in
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
-                defer { scratch.deallocate() }
+            forEachShare(of: x.batchSize * channels, threads: threads, scratch: pw_depthwise_scratch_floats(&shape)) {
+                plane, scratch in
                 var shape = shape
-                for plane in planes * worker / workers..<planes * (worker + 1) / workers {
-                    let c = plane % channels
-                    _ = table.pointee.depthwise_plane(
-                        &shape, source + plane * inputPlane, weight + c * g.taps, bias?[c] ?? 0,
-                        target + plane * outputPlane, scratch)
-                }
+                let c = plane % channels
+                _ = table.pointee.depthwise_plane(
+                    &shape, source + plane * inputPlane, weight + c * g.taps, bias?[c] ?? 0,
+                    target + plane * outputPlane, scratch)
             }
         case .channelsLast:
             Parallel.forEachRowRange(images: x.batchSize, rowsPerImage: g.outputHeight, threads: threads) { _, n, rows in
@@ -69,6 +60,19 @@ enum Depthwise {
                     &shape, channels, source + n * inputPlane * channels, taps, bias,
                     target + n * outputPlane * channels, rows.lowerBound, rows.upperBound)
             }
+        }
+    }
+
+    /// Runs `body` for each of `count` work items, the items shared out among up to `threads`
+    /// workers in contiguous runs, each worker with its own scratch of `scratch` floats.
+    private static func forEachShare(
+        of count: Int, threads: Int, scratch: Int, _ body: (Int, UnsafeMutablePointer<Float>) -> Void
+    ) {
+        let workers = max(1, min(threads, count))
+        Parallel.forEach(workers) { worker in
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: scratch)
+            defer { buffer.deallocate() }
+            for item in count * worker / workers..<count * (worker + 1) / workers { body(item, buffer) }
         }
     }
 }
