@@ -123,6 +123,38 @@ PW_INLINE void pack_transposed_body(const float *src, ptrdiff_t cs, ptrdiff_t de
     }
 }
 
+/// Packs the rows×depth block whose element (i, p) is src[i·rs + p] (each row contiguous, as a
+/// channels-last image is) into panels of 6 rows, as `pw_pack_panels` does: eight columns of a
+/// panel at a time go through an 8×8 register transpose (rows past the last read as zeros), the
+/// rest element by element. Writes nothing outside the panels.
+PW_INLINE void pack_panels_body(const float *src, ptrdiff_t rs, ptrdiff_t rows, ptrdiff_t depth, float *dst) {
+    for (ptrdiff_t i0 = 0; i0 < rows; i0 += PW_GEMM_MR) {
+        const ptrdiff_t mr = rows - i0 < PW_GEMM_MR ? rows - i0 : PW_GEMM_MR;
+        const int last_panel = i0 + PW_GEMM_MR >= rows;
+        float *panel = dst + i0 * depth;
+        ptrdiff_t p = 0;
+        for (; p + 8 <= depth; p += 8) {
+            v8f v[8];
+            for (int i = 0; i < 8; i++) v[i] = i < mr ? v8_load(src + (i0 + i) * rs + p) : v8_splat(0.0f);
+            transpose8x8(v);
+            // Column q's 6 values are the first 6 lanes of v[q]; each 8-wide store spills 2 lanes
+            // into the next column, which the next store (or the next panel) overwrites. Only the
+            // last column of the last panel has nothing after it, so it is copied out exactly.
+            for (int q = 0; q < 7; q++) v8_store(panel + (p + q) * PW_GEMM_MR, v[q]);
+            if (!last_panel || p + 8 < depth) {
+                v8_store(panel + (p + 7) * PW_GEMM_MR, v[7]);
+            } else {
+                float column[8];
+                v8_store(column, v[7]);
+                for (int i = 0; i < PW_GEMM_MR; i++) panel[(p + 7) * PW_GEMM_MR + i] = column[i];
+            }
+        }
+        for (; p < depth; p++) {
+            for (ptrdiff_t i = 0; i < PW_GEMM_MR; i++) panel[p * PW_GEMM_MR + i] = i < mr ? src[(i0 + i) * rs + p] : 0.0f;
+        }
+    }
+}
+
 // MARK: - Elementwise
 
 /// x = act(x). The tail goes through a zero-padded vector, so every element gets exactly the

@@ -83,6 +83,9 @@ typedef struct pw_kernel_config {
     /// `pw_pack_strips` for a source whose columns are contiguous (rs = 1), with column stride cs.
     void (*pack_transposed)(const float *src, ptrdiff_t cs, ptrdiff_t depth, ptrdiff_t width,
                             float *dst);
+    /// `pw_pack_panels` for a source whose rows are contiguous (cs = 1), with row stride rs: the
+    /// same floats in the same places, eight columns at a time through register transposes.
+    void (*pack_panels)(const float *src, ptrdiff_t rs, ptrdiff_t rows, ptrdiff_t depth, float *dst);
     /// C[m × width] (=|+=) A·B then the epilogue (panel q of A at a + q·a_panel_stride, its
     /// element (i, p) at [i·rsa + p·csa]; B row p at b + p·ldb; width a multiple of 8), read
     /// straight from B: for each 16 columns, every row panel with the whole k loop. The streaming

@@ -1,3 +1,4 @@
+import CPointwiseKernels
 import Testing
 @testable import Pointwise
 
@@ -52,6 +53,28 @@ import Testing
                         }
                     }
                 }
+            }
+        }
+    }
+
+    @Test("A panels packed eight columns at a time from contiguous rows: the same floats as the plain packing, nothing written past the panels",
+          arguments: [KernelConfig.best, KernelConfig.portable])
+    func vectorPanelPacking(kernels: KernelConfig) {
+        var random = SplitMix64(seed: 17)
+        for rows in [1, 5, 6, 7, 12, 13] {
+            for depth in [1, 7, 8, 9, 16, 23] {
+                let rowStride = depth + 3
+                let source = TestSupport.randomValues(rows * rowStride, using: &random)
+                let panelFloats = (rows + 5) / 6 * 6 * depth
+                let sentinel: Float = -12345
+                var plain = [Float](repeating: sentinel, count: panelFloats + 8)
+                var vector = plain
+                source.withUnsafeBufferPointer { src in
+                    pw_pack_panels(src.baseAddress!, rowStride, 1, rows, depth, &plain)
+                    kernels.table.pointee.pack_panels(src.baseAddress!, rowStride, rows, depth, &vector)
+                }
+                #expect(plain[..<panelFloats] == vector[..<panelFloats], "rows \(rows), depth \(depth)")
+                #expect(vector[panelFloats...].allSatisfy { $0 == sentinel }, "rows \(rows), depth \(depth): wrote past the panels")
             }
         }
     }

@@ -258,8 +258,12 @@ private struct TileRunner {
         guard case .view(let view) = problem.a else { return aPanels(problem, row: rows.lowerBound, depth: depth) }
         let mr = KernelConfig.tileRows
         panels.reserve((rows.count + mr - 1) / mr * mr * depth.count)
-        pw_pack_panels(view.base + rows.lowerBound * view.rowStride + depth.lowerBound * view.columnStride,
-                       view.rowStride, view.columnStride, rows.count, depth.count, panels.base)
+        let source = view.base + rows.lowerBound * view.rowStride + depth.lowerBound * view.columnStride
+        if view.columnStride == 1 {
+            config.pointee.pack_panels(source, view.rowStride, rows.count, depth.count, panels.base)
+        } else {
+            pw_pack_panels(source, view.rowStride, view.columnStride, rows.count, depth.count, panels.base)
+        }
         return APanels(base: panels.base, rowStride: 1, columnStride: mr, panelStride: mr * depth.count,
                        depth: depth.count)
     }
