@@ -12,13 +12,27 @@ public struct GlobalAveragePool: ParameterFreeLayer {
     public func callAsFunction(_ input: Tensor) throws(LayerError) -> Tensor {
         // x: [N, C, *S]  →  y: [N, C, 1, …]
         var output = Tensor.zeros(like: input, shape: try outputShape(forInput: input.shape))
-        let x = input.pointer, y = output.mutablePointer(), pixels = input.pixelsPerImage
+        let x = input.pointer, y = output.mutablePointer(), pixels = input.pixelsPerImage, channels = input.channels
+        // Each channel's positions are summed in order in Double, whichever loop is outside: the
+        // one that walks memory contiguously (positions inside channels-first, channels inside
+        // channels-last), so both layouts give the same bits.
+        var sums = [Double](repeating: 0, count: channels)
         for n in 0..<input.batchSize {
-            for c in 0..<input.channels {
-                var sum = 0.0
-                for s in 0..<pixels { sum += Double(x[input.memoryIndex(batch: n, channel: c, position: s)]) }
-                y[output.memoryIndex(batch: n, channel: c, position: 0)] = Float(sum / Double(pixels))
+            if input.layout == .channelsLast {
+                for c in 0..<channels { sums[c] = 0 }
+                for s in 0..<pixels {
+                    let row = x + input.memoryIndex(batch: n, channel: 0, position: s)
+                    for c in 0..<channels { sums[c] += Double(row[c]) }
+                }
+            } else {
+                for c in 0..<channels {
+                    let plane = x + input.memoryIndex(batch: n, channel: c, position: 0)
+                    var sum = 0.0
+                    for s in 0..<pixels { sum += Double(plane[s]) }
+                    sums[c] = sum
+                }
             }
+            for c in 0..<channels { y[output.memoryIndex(batch: n, channel: c, position: 0)] = Float(sums[c] / Double(pixels)) }
         }
         return output
     }

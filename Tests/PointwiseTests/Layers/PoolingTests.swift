@@ -48,6 +48,16 @@ import Testing
             let y = try pool(x)
             #expect(y.shape == [1, 2, 1, 1] && y.layout == layout && y.scalars == [2.5, 1])
         }
+        // Random values: the mean of every channel summed in order in Double, the same bits in both layouts.
+        var random = SplitMix64(seed: 43)
+        let shape = [3, 37, 5, 7], values = TestSupport.randomValues(shape.reduce(1, *), using: &random)
+        let expected = (0..<3 * 37).map { plane in
+            Float((0..<35).reduce(0.0) { $0 + Double(values[plane * 35 + $1]) } / 35)
+        }
+        for layout in Layout.allCases {
+            let y = try pool(Tensor(shape: shape, values: values).converted(to: layout))
+            #expect(y.converted(to: .channelsFirst).scalars.elementsEqual(expected), "\(layout)")
+        }
         #expect(try pool(Tensor(zeros: [3, 4, 7])).shape == [3, 4, 1])
         #expect(try pool(Tensor(zeros: [3, 4, 2, 2, 2])).shape == [3, 4, 1, 1, 1])
     }
