@@ -88,8 +88,9 @@ typedef struct pw_kernel_config {
     void (*pack_panels)(const float *src, ptrdiff_t rs, ptrdiff_t rows, ptrdiff_t depth, float *dst);
     /// C[m × width] (=|+=) A·B then the epilogue (panel q of A at a + q·a_panel_stride, its
     /// element (i, p) at [i·rsa + p·csa]; B row p at b + p·ldb; width a multiple of 8), read
-    /// straight from B: for each 16 columns, every row panel with the whole k loop. The streaming
-    /// path for outputs with very few channels or inputs with very few (k small). With `past_cache`
+    /// straight from B: for each block of columns (as many as 16 KiB of B holds, 16 to 256), every
+    /// row panel with the whole k loop. The streaming path for outputs with very few channels or
+    /// inputs with very few (k small). With `past_cache`
     /// (and C not loaded, C and its rows 32-byte aligned) C is stored past the caches, for outputs
     /// too large to stay in them.
     void (*stream_rows)(ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,

@@ -79,6 +79,38 @@ import Testing
         }
     }
 
+    @Test("the streaming kernel (few rows or a shallow k) over several column blocks and a ragged last one, any thread count")
+    func streamingColumnBlocks() {
+        var random = SplitMix64(seed: 19)
+        for (m, n, k) in [(7, 1000, 13), (12, 600, 300), (13, 530, 16), (96, 777, 16), (20, 520, 24)] {
+            let a = TestSupport.randomValues(m * k, using: &random)
+            let b = TestSupport.randomValues(k * n, using: &random)
+            let bias = TestSupport.randomValues(m, using: &random)
+            let expected = Self.naive(m: m, n: n, k: k, a: a, b: b, c: [], accumulate: false, bias: bias)
+            var outputs: [[Float]] = []
+            for threads in [1, 2] {
+                var c = [Float](repeating: 0, count: m * n)
+                a.withUnsafeBufferPointer { a in
+                    b.withUnsafeBufferPointer { b in
+                        bias.withUnsafeBufferPointer { bias in
+                            c.withUnsafeMutableBufferPointer { c in
+                                let viewA = MatrixView(base: a.baseAddress!, rowStride: k, columnStride: 1)
+                                Gemm.run([GemmProblem(m: m, n: n, k: k, a: .packed(PackedMatrix(side: .a, rows: m, columns: k, from: viewA)),
+                                                      b: .view(MatrixView(base: b.baseAddress!, rowStride: n, columnStride: 1)),
+                                                      c: c.baseAddress!, ldc: n, epilogue: GemmEpilogue(bias: bias.baseAddress))],
+                                         threads: threads)
+                            }
+                        }
+                    }
+                }
+                let d = TestSupport.difference(c, expected)
+                #expect(d.maxError <= 1e-5 * max(d.scale, 1), "m=\(m) n=\(n) k=\(k) threads=\(threads): error \(d.maxError)")
+                outputs.append(c)
+            }
+            #expect(outputs[0].elementsEqual(outputs[1]), "m=\(m) n=\(n) k=\(k): 1 and 2 threads differ")
+        }
+    }
+
     @Test("transposed B (packed on the fly) and packed B agree with the definition")
     func transposedAndPackedB() {
         var random = SplitMix64(seed: 11)

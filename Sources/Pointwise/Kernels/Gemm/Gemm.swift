@@ -21,10 +21,10 @@ enum Gemm {
     /// runs of 1 KiB, which hardware prefetchers follow, and the block (up to 256 KiB) stays in L2.
     static let columnBlock = 256
     /// A channels-first GEMM with C of at most `streamingRowLimit` rows or with k of at most
-    /// `streamingDepthLimit` runs on the streaming kernel: 16 columns at a time straight from B,
+    /// `streamingDepthLimit` runs on the streaming kernel: blocks of columns straight from B,
     /// every row panel with the whole k loop. These are the memory-bound shapes (Cout ≤ 12 or
     /// Cin ≤ 32), where a register tile's bookkeeping would outweigh its arithmetic and the few B
-    /// rows of a 16-column block stay in L1 without being copied.
+    /// rows of a block of columns stay in L1 without being copied.
     static let streamingRowLimit = 12
     static let streamingDepthLimit = 32
     /// The streaming kernel stores C past the caches (non-temporal stores, on x86-64) when C takes
