@@ -25,8 +25,9 @@ extension Conv1x1 {
                 input = "input packed once per k block into 16-pixel strips that every row panel reuses from L2"
             } else if m <= Gemm.streamingRowLimit || k <= Gemm.streamingDepthLimit {
                 input = "streaming kernel (≤ \(Gemm.streamingRowLimit) output or ≤ \(Gemm.streamingDepthLimit) input "
-                    + "channels per group): the input is read straight from memory, 16 pixels at a time, every row "
-                    + "panel with the whole Cin loop (no packing, no tile bookkeeping)"
+                    + "channels per group): the input is read straight from memory in blocks of up to 256 pixels "
+                    + "(as many as 16 KiB of input holds), every row panel with the whole Cin loop over a block "
+                    + "(no packing, no tile bookkeeping)"
             } else {
                 input = "input streamed 16 pixels at a time: each strip copied into L1 (prefetched four strips ahead) "
                     + "just before all row panels run over it"
@@ -34,13 +35,17 @@ extension Conv1x1 {
             lines.append("gemm: per image and group, Y[\(m)×\(n)] = W[\(m)×\(k)] · X[\(k)×\(n)] — weights packed once "
                          + "into 6-row panels; \(input)")
         } else {
-            lines.append("gemm: per group over all images, Y[\(m)×\(n)] = X[\(m)×\(k)] · Wᵀ[\(k)×\(n)] — input read in "
-                         + "place (each pixel's channels are contiguous), weights packed once into 16-column panels")
+            let input = n > 2 * KernelConfig.tileColumns
+                ? "input copied per k block into 6-pixel panels (8×8 register transposes), since every strip rereads it"
+                : "input read in place (each pixel's channels are contiguous)"
+            lines.append("gemm: per group over all images, Y[\(m)×\(n)] = X[\(m)×\(k)] · Wᵀ[\(k)×\(n)] — \(input), "
+                         + "weights packed once into 16-column panels")
         }
         lines.append("blocking: k in blocks of \(Gemm.depthBlock) (a 16-column B strip of that depth is 16 KiB, in L1); "
                      + (plan.rowsOuter
                         ? "sweeping row panels outermost (C is taller than wide and too narrow to give each thread a few strips)"
-                        : "sweeping column strips outermost, each strip in L1 while the weight panels of up to "
+                        : "sweeping column strips outermost, each strip in L1 while the "
+                          + (layout == .channelsFirst ? "weight" : "input") + " panels of up to "
                           + "\(Gemm.rowBlock) rows stream past from L2"))
         lines.append("epilogue: fused in the register tile: bias\(bias == nil ? " (none)" : ""), residual, \(activation)")
         if wholeProblems {
