@@ -35,7 +35,7 @@ extension Conv1x1 {
             lines.append("gemm: per image and group, Y[\(m)×\(n)] = W[\(m)×\(k)] · X[\(k)×\(n)] — weights packed once "
                          + "into 6-row panels; \(input)")
         } else {
-            let input = n > 2 * KernelConfig.tileColumns
+            let input = Gemm.copiesPanels(columns: n)
                 ? "input copied per k block into 6-pixel panels (8×8 register transposes), since every strip rereads it"
                 : "input read in place (each pixel's channels are contiguous)"
             lines.append("gemm: per group over all images, Y[\(m)×\(n)] = X[\(m)×\(k)] · Wᵀ[\(k)×\(n)] — \(input), "

@@ -47,6 +47,12 @@ extension Gemm {
         }
     }
 
+    /// Whether an A read in place (not packed ahead of time) is first copied into contiguous
+    /// panels for a block of `columns` columns of C: when more than two strips reread it.
+    static func copiesPanels(columns: Int) -> Bool {
+        columns > 2 * KernelConfig.tileColumns
+    }
+
     /// Whether `count` GEMMs with disjoint outputs go to `threads` workers whole: when they divide
     /// evenly, or are so many that one more for some workers matters little.
     static func splitsWholeProblems(count: Int, threads: Int) -> Bool {
@@ -151,7 +157,7 @@ private struct TileRunner {
                 for p0 in stride(from: 0, to: max(problem.k, 1), by: Gemm.depthBlock) {
                     let depth = p0..<min(p0 + Gemm.depthBlock, problem.k)
                     let loadC = problem.accumulate || p0 > 0, last = depth.upperBound >= problem.k
-                    let a = blockColumns.count > 2 * KernelConfig.tileColumns
+                    let a = Gemm.copiesPanels(columns: blockColumns.count)
                         ? packPanels(problem, rows: blockRows, depth: depth)
                         : aPanels(problem, row: blockRows.lowerBound, depth: depth)
                     if case .view(let view) = problem.b, view.columnStride == 1 {
