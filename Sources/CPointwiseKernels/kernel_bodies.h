@@ -96,6 +96,73 @@ PW_INLINE void stream_block(const int mr, const int nv, ptrdiff_t k, const float
     }
 }
 
+/// `w` (1…3) columns of C over `g` consecutive row panels of A packed in panels (panel q at
+/// a + q·stride, its element (i, p) at [p·6 + i]; `rows` valid rows in all), g·w ≤ 9:
+/// C[i·ldc + j] (=|+=) Σ_p A[i][p]·b[p·ldb + j], then the epilogue, which describes element (0, 0).
+/// Each panel's six rows of a column ride in the lanes of one vector, so a narrow tail of columns
+/// costs w FMAs per panel and k rather than a whole 6×8 tile's six, with g·w independent chains
+/// to hide the FMA latency. Every element gets exactly the operations `gemm_tile` would give it
+/// (the same FMAs in the same order, then bias, residual and activation).
+PW_INLINE void tail_block(const int g, const int w, ptrdiff_t k, const float *restrict a, ptrdiff_t stride,
+                          const float *restrict b, ptrdiff_t ldb, ptrdiff_t rows, float *restrict c,
+                          ptrdiff_t ldc, int32_t load_c, const pw_epilogue *epilogue) {
+    v8f acc[8][3];
+    for (int q = 0; q < g; q++) {
+        for (int j = 0; j < w; j++) {
+            float lanes[8] = {0};
+            if (load_c) {
+                for (ptrdiff_t i = 0; i < PW_GEMM_MR && q * PW_GEMM_MR + i < rows; i++) {
+                    lanes[i] = c[(q * PW_GEMM_MR + i) * ldc + j];
+                }
+            }
+            acc[q][j] = v8_load(lanes);
+        }
+    }
+    // An 8-lane load at column p of a panel reads two floats past it, which for the last column
+    // may lie past the operand: that column is copied out, its valid rows only.
+    ptrdiff_t p = 0;
+    for (; p + 1 < k; p++) {
+        v8f x[3];
+        for (int j = 0; j < w; j++) x[j] = v8_splat(b[p * ldb + j]);
+        for (int q = 0; q < g; q++) {
+            const v8f column = v8_load(a + q * stride + p * PW_GEMM_MR);
+            for (int j = 0; j < w; j++) acc[q][j] = column * x[j] + acc[q][j];
+        }
+    }
+    if (p < k) {
+        for (int q = 0; q < g; q++) {
+            float lanes[8] = {0};
+            for (ptrdiff_t i = 0; i < PW_GEMM_MR && q * PW_GEMM_MR + i < rows; i++) {
+                lanes[i] = a[q * stride + p * PW_GEMM_MR + i];
+            }
+            const v8f column = v8_load(lanes);
+            for (int j = 0; j < w; j++) acc[q][j] = column * v8_splat(b[p * ldb + j]) + acc[q][j];
+        }
+    }
+    for (int q = 0; q < g; q++) {
+        const ptrdiff_t first = q * PW_GEMM_MR;
+        const ptrdiff_t valid = rows - first < PW_GEMM_MR ? rows - first : PW_GEMM_MR;
+        for (int j = 0; j < w; j++) {
+            v8f z = acc[q][j];
+            if (epilogue) {
+                // The lanes' own bias and residual, gathered beside them, through the tile epilogue.
+                float bias[8] = {0}, residual[8] = {0};
+                for (ptrdiff_t i = 0; i < valid; i++) {
+                    if (epilogue->bias) bias[i] = epilogue->bias[epilogue->bias_per_column ? j : first + i];
+                    if (epilogue->residual) residual[i] = epilogue->residual[(first + i) * epilogue->ldr + j];
+                }
+                const pw_epilogue lanes = {
+                    .bias = epilogue->bias ? bias : NULL, .bias_per_column = 1, .activation = epilogue->activation,
+                    .residual = epilogue->residual ? residual : NULL, .ldr = 0};
+                z = epilogue_vector(z, &lanes, 0, 0);
+            }
+            float out[8];
+            v8_store(out, z);
+            for (ptrdiff_t i = 0; i < valid; i++) c[(first + i) * ldc + j] = out[i];
+        }
+    }
+}
+
 // MARK: - Packing
 
 /// Packs the depth×width block whose element (p, j) is src[p + j·cs] (each column contiguous,

@@ -111,6 +111,74 @@ import Testing
         }
     }
 
+    /// C (m×n) of a GEMM with A packed, B (k×n, rows `ldb` apart) streamed from where it lies or
+    /// packed, and every kind of epilogue; the residual has rows `ldb` apart too.
+    private static func packedProduct(
+        m: Int, n: Int, k: Int, a: [Float], b: [Float], ldb: Int, c0: [Float], residual: [Float], bias: [Float],
+        packB: Bool, accumulate: Bool, epilogue: Int, threads: Int
+    ) -> [Float] {
+        var c = (0..<m).flatMap { c0[$0 * ldb..<$0 * ldb + n] }
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                residual.withUnsafeBufferPointer { residual in
+                    bias.withUnsafeBufferPointer { bias in
+                        c.withUnsafeMutableBufferPointer { c in
+                            let viewA = MatrixView(base: a.baseAddress!, rowStride: k, columnStride: 1)
+                            let viewB = MatrixView(base: b.baseAddress!, rowStride: ldb, columnStride: 1)
+                            let epilogue = switch epilogue {
+                            case 0: GemmEpilogue()
+                            case 1: GemmEpilogue(bias: bias.baseAddress, residual: residual.baseAddress, residualStride: ldb,
+                                                 activation: .relu6)
+                            default: GemmEpilogue(bias: bias.baseAddress, biasPerColumn: true, activation: .silu)
+                            }
+                            let problem = GemmProblem(
+                                m: m, n: n, k: k, a: .packed(PackedMatrix(side: .a, rows: m, columns: k, from: viewA)),
+                                b: packB ? .packed(PackedMatrix(side: .b, rows: k, columns: n, from: viewB)) : .view(viewB),
+                                c: c.baseAddress!, ldc: n, accumulate: accumulate, epilogue: epilogue)
+                            Gemm.run([problem], threads: threads)
+                        }
+                    }
+                }
+            }
+        }
+        return c
+    }
+
+    @Test("a narrow tail of columns, run down many packed panels at once, gets the bits those columns get inside a full strip")
+    func tailColumnsMatchFullStrips() {
+        var random = SplitMix64(seed: 23)
+        // m past one group of panels with a short last panel; tails of 1, 2 and 3 columns (and 4
+        // and 7, which go through edge tiles); k past one k block, so C is reloaded between blocks.
+        for (m, n, k) in [(100, 49, 300), (7, 98, 5), (53, 51, 1), (1, 9, 17), (30, 100, 40), (13, 23, 3)] {
+            let wide = (n + 15) / 16 * 16 + 16
+            let a = TestSupport.randomValues(m * k, using: &random)
+            let b = TestSupport.randomValues(k * wide, using: &random)
+            let c0 = TestSupport.randomValues(m * wide, using: &random)
+            let residual = TestSupport.randomValues(m * wide, using: &random)
+            let bias = TestSupport.randomValues(max(m, wide), using: &random)
+            for (packB, accumulate, epilogue) in [(false, false, 1), (false, true, 0), (true, false, 2), (true, true, 1)] {
+                let full = Self.packedProduct(m: m, n: wide, k: k, a: a, b: b, ldb: wide, c0: c0, residual: residual,
+                                              bias: bias, packB: packB, accumulate: accumulate, epilogue: epilogue,
+                                              threads: 1)
+                let expected = (0..<m).flatMap { full[$0 * wide..<$0 * wide + n] }
+                for threads in [1, 2] {
+                    let narrow = Self.packedProduct(m: m, n: n, k: k, a: a, b: b, ldb: wide, c0: c0, residual: residual,
+                                                    bias: bias, packB: packB, accumulate: accumulate,
+                                                    epilogue: epilogue, threads: threads)
+                    let differing = zip(narrow, expected).filter { $0.0.bitPattern != $0.1.bitPattern }.count
+                    #expect(differing == 0, "m=\(m) n=\(n) k=\(k) packB=\(packB) acc=\(accumulate) epilogue \(epilogue) threads \(threads): \(differing) elements differ")
+                }
+                if epilogue == 0 {
+                    let definition = Self.naive(m: m, n: n, k: k, a: a, b: (0..<k).flatMap { b[$0 * wide..<$0 * wide + n] },
+                                                c: (0..<m).flatMap { c0[$0 * wide..<$0 * wide + n] },
+                                                accumulate: accumulate, bias: nil)
+                    let d = TestSupport.difference(expected, definition)
+                    #expect(d.maxError <= 1e-5 * max(d.scale, 1), "m=\(m) n=\(n) k=\(k): error \(d.maxError)")
+                }
+            }
+        }
+    }
+
     @Test("transposed B (packed on the fly) and packed B agree with the definition")
     func transposedAndPackedB() {
         var random = SplitMix64(seed: 11)
