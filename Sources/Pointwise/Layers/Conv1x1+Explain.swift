@@ -18,7 +18,7 @@ extension Conv1x1 {
         let wholeProblems = Gemm.splitsWholeProblems(count: problems, threads: options.threads)
         let plan = Gemm.Plan(m: m, n: n, threads: wholeProblems ? 1 : options.threads)
         lines.append("kernels: \(options.kernels.name) (\(options.kernels.instructionSet)), register tiles up to "
-                     + "\(KernelConfig.tileRows)×\(KernelConfig.tileColumns), smaller tiles on edges")
+                     + "\(KernelConfig.tileRows)×\(KernelConfig.tileColumns)")
         if layout == .channelsFirst {
             let input: String
             if plan.rowsOuter {
@@ -47,6 +47,8 @@ extension Conv1x1 {
                         : "sweeping column strips outermost, each strip in L1 while the "
                           + (layout == .channelsFirst ? "weight" : "input") + " panels of up to "
                           + "\(Gemm.rowBlock) rows stream past from L2"))
+        let panelsPacked = layout == .channelsFirst || Gemm.copiesPanels(columns: n)
+        lines.append("edges: " + Self.edges(m: m, n: n, panelsPacked: panelsPacked))
         lines.append("epilogue: fused in the register tile: bias\(bias == nil ? " (none)" : ""), residual, \(activation)")
         if wholeProblems {
             lines.append("threads: \(options.threads), each owning a contiguous share of the \(problems) GEMMs "
@@ -62,5 +64,26 @@ extension Conv1x1 {
             : "compute: \(2 * m * n * k * groups * (layout == .channelsFirst ? images : 1)) flops over "
               + "\(4 * (shape.reduce(1, *) + output.reduce(1, *))) bytes"))
         return lines.joined(separator: "\n")
+    }
+
+    /// How the tiles at the edges of an m×n C are run: the rule of the kernels' `sweep` (kernels.inc).
+    static func edges(m: Int, n: Int, panelsPacked: Bool) -> String {
+        let (mr, nr) = (KernelConfig.tileRows, KernelConfig.tileColumns)
+        var parts: [String] = []
+        if n % nr >= 8 { parts.append("one 8-column strip after the \(n / nr) of \(nr)") }
+        switch n % 8 {
+        case 0: break
+        case let tail where tail <= 3 && panelsPacked:
+            let panels = [1: 8, 2: 4, 3: 3][tail]!
+            parts.append("the last \(tail) of the \(n) columns run down \(panels) row panels at a time, each panel's "
+                         + "\(mr) rows of a column in one vector's lanes (\(tail) FMA\(tail == 1 ? "" : "s") per panel and k "
+                         + "instead of a \(mr)×8 edge tile's \(mr))")
+        case let tail:
+            parts.append("the last \(tail) of the \(n) columns in an 8-wide edge tile per row panel "
+                         + "(\(8 - tail) of its 8 columns computed and dropped)")
+        }
+        if m % mr != 0 { parts.append("a last row panel of \(m % mr) of the \(m) rows") }
+        return parts.isEmpty ? "none: \(m) rows and \(n) columns fill whole \(mr)×\(nr) tiles"
+                             : parts.joined(separator: "; ")
     }
 }

@@ -210,4 +210,24 @@ import Testing
             #expect(try conv(Tensor(zeros: [2, 4, 0, 3], layout: layout)).shape == [2, 6, 0, 3])
         }
     }
+
+    @Test("--explain names how the edge tiles run: narrow column tails down many panels, wider ones in edge tiles")
+    func explainsEdges() throws {
+        let conv = try Conv1x1(inputChannels: 960, outputChannels: 160)
+        func edges(_ h: Int, _ w: Int, _ layout: Layout) -> String {
+            let text = conv.explanation(forInput: [1, 960, h, w], layout: layout, options: ExecutionOptions(threads: 1))
+            return text.split(separator: "\n").first { $0.hasPrefix("edges: ") }.map(String.init) ?? "no edges line"
+        }
+        // 7×7: 49 pixels are three strips and one column; 160 rows are 26 panels and 4 rows.
+        #expect(edges(7, 7, .channelsFirst) == "edges: the last 1 of the 49 columns run down 8 row panels at a time, "
+                + "each panel's 6 rows of a column in one vector's lanes (1 FMA per panel and k instead of a 6×8 edge "
+                + "tile's 6); a last row panel of 4 of the 160 rows")
+        // 14×14: 196 pixels end in four columns, which go through 8-wide edge tiles.
+        #expect(edges(14, 14, .channelsFirst) == "edges: the last 4 of the 196 columns in an 8-wide edge tile per row "
+                + "panel (4 of its 8 columns computed and dropped); a last row panel of 4 of the 160 rows")
+        // 5×5: 25 pixels are one strip, one 8-column strip and one column.
+        #expect(edges(5, 5, .channelsFirst).hasPrefix("edges: one 8-column strip after the 1 of 16; the last 1 of the 25"))
+        // Channels-last: 160 output channels are 10 whole strips; 8×12 = 96 pixels are 16 whole panels.
+        #expect(edges(8, 12, .channelsLast) == "edges: none: 96 rows and 160 columns fill whole 6×16 tiles")
+    }
 }
