@@ -81,9 +81,14 @@ struct Apply: ParsableCommand {
         }
         if explain {
             let x = try mapNPY(input, argument: "--input")
-            let tile = [1, conv.inputChannels, StreamingOptions.largestTile]
+            // One tile of the stream: up to `largestTile` output pixels of one image, explained as
+            // the 1-D input whose subsampling by the stride gives them.
+            let spatial = layout == .channelsFirst ? x.shape.dropFirst(2) : x.shape.dropFirst().dropLast()
+            let outputPixels = spatial.map { ($0 + stride - 1) / stride }.reduce(1, *)
+            let tilePixels = max(1, min(StreamingOptions.largestTile, outputPixels))
+            let tile = [1, conv.inputChannels, tilePixels * stride]
             print(conv.explanation(forInput: tile, layout: layout, options: options.execution))
-            print("streaming: input \(x.shape) memory-mapped, read in tiles of up to \(StreamingOptions.largestTile.grouped) "
+            print("streaming: input \(x.shape) memory-mapped, read in tiles of up to \(tilePixels.grouped) "
                   + "output pixels within --max-memory \(streaming.maxMemory); " + (options.shard.map { "shard \($0) into a part file" }
                   ?? "the whole output into \(output)"))
         }

@@ -21,17 +21,27 @@ import Testing
 
     /// Runs the binary; returns its exit status and standard error.
     static func run(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
+        try launch(arguments, readingStandardOutput: false)
+    }
+
+    /// Runs the binary; returns its exit status and standard output.
+    static func output(_ arguments: [String]) throws -> (status: Int32, stdout: String) {
+        try launch(arguments, readingStandardOutput: true)
+    }
+
+    /// Runs the binary, reading one of its output streams (the other is discarded).
+    private static func launch(_ arguments: [String], readingStandardOutput: Bool) throws -> (Int32, String) {
         let binary = try #require(Self.binary, "the pointwise executable is not built beside the tests")
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
-        let errorPipe = Pipe()
-        process.standardError = errorPipe
-        process.standardOutput = FileHandle.nullDevice
+        let pipe = Pipe()
+        process.standardOutput = readingStandardOutput ? pipe : FileHandle.nullDevice
+        process.standardError = readingStandardOutput ? FileHandle.nullDevice : pipe
         try process.run()
-        let stderr = String(decoding: errorPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        return (process.terminationStatus, stderr)
+        return (process.terminationStatus, text)
     }
 
     /// A fresh scratch directory holding X [2, 5, 3, 4], W [7, 5, 1, 1], bias [7] and R [2, 7, 2, 2].
@@ -95,6 +105,31 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: output.path))
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         #expect(Set(leftovers) == ["x.npy", "w.npy", "b.npy", "r.npy", "truncated.npy"], "left behind: \(leftovers)")
+    }
+
+    @Test("apply --explain describes the GEMM of the input's own tiles: its pixels, stride and layout")
+    func explainDescribesTheInput() throws {
+        let directory = try Self.makeFiles()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+        var random = SplitMix64(seed: 8)
+        try NPY.write(NPYArray(shape: [1, 40, 7, 7], values: TestSupport.randomValues(40 * 49, using: &random)),
+                      to: directory.appendingPathComponent("x7.npy"))
+        try NPY.write(NPYArray(shape: [1, 7, 7, 40], values: TestSupport.randomValues(40 * 49, using: &random)),
+                      to: directory.appendingPathComponent("x7-nhwc.npy"))
+        try NPY.write(NPYArray(shape: [20, 40], values: TestSupport.randomValues(800, using: &random)),
+                      to: directory.appendingPathComponent("w20.npy"))
+        for (input, extra, gemm, edges) in [
+            ("x7.npy", [String](), "Y[20×49] = W[20×40] · X[40×49]", "edges: the last 1 of the 49 columns"),
+            ("x7.npy", ["--stride", "2"], "Y[20×16] = W[20×40] · X[40×16]", "edges: a last row panel of 2 of the 20 rows"),
+            ("x7-nhwc.npy", ["--layout", "nhwc"], "Y[49×20] = X[49×40] · Wᵀ[40×20]",
+             "edges: the last 4 of the 20 columns in an 8-wide edge tile"),
+        ] {
+            let result = try Self.output(["apply", "--input", path(input), "--weight", path("w20.npy"), "--explain",
+                                          "--output", path("y.npy")] + extra)
+            #expect(result.status == 0)
+            #expect(result.stdout.contains(gemm) && result.stdout.contains(edges), "\(input) \(extra): \(result.stdout)")
+        }
     }
 
     @Test("bench rejects a malformed --shape with exit status 2")

@@ -125,16 +125,8 @@ import Testing
 
     @Test("cost prints the articles' comparisons with the hand-checked savings")
     func cost() throws {
-        let binary = try #require(CommandLineTests.binary)
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["cost", "--skip-measure"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let (status, text) = try CommandLineTests.output(["cost", "--skip-measure"])
+        #expect(status == 0)
         #expect(text.contains("2,359,296") && text.contains("102,400") && text.contains("23.0× fewer parameters"))
         #expect(text.contains("1×1 laterals: 9.0× fewer"))
         let bad = try CommandLineTests.run(["cost", "--threads", "0"])
