@@ -76,9 +76,9 @@ typedef struct pw_kernel_config {
     /// of 6 (panel i of A at a + i·a_panel_stride, the last one smaller) by the strips of B, row panel
     /// by row panel when `rows_outer`, else strip by strip. Over A packed in panels (rsa 1, csa 6,
     /// panels ≥ 6·k apart) a tail of up to 3 columns comes last, all its columns down up to 8
-    /// panels at a time, each panel's rows in the lanes of a vector; otherwise tail tiles are computed in a
-    /// local 8-wide tile and only their valid columns stored. Either way each element of C gets
-    /// the same operations. The epilogue, when given, describes element (0, 0);
+    /// panels at a time, each panel's rows in the lanes of a vector; otherwise tail tiles are
+    /// computed in a local 8-wide tile and only their valid columns stored. Either way each
+    /// element of C gets the same operations. The epilogue, when given, describes element (0, 0);
     /// its bias and residual pointers move with each tile.
     void (*sweep)(int32_t rows_outer, ptrdiff_t m, ptrdiff_t k, const float *a,
                   ptrdiff_t rsa, ptrdiff_t csa, ptrdiff_t a_panel_stride, const pw_strips *strips,

@@ -70,7 +70,7 @@ extension Conv1x1 {
     static func edges(m: Int, n: Int, panelsPacked: Bool) -> String {
         let (mr, nr) = (KernelConfig.tileRows, KernelConfig.tileColumns)
         var parts: [String] = []
-        if n % nr >= 8 { parts.append("one 8-column strip after the \(n / nr) of \(nr)") }
+        if n % nr >= 8 { parts.append("an 8-column strip after \(n / nr)×\(nr) columns") }
         switch n % 8 {
         case 0: break
         case let tail where tail <= 3 && panelsPacked:

@@ -226,7 +226,7 @@ import Testing
         #expect(edges(14, 14, .channelsFirst) == "edges: the last 4 of the 196 columns in an 8-wide edge tile per row "
                 + "panel (4 of its 8 columns computed and dropped); a last row panel of 4 of the 160 rows")
         // 5×5: 25 pixels are one strip, one 8-column strip and one column.
-        #expect(edges(5, 5, .channelsFirst).hasPrefix("edges: one 8-column strip after the 1 of 16; the last 1 of the 25"))
+        #expect(edges(5, 5, .channelsFirst).hasPrefix("edges: an 8-column strip after 1×16 columns; the last 1 of the 25"))
         // Channels-last: 160 output channels are 10 whole strips; 8×12 = 96 pixels are 16 whole panels.
         #expect(edges(8, 12, .channelsLast) == "edges: none: 96 rows and 160 columns fill whole 6×16 tiles")
     }
