@@ -107,13 +107,13 @@ PW_INLINE void tail_block(const int g, const int w, ptrdiff_t k, const float *re
                           const float *restrict b, ptrdiff_t ldb, ptrdiff_t rows, float *restrict c,
                           ptrdiff_t ldc, int32_t load_c, const pw_epilogue *epilogue) {
     v8f acc[8][3];
+    ptrdiff_t valid[8];  // the rows of panel q that exist
     for (int q = 0; q < g; q++) {
+        valid[q] = rows - q * PW_GEMM_MR < PW_GEMM_MR ? rows - q * PW_GEMM_MR : PW_GEMM_MR;
         for (int j = 0; j < w; j++) {
             float lanes[8] = {0};
             if (load_c) {
-                for (ptrdiff_t i = 0; i < PW_GEMM_MR && q * PW_GEMM_MR + i < rows; i++) {
-                    lanes[i] = c[(q * PW_GEMM_MR + i) * ldc + j];
-                }
+                for (ptrdiff_t i = 0; i < valid[q]; i++) lanes[i] = c[(q * PW_GEMM_MR + i) * ldc + j];
             }
             acc[q][j] = v8_load(lanes);
         }
@@ -132,22 +132,19 @@ PW_INLINE void tail_block(const int g, const int w, ptrdiff_t k, const float *re
     if (p < k) {
         for (int q = 0; q < g; q++) {
             float lanes[8] = {0};
-            for (ptrdiff_t i = 0; i < PW_GEMM_MR && q * PW_GEMM_MR + i < rows; i++) {
-                lanes[i] = a[q * stride + p * PW_GEMM_MR + i];
-            }
+            for (ptrdiff_t i = 0; i < valid[q]; i++) lanes[i] = a[q * stride + p * PW_GEMM_MR + i];
             const v8f column = v8_load(lanes);
             for (int j = 0; j < w; j++) acc[q][j] = column * v8_splat(b[p * ldb + j]) + acc[q][j];
         }
     }
     for (int q = 0; q < g; q++) {
         const ptrdiff_t first = q * PW_GEMM_MR;
-        const ptrdiff_t valid = rows - first < PW_GEMM_MR ? rows - first : PW_GEMM_MR;
         for (int j = 0; j < w; j++) {
             v8f z = acc[q][j];
             if (epilogue) {
                 // The lanes' own bias and residual, gathered beside them, through the tile epilogue.
                 float bias[8] = {0}, residual[8] = {0};
-                for (ptrdiff_t i = 0; i < valid; i++) {
+                for (ptrdiff_t i = 0; i < valid[q]; i++) {
                     if (epilogue->bias) bias[i] = epilogue->bias[epilogue->bias_per_column ? j : first + i];
                     if (epilogue->residual) residual[i] = epilogue->residual[(first + i) * epilogue->ldr + j];
                 }
@@ -158,7 +155,7 @@ PW_INLINE void tail_block(const int g, const int w, ptrdiff_t k, const float *re
             }
             float out[8];
             v8_store(out, z);
-            for (ptrdiff_t i = 0; i < valid; i++) c[(first + i) * ldc + j] = out[i];
+            for (ptrdiff_t i = 0; i < valid[q]; i++) c[(first + i) * ldc + j] = out[i];
         }
     }
 }
