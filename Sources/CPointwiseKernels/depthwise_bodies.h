@@ -404,12 +404,13 @@ PW_INLINE void depthwise_interleave(const pw_depthwise_geometry *g, const float 
 }
 
 /// Copies the interleaved output (`pixels` pixels of eight channels) back into the first `count`
-/// planes of `target`, eight pixels at a time through 8×8 register transposes, the last eight
-/// overlapping the ones before them.
-PW_INLINE void depthwise_deinterleave(const float *interleaved, ptrdiff_t pixels, ptrdiff_t count, float *target) {
+/// planes of `target` (`plane` floats apart), eight pixels at a time through 8×8 register
+/// transposes, the last eight overlapping the ones before them.
+PW_INLINE void depthwise_deinterleave(const float *interleaved, ptrdiff_t pixels, ptrdiff_t count, float *target,
+                                      ptrdiff_t plane) {
     if (pixels < 8) {
         for (ptrdiff_t q = 0; q < pixels; q++) {
-            for (ptrdiff_t l = 0; l < count; l++) target[l * pixels + q] = interleaved[q * 8 + l];
+            for (ptrdiff_t l = 0; l < count; l++) target[l * plane + q] = interleaved[q * 8 + l];
         }
         return;
     }
@@ -418,26 +419,26 @@ PW_INLINE void depthwise_deinterleave(const float *interleaved, ptrdiff_t pixels
         v8f v[8];
         for (int i = 0; i < 8; i++) v[i] = v8_load(interleaved + (q + i) * 8);
         transpose8x8(v);
-        for (ptrdiff_t l = 0; l < count; l++) v8_store(target + l * pixels + q, v[l]);
+        for (ptrdiff_t l = 0; l < count; l++) v8_store(target + l * plane + q, v[l]);
     }
 }
 
-/// `count` (1…8) consecutive channels-first planes at once: x and y their first planes (the
-/// planes height·width and out_height·out_width apart), w their taps [count][K·K], bias NULL or
-/// `count` values. The planes are interleaved into a zero-padded channels-last copy of eight
+/// `count` (1…8) channels-first planes at once: x and y their first planes (the others x_plane
+/// and y_plane floats apart), w their taps [count][K·K], bias NULL or `count` values. The planes are interleaved into a zero-padded channels-last copy of eight
 /// channels (`depthwise_interleave`; missing channels repeat the last one), convolved by the
 /// channels-last loops with no edges left, and copied back. Each output sums bias and its taps in
 /// (kh, kw) order, padding included, as `depthwise_plane_body` does, so both give the same bits.
 /// `scratch` holds `pw_depthwise_group_scratch_floats(g)` floats.
 PW_INLINE void depthwise_group_body(const int K, const int S, const pw_depthwise_geometry *g, ptrdiff_t count,
-                                    const float *restrict x, const float *restrict w, const float *restrict bias,
-                                    float *restrict y, float *restrict scratch) {
-    const ptrdiff_t plane = g->height * g->width, pixels = g->out_height * g->out_width;
+                                    const float *restrict x, ptrdiff_t x_plane, const float *restrict w,
+                                    const float *restrict bias, float *restrict y, ptrdiff_t y_plane,
+                                    float *restrict scratch) {
+    const ptrdiff_t pixels = g->out_height * g->out_width;
     const float *source[8];
     float taps[25 * 8], start[8];
     for (int l = 0; l < 8; l++) {
         const ptrdiff_t c = l < count ? l : count - 1;
-        source[l] = x + c * plane;
+        source[l] = x + c * x_plane;
         for (int t = 0; t < K * K; t++) taps[t * 8 + l] = w[c * K * K + t];
         start[l] = bias ? bias[c] : 0.0f;
     }
@@ -448,7 +449,7 @@ PW_INLINE void depthwise_group_body(const int K, const int S, const pw_depthwise
         .out_height = g->out_height, .out_width = g->out_width, .kernel = K, .stride = S,
         .pad_top = 0, .pad_left = 0, .activation = g->activation};
     depthwise_rows_body(K, S, &padded, 8, copy, taps, start, out, 0, g->out_height);
-    depthwise_deinterleave(out, pixels, count, y);
+    depthwise_deinterleave(out, pixels, count, y, y_plane);
 }
 
 #endif

@@ -117,13 +117,15 @@ typedef struct pw_kernel_config {
     int32_t (*depthwise_rows)(const pw_depthwise_geometry *g, ptrdiff_t channels, const float *x,
                               const float *w, const float *bias, float *y, ptrdiff_t row_begin,
                               ptrdiff_t row_end);
-    /// Depthwise convolution of `count` (1…8) consecutive channels-first planes at once, at stride 2
-    /// and for planes too narrow to fill vectors on their own (`pw_depthwise_groups(g)`): x and y the first
-    /// input and output planes, w their taps [count][kernel·kernel], bias NULL or `count` values.
-    /// `scratch` holds `pw_depthwise_group_scratch_floats(g)` floats. The same bits as
-    /// `depthwise_plane` on each plane. Returns 0 when kernel or stride is unsupported.
-    int32_t (*depthwise_group)(const pw_depthwise_geometry *g, ptrdiff_t count, const float *x, const float *w,
-                               const float *bias, float *y, float *scratch);
+    /// Depthwise convolution of `count` (1…8) channels-first planes at once, at stride 2 and for
+    /// planes too narrow to fill vectors on their own (`pw_depthwise_groups(g)`): x and y the first
+    /// input and output planes, the others `x_plane` and `y_plane` floats apart (a plane's rows
+    /// are contiguous, so g may describe a band of rows of larger planes), w their taps
+    /// [count][kernel·kernel], bias NULL or `count` values. `scratch` holds
+    /// `pw_depthwise_group_scratch_floats(g)` floats. The same bits as `depthwise_plane` on each
+    /// plane. Returns 0 when kernel or stride is unsupported.
+    int32_t (*depthwise_group)(const pw_depthwise_geometry *g, ptrdiff_t count, const float *x, ptrdiff_t x_plane,
+                               const float *w, const float *bias, float *y, ptrdiff_t y_plane, float *scratch);
     /// Output rows [row_begin, row_end) of a dense K×K stride-S convolution of one image with few
     /// input channels (a network stem), computed directly, then the activation: channels-first
     /// x cin×height×width → y cout×out_height×out_width, or with `channels_last` x

@@ -68,8 +68,8 @@ import Testing
                                                   planeScratch)
                     }
                     for c in stride(from: 0, to: p.channels, by: 8) {
-                        _ = table.depthwise_group(&g, min(8, p.channels - c), x + c * inputPlane, w + c * k * k, bias + c,
-                                                  grouped + c * outputPlane, groupScratch)
+                        _ = table.depthwise_group(&g, min(8, p.channels - c), x + c * inputPlane, inputPlane, w + c * k * k,
+                                                  bias + c, grouped + c * outputPlane, outputPlane, groupScratch)
                     }
                     let count = p.channels * outputPlane
                     let differing = (0..<count).filter { single[$0].bitPattern != grouped[$0].bitPattern }.count
@@ -84,6 +84,31 @@ import Testing
         let pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(values.count, 1))
         pointer.initialize(from: values, count: values.count)
         return pointer
+    }
+
+    @Test("channels-first bands of rows give the bits of whole planes, for any thread count and batch")
+    func bandsMatchWholePlanes() throws {
+        var random = SplitMix64(seed: 41)
+        // Both channels-first kernels (planes one at a time: 3×3 and 5×5 stride 1 on wide planes;
+        // eight at a time: stride 2 and narrow planes), bands of one row and more, bands whose
+        // windows start in the top padding, and batches whose shares split an image.
+        let cases: [(k: Int, stride: Int, padding: Conv2d.Padding, channels: Int, height: Int, width: Int)] = [
+            (3, 1, .same, 5, 9, 64), (5, 1, .same, 3, 11, 40), (3, 2, .symmetric(1), 11, 13, 20),
+            (5, 2, .same, 9, 10, 14), (3, 1, .explicit(top: 2, bottom: 0, left: 1, right: 1), 8, 7, 7),
+            (5, 1, .valid, 17, 12, 12)]
+        for c in cases {
+            let conv = try Conv2d(inputChannels: c.channels, outputChannels: c.channels, kernelSize: c.k, stride: c.stride,
+                                  padding: c.padding, groups: c.channels, activation: .relu6, seed: random.next())
+            for batch in [1, 3] {
+                let x = TestSupport.random([batch, c.channels, c.height, c.width], using: &random)
+                let whole = try conv(x, options: ExecutionOptions(threads: 1))
+                for threads in [2, 3, 5, 16] {
+                    let banded = try conv(x, options: ExecutionOptions(threads: threads))
+                    let differing = zip(whole.scalars, banded.scalars).filter { $0.bitPattern != $1.bitPattern }.count
+                    #expect(differing == 0, "\(c) N\(batch) \(threads) threads")
+                }
+            }
+        }
     }
 
     @Test("MobileNet shapes: channels-first and channels-last give the same result")
