@@ -274,18 +274,4 @@ PW_INLINE double fma_peak_body(int64_t iterations) {
     return (double)iterations * 12.0 * 16.0;
 }
 
-// MARK: - Copies of B
-
-/// Rows [begin, end) of a strip of 8·nv columns of B (rows ldb apart) copied to `copy` (rows of
-/// 8·nv floats), each row's source `prefetch` floats ahead asked for (0: none).
-PW_INLINE void copy_strip_rows(const float *b, ptrdiff_t ldb, int nv, ptrdiff_t begin, ptrdiff_t end,
-                               float *copy, ptrdiff_t prefetch) {
-    for (ptrdiff_t p = begin; p < end; p++) {
-        const float *from = b + p * ldb;
-        if (prefetch) __builtin_prefetch(from + prefetch);
-        v8_store(copy + p * 8 * nv, v8_load(from));
-        if (nv == 2) v8_store(copy + p * 16 + 8, v8_load(from + 8));
-    }
-}
-
 #endif

@@ -60,18 +60,14 @@ void pw_gemm_stream_strips(const pw_kernel_config *config, ptrdiff_t m, ptrdiff_
                            ptrdiff_t rsa, ptrdiff_t csa, ptrdiff_t a_panel_stride, const float *b,
                            ptrdiff_t ldb, ptrdiff_t n, float *c, ptrdiff_t ldc, int32_t load_c,
                            const pw_epilogue *epilogue, float *scratch, ptrdiff_t prefetch) {
-    if (n <= 0) return;
-    float *halves[2] = {scratch, scratch + k * PW_GEMM_NR};
-    const int32_t first = n >= PW_GEMM_NR ? 2 : 1;
-    for (ptrdiff_t p = 0; p < k; p++) {
-        if (prefetch) __builtin_prefetch(b + p * ldb + prefetch);
-        for (int q = 0; q < 8 * first; q++) halves[0][p * 8 * first + q] = b[p * ldb + q];
-    }
     pw_epilogue strip;
-    for (ptrdiff_t j = 0, half = 0; j < n; j += PW_GEMM_NR, half ^= 1) {
+    for (ptrdiff_t j = 0; j < n; j += PW_GEMM_NR) {
         const int32_t nv = n - j >= PW_GEMM_NR ? 2 : 1;
-        const ptrdiff_t after = j + PW_GEMM_NR;
-        const int32_t next_nv = after >= n ? 0 : n - after >= PW_GEMM_NR ? 2 : 1;
+        const float *from = b + j;
+        for (ptrdiff_t p = 0; p < k; p++) {
+            if (prefetch) __builtin_prefetch(from + p * ldb + prefetch);
+            for (int q = 0; q < 8 * nv; q++) scratch[p * 8 * nv + q] = from[p * ldb + q];
+        }
         const pw_epilogue *e = NULL;
         if (epilogue) {
             strip = *epilogue;
@@ -79,7 +75,7 @@ void pw_gemm_stream_strips(const pw_kernel_config *config, ptrdiff_t m, ptrdiff_
             if (strip.residual) strip.residual += j;
             e = &strip;
         }
-        config->strip_sweep(m, k, a, rsa, csa, a_panel_stride, halves[half], nv, c + j, ldc, load_c, e,
-                            b + after, ldb, next_nv, halves[half ^ 1], prefetch);
+        const pw_strips strip_set = {.b = scratch, .ldb = 8 * nv, .stride = 0, .width = 8 * nv};
+        config->sweep(0, m, k, a, rsa, csa, a_panel_stride, &strip_set, c + j, ldc, load_c, e);
     }
 }

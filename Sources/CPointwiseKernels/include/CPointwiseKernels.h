@@ -83,16 +83,6 @@ typedef struct pw_kernel_config {
     void (*sweep)(int32_t rows_outer, ptrdiff_t m, ptrdiff_t k, const float *a,
                   ptrdiff_t rsa, ptrdiff_t csa, ptrdiff_t a_panel_stride, const pw_strips *strips,
                   float *c, ptrdiff_t ldc, int32_t load_c, const pw_epilogue *epilogue);
-    /// Every row panel of C (m rows, panel i of A at a + i·a_panel_stride) over one strip of B
-    /// already copied to `b` (8·nv columns, rows of 8·nv floats), while the next strip is copied
-    /// from `next` (rows ldb apart, 8·next_nv columns; next_nv 0 for none) to `next_copy`, a share
-    /// of its rows before each panel, so that the copy's loads and stores run beside the
-    /// microkernels' arithmetic. Each copied row's source `prefetch` floats ahead is asked for
-    /// (0: none). The epilogue, when given, describes element (0, 0) of this strip.
-    void (*strip_sweep)(ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
-                        ptrdiff_t a_panel_stride, const float *b, int32_t nv, float *c, ptrdiff_t ldc,
-                        int32_t load_c, const pw_epilogue *epilogue, const float *next, ptrdiff_t ldb,
-                        int32_t next_nv, float *next_copy, ptrdiff_t prefetch);
     /// `pw_pack_strips` for a source whose columns are contiguous (rs = 1), with column stride cs.
     void (*pack_transposed)(const float *src, ptrdiff_t cs, ptrdiff_t depth, ptrdiff_t width,
                             float *dst);
@@ -161,10 +151,9 @@ ptrdiff_t pw_depthwise_group_scratch_floats(const pw_depthwise_geometry *g);
 ptrdiff_t pw_stem_scratch_floats(const pw_depthwise_geometry *g, ptrdiff_t cin);
 
 /// Sweeps C strip by strip across n columns (a multiple of 8): each 16-column strip of B (rows at
-/// b + p·ldb) is copied into one half of `scratch` (2·k·16 floats), where it stays in L1 while
-/// every row panel of C runs over it, the next strip being copied into the other half meanwhile
-/// (`strip_sweep`). `prefetch` > 0 asks for the source row that many floats ahead of the strip
-/// being copied, so the next strips arrive from memory in time.
+/// b + p·ldb) is first copied into `scratch` (k·16 floats), where it stays in L1 while
+/// every row panel of C runs over it. `prefetch` > 0 asks for the source row that many
+/// floats ahead of the strip being copied, so the next strips arrive from memory in time.
 void pw_gemm_stream_strips(const pw_kernel_config *config, ptrdiff_t m, ptrdiff_t k, const float *a,
                            ptrdiff_t rsa, ptrdiff_t csa, ptrdiff_t a_panel_stride, const float *b,
                            ptrdiff_t ldb, ptrdiff_t n, float *c, ptrdiff_t ldc, int32_t load_c,

@@ -209,8 +209,8 @@ private struct TileRunner {
 
     /// Runs `columns` of C reading B (rows contiguous in memory, a channels-first image) as it
     /// streams past: with few rows or a shallow k, blocks of columns straight from B by the
-    /// streaming kernel; otherwise strip by strip, each 16-column strip copied into L1 (a share of
-    /// its rows before each row panel of the strip before it) and then run over by every row panel.
+    /// streaming kernel; otherwise strip by strip, each 16-column strip copied into L1 just before
+    /// every row panel runs over it.
     private mutating func stream(
         _ problem: GemmProblem, view: MatrixView, a: APanels, depth: Range<Int>, rows: Range<Int>,
         columns: Range<Int>, loadC: Bool, last: Bool
@@ -218,7 +218,7 @@ private struct TileRunner {
         let fullWidth = columns.count - columns.count % 8
         let b = view.base + depth.lowerBound * view.rowStride + columns.lowerBound
         let c = problem.c + rows.lowerBound * problem.ldc + columns.lowerBound
-        strips.reserve(2 * depth.count * KernelConfig.tileColumns)
+        strips.reserve(depth.count * KernelConfig.tileColumns)
         if fullWidth > 0 {
             withEpilogue(problem, row: rows.lowerBound, column: columns.lowerBound, last: last) { epilogue in
                 if problem.m <= Gemm.streamingRowLimit || problem.k <= Gemm.streamingDepthLimit {
