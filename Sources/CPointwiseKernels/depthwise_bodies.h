@@ -424,9 +424,10 @@ PW_INLINE void depthwise_deinterleave(const float *interleaved, ptrdiff_t pixels
 }
 
 /// `count` (1…8) channels-first planes at once: x and y their first planes (the others x_plane
-/// and y_plane floats apart), w their taps [count][K·K], bias NULL or `count` values. The planes are interleaved into a zero-padded channels-last copy of eight
-/// channels (`depthwise_interleave`; missing channels repeat the last one), convolved by the
-/// channels-last loops with no edges left, and copied back. Each output sums bias and its taps in
+/// and y_plane floats apart), w their taps [count][K·K], bias NULL or `count` values. The planes
+/// are interleaved into a zero-padded channels-last copy of eight channels
+/// (`depthwise_interleave`; missing channels repeat the last one), convolved by the channels-last
+/// loops with no edges left, and copied back. Each output sums bias and its taps in
 /// (kh, kw) order, padding included, as `depthwise_plane_body` does, so both give the same bits.
 /// `scratch` holds `pw_depthwise_group_scratch_floats(g)` floats.
 PW_INLINE void depthwise_group_body(const int K, const int S, const pw_depthwise_geometry *g, ptrdiff_t count,
