@@ -10,10 +10,11 @@
 /// accumulators of a tile are registers, not an array indexed at run time.
 #define PW_UNROLL _Pragma("clang loop unroll(full)")
 
-/// The floats of one row of the zero-padded copy of a plane that `depthwise_plane_body` reads:
-/// the padded row and 8 floats of slack for the last vector's loads.
+/// The floats of one row of the zero-padded copy of a plane that `depthwise_planes_body` reads:
+/// the padded row and 8 floats of slack for the last vector's loads, rounded up to a 64-byte line
+/// so that every row of a line-aligned scratch starts on one.
 PW_INLINE ptrdiff_t depthwise_padded_width(const pw_depthwise_geometry *g) {
-    return (g->out_width + 7) / 8 * 8 * g->stride + g->kernel + 8;
+    return ((g->out_width + 7) / 8 * 8 * g->stride + g->kernel + 8 + 15) / 16 * 16;
 }
 
 /// The inputs of kernel column kw for output vector v (8 outputs) from the padded row `row`: at
@@ -131,39 +132,38 @@ PW_INLINE void depthwise_tiles(const int K, const int S, const int R, const int 
     }
 }
 
-/// One channels-first plane: y[oh][ow] = act(bias + Σ w[kh][kw] · x[oh·S + kh − top][ow·S + kw −
-/// left]). The plane is first copied into `padded` with its padding made of zeros (rows of
-/// `depthwise_padded_width` floats), so the loops below have no edges; then the output is
-/// computed in tiles (`depthwise_tiles`). The dispatch sends stride 2, and narrow planes, to
-/// `depthwise_group_body` instead (`depthwise_groups`).
-PW_INLINE void depthwise_plane_body(const int K, const int S, const pw_depthwise_geometry *g,
-                                    const float *restrict x, const float *restrict w, float bias,
-                                    float *restrict y, float *restrict padded) {
+/// `count` channels-first planes, one at a time: y[oh][ow] = act(bias + Σ w[kh][kw] · x[oh·S + kh
+/// − top][ow·S + kw − left]) for each, x and y the first input and output planes (the others
+/// x_plane and y_plane floats apart), w their taps [count][K·K], bias NULL or `count` values.
+/// Each plane is copied into `padded` (rows of `depthwise_padded_width` floats) whose padding is
+/// made of zeros, so the loops below have no edges; then its output is computed in tiles
+/// (`depthwise_tiles`). The padding is zeroed once, and each plane's copy writes only the input's
+/// own columns and rows, which are the same for every plane. The dispatch sends stride 2, and
+/// narrow planes, to `depthwise_group_body` instead (`depthwise_groups`).
+PW_INLINE void depthwise_planes_body(const int K, const int S, const pw_depthwise_geometry *g, ptrdiff_t count,
+                                     const float *restrict x, ptrdiff_t x_plane, const float *restrict w,
+                                     const float *restrict bias, float *restrict y, ptrdiff_t y_plane,
+                                     float *restrict padded) {
     const ptrdiff_t height = g->height, in_width = g->width, top = g->pad_top, left = g->pad_left;
     const ptrdiff_t rows = (g->out_height - 1) * S + K, width = depthwise_padded_width(g);
-    // Whole vectors only, and no calls to memset or memcpy, which cost more than these short
-    // rows: zeros may overshoot into the next row or the scratch's 8 spare floats, and are
-    // overwritten by what is stored there after them.
-    for (ptrdiff_t r = 0; r < rows; r++) {
-        float *row = padded + r * width;
-        const ptrdiff_t ih = r - top;
-        if (ih < 0 || ih >= height) {
-            depthwise_zeros(row, width);
-            continue;
-        }
-        const ptrdiff_t lead = left < width ? left : width;
-        const ptrdiff_t count = lead + in_width <= width ? in_width : width - lead;
-        depthwise_zeros(row, lead);
-        depthwise_copy(row + lead, x + ih * in_width, count);
-        depthwise_zeros(row + lead + count, width - lead - count);
-    }
+    // The input rows and columns that windows reach: rows [first, end) of the copy, and in each
+    // `columns` floats from column `lead`.
+    const ptrdiff_t first = top < 0 ? 0 : top < rows ? top : rows;
+    const ptrdiff_t end = top + height < first ? first : top + height < rows ? top + height : rows;
+    const ptrdiff_t lead = left < width ? left : width;
+    const ptrdiff_t columns = lead + in_width <= width ? in_width : width - lead;
+    depthwise_zeros(padded, rows * width);
     // 5×5 in tiles of 2 rows × 4 vectors, 3×3 in tiles of 4 rows × 2: eight FMA chains either way.
     // (On a Zen 3 core the 2 × 4 tiles, and no memset calls for the padding, took EfficientNet's
     // 5×5 layer at 28×28, 240 channels, from about 0.29 to 0.17 ms; one row of 4 vectors with
     // the row's taps held in registers had only four chains.)
-    const v8f start = v8_splat(bias);
-    if (K > 3) depthwise_tiles(K, S, 2, 4, g, padded, width, w, start, y);
-    else depthwise_tiles(K, S, 4, 2, g, padded, width, w, start, y);
+    for (ptrdiff_t c = 0; c < count; c++) {
+        const float *plane = x + c * x_plane;
+        for (ptrdiff_t r = first; r < end; r++) depthwise_copy(padded + r * width + lead, plane + (r - top) * in_width, columns);
+        const v8f start = v8_splat(bias ? bias[c] : 0.0f);
+        if (K > 3) depthwise_tiles(K, S, 2, 4, g, padded, width, w + c * K * K, start, y + c * y_plane);
+        else depthwise_tiles(K, S, 4, 2, g, padded, width, w + c * K * K, start, y + c * y_plane);
+    }
 }
 
 /// Eight channels from p, or the first `lanes` of them and zeros (the channel tail).
@@ -345,7 +345,7 @@ PW_INLINE void depthwise_rows_body(const int K, const int S, const pw_depthwise_
 // MARK: - Channels-first planes eight at a time
 
 /// Whether channels-first planes are convolved eight at a time (`depthwise_group_body`) rather
-/// than one by one (`depthwise_plane_body`): at stride 2, whose taps one plane's vectors could
+/// than one by one (`depthwise_planes_body`): at stride 2, whose taps one plane's vectors could
 /// only gather with shuffles, and on planes whose rows fill few vectors, where one plane's tiles
 /// are mostly edges. (On a Zen 3 core, 1 thread, channels-first: EfficientNet-Lite0's 5×5
 /// stride-2 layer at 14×14, 672 channels, 0.19 → 0.067 ms, and at 56×56, 144 channels,
@@ -428,7 +428,7 @@ PW_INLINE void depthwise_deinterleave(const float *interleaved, ptrdiff_t pixels
 /// are interleaved into a zero-padded channels-last copy of eight channels
 /// (`depthwise_interleave`; missing channels repeat the last one), convolved by the channels-last
 /// loops with no edges left, and copied back. Each output sums bias and its taps in
-/// (kh, kw) order, padding included, as `depthwise_plane_body` does, so both give the same bits.
+/// (kh, kw) order, padding included, as `depthwise_planes_body` does, so both give the same bits.
 /// `scratch` holds `pw_depthwise_group_scratch_floats(g)` floats.
 PW_INLINE void depthwise_group_body(const int K, const int S, const pw_depthwise_geometry *g, ptrdiff_t count,
                                     const float *restrict x, ptrdiff_t x_plane, const float *restrict w,

@@ -106,11 +106,14 @@ typedef struct pw_kernel_config {
                                 int32_t activation);
     /// Runs `iterations` steps of independent register-only FMAs; returns the flops done.
     double (*fma_peak_loop)(int64_t iterations);
-    /// Depthwise convolution of one channels-first plane x (height×width) with the kernel×kernel
-    /// taps w into y (out_height×out_width), then act(· + bias). `padded` is scratch of
-    /// `pw_depthwise_scratch_floats(g)` floats. Returns 0 when kernel or stride is unsupported.
-    int32_t (*depthwise_plane)(const pw_depthwise_geometry *g, const float *x, const float *w,
-                               float bias, float *y, float *padded);
+    /// Depthwise convolution of `count` channels-first planes, one at a time: x and y the first
+    /// input (height×width) and output (out_height×out_width) planes, the others `x_plane` and
+    /// `y_plane` floats apart (a plane's rows are contiguous, so g may describe a band of rows of
+    /// larger planes), w their kernel×kernel taps [count][kernel·kernel], then act(· + bias), bias
+    /// NULL or `count` values. `padded` is scratch of `pw_depthwise_scratch_floats(g)` floats.
+    /// Returns 0 when kernel or stride is unsupported.
+    int32_t (*depthwise_planes)(const pw_depthwise_geometry *g, ptrdiff_t count, const float *x, ptrdiff_t x_plane,
+                                const float *w, const float *bias, float *y, ptrdiff_t y_plane, float *padded);
     /// Depthwise convolution of output rows [row_begin, row_end) of one channels-last image
     /// (x: height×width×channels, y: out_height×out_width×channels), taps w as
     /// [kernel·kernel][channels], bias NULL or `channels` values. Returns 0 when unsupported.
@@ -122,7 +125,7 @@ typedef struct pw_kernel_config {
     /// input and output planes, the others `x_plane` and `y_plane` floats apart (a plane's rows
     /// are contiguous, so g may describe a band of rows of larger planes), w their taps
     /// [count][kernel·kernel], bias NULL or `count` values. `scratch` holds
-    /// `pw_depthwise_group_scratch_floats(g)` floats. The same bits as `depthwise_plane` on each
+    /// `pw_depthwise_group_scratch_floats(g)` floats. The same bits as `depthwise_planes` on each
     /// plane. Returns 0 when kernel or stride is unsupported.
     int32_t (*depthwise_group)(const pw_depthwise_geometry *g, ptrdiff_t count, const float *x, ptrdiff_t x_plane,
                                const float *w, const float *bias, float *y, ptrdiff_t y_plane, float *scratch);
@@ -137,11 +140,11 @@ typedef struct pw_kernel_config {
                       ptrdiff_t row_end, float *scratch);
 } pw_kernel_config;
 
-/// The scratch `depthwise_plane` needs for geometry g, in floats.
+/// The scratch `depthwise_planes` needs for geometry g, in floats.
 ptrdiff_t pw_depthwise_scratch_floats(const pw_depthwise_geometry *g);
 
 /// Whether channels-first depthwise convolutions of geometry g run eight planes at a time
-/// (`depthwise_group`) rather than plane by plane (`depthwise_plane`).
+/// (`depthwise_group`) rather than plane by plane (`depthwise_planes`).
 int32_t pw_depthwise_groups(const pw_depthwise_geometry *g);
 
 /// The scratch `depthwise_group` needs for geometry g, in floats.

@@ -60,13 +60,11 @@ import Testing
                     let bias = Self.buffer(TestSupport.randomValues(p.channels, using: &random))
                     let single = Self.buffer(Array(repeating: .nan, count: p.channels * outputPlane))
                     let grouped = Self.buffer(Array(repeating: .nan, count: p.channels * outputPlane))
-                    let planeScratch = Self.buffer(Array(repeating: 0, count: pw_depthwise_scratch_floats(&g)))
+                    let planeScratch = Self.buffer(Array(repeating: .nan, count: pw_depthwise_scratch_floats(&g)))
                     let groupScratch = Self.buffer(Array(repeating: 0, count: pw_depthwise_group_scratch_floats(&g)))
                     defer { for b in [x, w, bias, single, grouped, planeScratch, groupScratch] { b.deallocate() } }
-                    for c in 0..<p.channels {
-                        _ = table.depthwise_plane(&g, x + c * inputPlane, w + c * k * k, bias[c], single + c * outputPlane,
-                                                  planeScratch)
-                    }
+                    // Every plane in one call: the padding its scratch zeroes once must stay zeros.
+                    _ = table.depthwise_planes(&g, p.channels, x, inputPlane, w, bias, single, outputPlane, planeScratch)
                     for c in stride(from: 0, to: p.channels, by: 8) {
                         _ = table.depthwise_group(&g, min(8, p.channels - c), x + c * inputPlane, inputPlane, w + c * k * k,
                                                   bias + c, grouped + c * outputPlane, outputPlane, groupScratch)

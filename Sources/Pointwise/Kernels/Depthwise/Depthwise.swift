@@ -1,7 +1,7 @@
 import CPointwiseKernels
 
 /// Depthwise convolutions (one K×K filter per channel) on the dedicated C kernels:
-/// 3×3 and 5×5, stride 1 or 2, dilation 1, any padding, in the registry's `depthwise_plane`
+/// 3×3 and 5×5, stride 1 or 2, dilation 1, any padding, in the registry's `depthwise_planes`
 /// (channels-first, one plane at a time, copied into a zero-padded scratch so the inner loops
 /// have no edges), `depthwise_group` (channels-first at stride 2 and on narrow planes: eight
 /// planes at a time, interleaved into a zero-padded channels-last scratch) and `depthwise_rows`
@@ -42,24 +42,22 @@ enum Depthwise {
             // depthwise layers took 1.51 ms in bands against 1.505 ms in shares of planes, medians
             // of 8 interleaved runs: no faster there, but no slower.)
             let grouped = pw_depthwise_groups(&shape) != 0
-            let channelStep = grouped ? 8 : 1
+            // Eight planes at a time for the group kernel; every channel in one call otherwise,
+            // which zeroes its scratch's padding once.
+            let channelStep = grouped ? 8 : channels
             Parallel.forEachRowRange(images: x.batchSize, rowsPerImage: g.outputHeight, threads: threads) { _, n, rows in
                 var (band, firstInputRow) = Self.band(of: shape, rows: rows)
-                let scratch = UnsafeMutablePointer<Float>.allocate(
-                    capacity: grouped ? pw_depthwise_group_scratch_floats(&band) : pw_depthwise_scratch_floats(&band))
-                defer { scratch.deallocate() }
+                let floats = grouped ? pw_depthwise_group_scratch_floats(&band) : pw_depthwise_scratch_floats(&band)
+                let raw = UnsafeMutableRawPointer.allocate(byteCount: floats * MemoryLayout<Float>.size, alignment: 64)
+                defer { raw.deallocate() }
+                let scratch = raw.bindMemory(to: Float.self, capacity: floats)
                 let input = source + n * channels * inputPlane + firstInputRow * g.width
                 let output = target + n * channels * outputPlane + rows.lowerBound * g.outputWidth
+                let kernel = (grouped ? table.pointee.depthwise_group : table.pointee.depthwise_planes)!
                 for c in stride(from: 0, to: channels, by: channelStep) {
-                    if grouped {
-                        _ = table.pointee.depthwise_group(
-                            &band, min(8, channels - c), input + c * inputPlane, inputPlane, weight + c * g.taps,
-                            bias.map { $0 + c }, output + c * outputPlane, outputPlane, scratch)
-                    } else {
-                        _ = table.pointee.depthwise_plane(
-                            &band, input + c * inputPlane, weight + c * g.taps, bias?[c] ?? 0, output + c * outputPlane,
-                            scratch)
-                    }
+                    _ = kernel(
+                        &band, min(channelStep, channels - c), input + c * inputPlane, inputPlane, weight + c * g.taps,
+                        bias.map { $0 + c }, output + c * outputPlane, outputPlane, scratch)
                 }
             }
         case .channelsLast:
