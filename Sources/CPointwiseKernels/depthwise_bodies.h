@@ -249,6 +249,18 @@ typedef struct depthwise_row_window {
     ptrdiff_t first, end;
 } depthwise_row_window;
 
+/// The output columns [*first, *end) whose windows lie inside the input horizontally:
+/// ow·S − left ≥ 0 and ow·S − left + K ≤ width.
+PW_INLINE void depthwise_interior(const int K, const int S, const pw_depthwise_geometry *g, ptrdiff_t *first,
+                                  ptrdiff_t *end) {
+    const ptrdiff_t reach = g->width - K + g->pad_left, out_width = g->out_width;
+    *first = (g->pad_left + S - 1) / S;
+    *end = reach < 0 ? 0 : reach / S + 1;
+    if (*first > out_width) *first = out_width;
+    if (*end > out_width) *end = out_width;
+    if (*end < *first) *end = *first;
+}
+
 PW_INLINE depthwise_row_window depthwise_window(const int K, const int S, const pw_depthwise_geometry *g,
                                                 ptrdiff_t channels, const float *x, float *y, ptrdiff_t oh) {
     depthwise_row_window r;
@@ -257,13 +269,7 @@ PW_INLINE depthwise_row_window depthwise_window(const int K, const int S, const 
     r.out = y + oh * out_width * channels;
     r.kh0 = ih0 < 0 ? (int)-ih0 : 0;
     r.kh1 = g->height - ih0 < K ? (int)(g->height - ih0) : K;
-    // ow·S − left ≥ 0 and ow·S − left + K ≤ width.
-    const ptrdiff_t reach = g->width - K + g->pad_left;
-    r.first = (g->pad_left + S - 1) / S;
-    r.end = reach < 0 ? 0 : reach / S + 1;
-    if (r.first > out_width) r.first = out_width;
-    if (r.end > out_width) r.end = out_width;
-    if (r.end < r.first) r.end = r.first;
+    depthwise_interior(K, S, g, &r.first, &r.end);
     return r;
 }
 
@@ -308,14 +314,16 @@ PW_INLINE void depthwise_column_block(const int K, const int S, const int P, con
 
 /// Output rows [row_begin, row_end) of one channels-last image; taps outside the input contribute
 /// nothing. w holds the taps as [K·K][channels], bias `channels` values or NULL. Per output row:
-/// the edge pixels one by one (32 channels at a time), the interior in blocks of 8 pixels when it
-/// has at least 16, else of 4 (the last block overlapping the one before it rather than
-/// shrinking), or one block of the 1…3 there are; each pixel block runs through all channels, as
-/// consecutive channel groups share cache lines. (On a Zen 3 core the 32-channel edge groups took
-/// EfficientNet-Lite0's 5×5 layers at 7×7 from about 0.21 to 0.13 ms, and 8-pixel blocks the 5×5
-/// layer at 28×28 from about 0.27 to 0.23 ms; at 14×14 and 7×7 8-pixel blocks were slower.
-/// Blocking the channels so that a row's windows stay in L1 measured no faster on
-/// EfficientNet-Lite0's shapes.)
+/// the edge pixels one by one (32 channels at a time), the interior in blocks of 7 pixels when it
+/// has 7 or 14, of 8 when it has at least 16, else of 4 (the last block overlapping the one
+/// before it rather than shrinking), or one block of the 1…3 there are; each pixel block runs
+/// through all channels, as consecutive channel groups share cache lines. (On a Zen 3 core the
+/// 32-channel edge groups took EfficientNet-Lite0's 5×5 layers at 7×7 from about 0.21 to
+/// 0.13 ms, and 8-pixel blocks the 5×5 layer at 28×28 from about 0.27 to 0.23 ms. Blocks of 7,
+/// seven FMA chains, fit the 7- and 14-pixel interiors of EfficientNet's padded copies exactly,
+/// where blocks of 4 had four chains: the channels-first 5×5 layer at 14×14, 672 channels, went
+/// from 0.172 to 0.133 ms. Blocking the channels so that a row's windows stay in L1 measured no
+/// faster on EfficientNet-Lite0's shapes.)
 PW_INLINE void depthwise_rows_body(const int K, const int S, const pw_depthwise_geometry *g,
                                    ptrdiff_t channels, const float *restrict x,
                                    const float *restrict w, const float *restrict bias,
@@ -330,7 +338,9 @@ PW_INLINE void depthwise_rows_body(const int K, const int S, const pw_depthwise_
         case 2: depthwise_column_block(K, S, 2, g, channels, &r, w, bias, r.first); break;
         case 3: depthwise_column_block(K, S, 3, g, channels, &r, w, bias, r.first); break;
         default:
-            if (interior >= 16) {
+            if (interior == 7 || interior == 14) {
+                for (ptrdiff_t i = 0; i < interior; i += 7) depthwise_column_block(K, S, 7, g, channels, &r, w, bias, r.first + i);
+            } else if (interior >= 16) {
                 for (ptrdiff_t i = 0; i < interior; i += 8)
                     depthwise_column_block(K, S, 8, g, channels, &r, w, bias, i + 8 > interior ? r.end - 8 : r.first + i);
             } else {
@@ -340,6 +350,59 @@ PW_INLINE void depthwise_rows_body(const int K, const int S, const pw_depthwise_
         }
         for (ptrdiff_t ow = r.end; ow < g->out_width; ow++) depthwise_column_block(K, S, 0, g, channels, &r, w, bias, ow);
     }
+}
+
+/// The pixels in one row of the zero-padded copy `depthwise_padded_rows_body` makes: the row the
+/// output's windows span, and room for every input column even where the padding after them is
+/// negative.
+PW_INLINE ptrdiff_t depthwise_row_pitch(const pw_depthwise_geometry *g) {
+    const ptrdiff_t spanned = (g->out_width - 1) * g->stride + g->kernel, reach = g->pad_left + g->width;
+    return spanned > reach ? spanned : reach;
+}
+
+/// The input rows output rows [row_begin, row_end) read: [*first, *end), inside the input.
+PW_INLINE void depthwise_input_rows(const pw_depthwise_geometry *g, ptrdiff_t row_begin, ptrdiff_t row_end,
+                                    ptrdiff_t *first, ptrdiff_t *end) {
+    const ptrdiff_t a = row_begin * g->stride - g->pad_top, b = (row_end - 1) * g->stride - g->pad_top + g->kernel;
+    *first = a < 0 ? 0 : a > g->height ? g->height : a;
+    *end = b < *first ? *first : b > g->height ? g->height : b;
+}
+
+/// Whether channels-last rows are convolved on a zero-padded copy (`depthwise_padded_rows_body`):
+/// at stride 1 where edge pixels are a fifth of a row or more, such as a 5×5 kernel's four at
+/// 14×14 and 7×7 and a 3×3 kernel's two at 7×7. (On a Zen 3 core, 1 thread: EfficientNet-Lite0's
+/// 5×5 layers at 14×14, 672 channels, 0.17 → 0.12 ms and at 7×7, 1152 channels, 0.082 →
+/// 0.058 ms, with the blocks of 7 of `depthwise_rows_body`; its 3×3 layer at 7×7 0.033 → 0.028
+/// ms. At 14×14 a 3×3 kernel's two edge pixels cost less than the copy, as do stride 2's.)
+PW_INLINE int depthwise_pads_rows(const pw_depthwise_geometry *g) {
+    ptrdiff_t first, end;
+    depthwise_interior(g->kernel, g->stride, g, &first, &end);
+    return g->stride == 1 && 5 * (first + g->out_width - end) >= g->out_width;
+}
+
+/// `depthwise_rows_body` on a copy of the input rows it reads whose columns are zero-padded on
+/// both sides, so that every output pixel is an interior one: for narrow images, whose edge
+/// pixels (two of every 7 or 14 columns on each side for a 5×5 kernel) would otherwise go one by
+/// one. The taps outside the input add their products with the zero padding instead of being
+/// skipped, as the channels-first kernels do; such a product adds nothing, so every output is
+/// the one `depthwise_rows_body` computes (up to the sign of a zero sum). `scratch` holds `pw_depthwise_rows_scratch_floats(g, channels, row_end − row_begin)` floats.
+PW_INLINE void depthwise_padded_rows_body(const int K, const int S, const pw_depthwise_geometry *g,
+                                          ptrdiff_t channels, const float *restrict x, const float *restrict w,
+                                          const float *restrict bias, float *restrict y, ptrdiff_t row_begin,
+                                          ptrdiff_t row_end, float *restrict scratch) {
+    ptrdiff_t first, end;
+    depthwise_input_rows(g, row_begin, row_end, &first, &end);
+    const ptrdiff_t pitch = depthwise_row_pitch(g), row = g->width * channels, left = g->pad_left * channels;
+    for (ptrdiff_t ih = first; ih < end; ih++) {
+        float *copy = scratch + (ih - first) * pitch * channels;
+        depthwise_zeros(copy, left);
+        depthwise_copy(copy + left, x + ih * row, row);
+        depthwise_zeros(copy + left + row, pitch * channels - left - row);
+    }
+    const pw_depthwise_geometry padded = {
+        .height = end - first, .width = pitch, .out_height = g->out_height, .out_width = g->out_width,
+        .kernel = K, .stride = S, .pad_top = g->pad_top + first, .pad_left = 0, .activation = g->activation};
+    depthwise_rows_body(K, S, &padded, channels, scratch, w, bias, y, row_begin, row_end);
 }
 
 // MARK: - Channels-first planes eight at a time

@@ -51,6 +51,13 @@ ptrdiff_t pw_depthwise_scratch_floats(const pw_depthwise_geometry *g) {
     return ((g->out_height - 1) * g->stride + g->kernel) * depthwise_padded_width(g) + 8;
 }
 
+ptrdiff_t pw_depthwise_rows_scratch_floats(const pw_depthwise_geometry *g, ptrdiff_t channels, ptrdiff_t rows) {
+    if (!depthwise_pads_rows(g) || rows < 1) return 0;
+    // The input rows the output rows reach, padded; eight spare floats for the zeros that
+    // overshoot the last row.
+    return ((rows - 1) * g->stride + g->kernel) * depthwise_row_pitch(g) * channels + 8;
+}
+
 int32_t pw_depthwise_groups(const pw_depthwise_geometry *g) { return depthwise_groups(g); }
 
 ptrdiff_t pw_depthwise_group_scratch_floats(const pw_depthwise_geometry *g) {

@@ -116,10 +116,12 @@ typedef struct pw_kernel_config {
                                 const float *w, const float *bias, float *y, ptrdiff_t y_plane, float *padded);
     /// Depthwise convolution of output rows [row_begin, row_end) of one channels-last image
     /// (x: height×width×channels, y: out_height×out_width×channels), taps w as
-    /// [kernel·kernel][channels], bias NULL or `channels` values. Returns 0 when unsupported.
+    /// [kernel·kernel][channels], bias NULL or `channels` values. `scratch` holds
+    /// `pw_depthwise_rows_scratch_floats(g, channels, row_end − row_begin)` floats (none for some
+    /// geometries). Returns 0 when unsupported.
     int32_t (*depthwise_rows)(const pw_depthwise_geometry *g, ptrdiff_t channels, const float *x,
                               const float *w, const float *bias, float *y, ptrdiff_t row_begin,
-                              ptrdiff_t row_end);
+                              ptrdiff_t row_end, float *scratch);
     /// Depthwise convolution of `count` (1…8) channels-first planes at once, at stride 2 and for
     /// planes too narrow to fill vectors on their own (`pw_depthwise_groups(g)`): x and y the first
     /// input and output planes, the others `x_plane` and `y_plane` floats apart (a plane's rows
@@ -142,6 +144,10 @@ typedef struct pw_kernel_config {
 
 /// The scratch `depthwise_planes` needs for geometry g, in floats.
 ptrdiff_t pw_depthwise_scratch_floats(const pw_depthwise_geometry *g);
+
+/// The scratch `depthwise_rows` needs for `rows` output rows of geometry g with `channels`
+/// channels, in floats: 0 where it convolves the input in place.
+ptrdiff_t pw_depthwise_rows_scratch_floats(const pw_depthwise_geometry *g, ptrdiff_t channels, ptrdiff_t rows);
 
 /// Whether channels-first depthwise convolutions of geometry g run eight planes at a time
 /// (`depthwise_group`) rather than plane by plane (`depthwise_planes`).

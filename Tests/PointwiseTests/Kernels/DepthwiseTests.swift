@@ -16,9 +16,11 @@ import Testing
                 for padding in paddings {
                     // Widths around the 8-wide vectors, channels around the 8-channel vectors; 40 and 37
                     // channels reach the channels-last edge pixels' 32-channel groups (and their tail),
-                    // widths 24 and 45 its 8-pixel interior blocks. Heights 5…9 end the channels-first
-                    // tiles of 4 (3×3) and 2 (5×5) rows exactly or overlapping.
-                    for (channels, width) in [(3, 5), (8, 9), (11, 17), (16, 24), (2, 45), (40, 24), (37, 45)] {
+                    // widths 24 and 45 its 8-pixel interior blocks, widths 7 and 14 its blocks of 7
+                    // and (at stride 1 with padding) its zero-padded copies. Heights 5…9 end the
+                    // channels-first tiles of 4 (3×3) and 2 (5×5) rows exactly or overlapping.
+                    for (channels, width) in [(3, 5), (8, 9), (11, 17), (16, 24), (2, 45), (40, 24), (37, 45), (13, 7),
+                                              (24, 14)] {
                         let height = 5 + channels % 5
                         let conv = try Conv2d(inputChannels: channels, outputChannels: channels, kernelSize: k,
                                               stride: stride, padding: padding, groups: channels, activation: .hardSwish,
@@ -101,6 +103,31 @@ import Testing
                 let x = TestSupport.random([batch, c.channels, c.height, c.width], using: &random)
                 let whole = try conv(x, options: ExecutionOptions(threads: 1))
                 for threads in [2, 3, 5, 16] {
+                    let banded = try conv(x, options: ExecutionOptions(threads: threads))
+                    let differing = zip(whole.scalars, banded.scalars).filter { $0.bitPattern != $1.bitPattern }.count
+                    #expect(differing == 0, "\(c) N\(batch) \(threads) threads")
+                }
+            }
+        }
+    }
+
+    @Test("channels-last bands of rows give the bits of one thread, zero-padded copies included")
+    func channelsLastBandsMatch() throws {
+        var random = SplitMix64(seed: 43)
+        // Narrow images at stride 1 (the zero-padded copies of the rows a band reads, windows in
+        // the top and bottom padding), a wide one and stride 2 (edge pixels one by one).
+        let cases: [(k: Int, stride: Int, padding: Conv2d.Padding, channels: Int, height: Int, width: Int)] = [
+            (5, 1, .same, 19, 14, 14), (3, 1, .symmetric(1), 9, 7, 7), (5, 1, .explicit(top: 1, bottom: 3, left: 2, right: 0), 8, 9, 7),
+            (3, 1, .same, 5, 6, 40), (5, 2, .same, 11, 13, 14)]
+        for c in cases {
+            let conv = try Conv2d(inputChannels: c.channels, outputChannels: c.channels, kernelSize: c.k, stride: c.stride,
+                                  padding: c.padding, groups: c.channels, activation: .relu6, seed: random.next())
+            for batch in [1, 3] {
+                let x = TestSupport.random([batch, c.channels, c.height, c.width], layout: .channelsLast, using: &random)
+                let whole = try conv(x, options: ExecutionOptions(threads: 1))
+                let expected = try conv(x, options: ExecutionOptions(algorithm: .reference))
+                TestSupport.expectClose(whole, expected, "\(c) N\(batch)")
+                for threads in [2, 3, 16] {
                     let banded = try conv(x, options: ExecutionOptions(threads: threads))
                     let differing = zip(whole.scalars, banded.scalars).filter { $0.bitPattern != $1.bitPattern }.count
                     #expect(differing == 0, "\(c) N\(batch) \(threads) threads")

@@ -63,9 +63,12 @@ enum Depthwise {
         case .channelsLast:
             Parallel.forEachRowRange(images: x.batchSize, rowsPerImage: g.outputHeight, threads: threads) { _, n, rows in
                 var shape = shape
+                let floats = pw_depthwise_rows_scratch_floats(&shape, channels, rows.count)
+                let scratch = floats > 0 ? UnsafeMutablePointer<Float>.allocate(capacity: floats) : nil
+                defer { scratch?.deallocate() }
                 _ = table.pointee.depthwise_rows(
                     &shape, channels, source + n * inputPlane * channels, taps, bias,
-                    target + n * outputPlane * channels, rows.lowerBound, rows.upperBound)
+                    target + n * outputPlane * channels, rows.lowerBound, rows.upperBound, scratch)
             }
         }
     }
