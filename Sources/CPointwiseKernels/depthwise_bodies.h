@@ -159,7 +159,8 @@ PW_INLINE void depthwise_planes_body(const int K, const int S, const pw_depthwis
     // the row's taps held in registers had only four chains.)
     for (ptrdiff_t c = 0; c < count; c++) {
         const float *plane = x + c * x_plane;
-        for (ptrdiff_t r = first; r < end; r++) depthwise_copy(padded + r * width + lead, plane + (r - top) * in_width, columns);
+        for (ptrdiff_t r = first; r < end; r++)
+            depthwise_copy(padded + r * width + lead, plane + (r - top) * in_width, columns);
         const v8f start = v8_splat(bias ? bias[c] : 0.0f);
         if (K > 3) depthwise_tiles(K, S, 2, 4, g, padded, width, w + c * K * K, start, y + c * y_plane);
         else depthwise_tiles(K, S, 4, 2, g, padded, width, w + c * K * K, start, y + c * y_plane);
@@ -339,7 +340,8 @@ PW_INLINE void depthwise_rows_body(const int K, const int S, const pw_depthwise_
         case 3: depthwise_column_block(K, S, 3, g, channels, &r, w, bias, r.first); break;
         default:
             if (interior == 7 || interior == 14) {
-                for (ptrdiff_t i = 0; i < interior; i += 7) depthwise_column_block(K, S, 7, g, channels, &r, w, bias, r.first + i);
+                for (ptrdiff_t i = 0; i < interior; i += 7)
+                    depthwise_column_block(K, S, 7, g, channels, &r, w, bias, r.first + i);
             } else if (interior >= 16) {
                 for (ptrdiff_t i = 0; i < interior; i += 8)
                     depthwise_column_block(K, S, 8, g, channels, &r, w, bias, i + 8 > interior ? r.end - 8 : r.first + i);
@@ -352,9 +354,9 @@ PW_INLINE void depthwise_rows_body(const int K, const int S, const pw_depthwise_
     }
 }
 
-/// The pixels in one row of the zero-padded copy `depthwise_padded_rows_body` makes: the row the
-/// output's windows span, and room for every input column even where the padding after them is
-/// negative.
+/// The pixels in one row of a zero-padded channels-last copy (`depthwise_padded_rows_body`'s, and
+/// a group's interleaved copy): the row the output's windows span, and room for every input
+/// column even where the padding after them is negative.
 PW_INLINE ptrdiff_t depthwise_row_pitch(const pw_depthwise_geometry *g) {
     const ptrdiff_t spanned = (g->out_width - 1) * g->stride + g->kernel, reach = g->pad_left + g->width;
     return spanned > reach ? spanned : reach;
@@ -375,9 +377,10 @@ PW_INLINE void depthwise_input_rows(const pw_depthwise_geometry *g, ptrdiff_t ro
 /// 0.058 ms, with the blocks of 7 of `depthwise_rows_body`; its 3×3 layer at 7×7 0.033 → 0.028
 /// ms. At 14×14 a 3×3 kernel's two edge pixels cost less than the copy, as do stride 2's.)
 PW_INLINE int depthwise_pads_rows(const pw_depthwise_geometry *g) {
+    if (g->stride != 1) return 0;
     ptrdiff_t first, end;
-    depthwise_interior(g->kernel, g->stride, g, &first, &end);
-    return g->stride == 1 && 5 * (first + g->out_width - end) >= g->out_width;
+    depthwise_interior(g->kernel, 1, g, &first, &end);
+    return 5 * (first + g->out_width - end) >= g->out_width;
 }
 
 /// `depthwise_rows_body` on a copy of the input rows it reads whose columns are zero-padded on
@@ -385,7 +388,8 @@ PW_INLINE int depthwise_pads_rows(const pw_depthwise_geometry *g) {
 /// pixels (two of every 7 or 14 columns on each side for a 5×5 kernel) would otherwise go one by
 /// one. The taps outside the input add their products with the zero padding instead of being
 /// skipped, as the channels-first kernels do; such a product adds nothing, so every output is
-/// the one `depthwise_rows_body` computes (up to the sign of a zero sum). `scratch` holds `pw_depthwise_rows_scratch_floats(g, channels, row_end − row_begin)` floats.
+/// the one `depthwise_rows_body` computes (up to the sign of a zero sum). `scratch` holds
+/// `pw_depthwise_rows_scratch_floats(g, channels, row_end − row_begin)` floats.
 PW_INLINE void depthwise_padded_rows_body(const int K, const int S, const pw_depthwise_geometry *g,
                                           ptrdiff_t channels, const float *restrict x, const float *restrict w,
                                           const float *restrict bias, float *restrict y, ptrdiff_t row_begin,
@@ -420,13 +424,6 @@ PW_INLINE int depthwise_groups(const pw_depthwise_geometry *g) {
     return g->stride == 2 || g->out_width <= (g->kernel == 3 ? 56 : 24);
 }
 
-/// The pixels in one row of a group's interleaved copy: the padded row, and room for every
-/// input column even where the padding after them is negative.
-PW_INLINE ptrdiff_t depthwise_group_pitch(const pw_depthwise_geometry *g) {
-    const ptrdiff_t padded = (g->out_width - 1) * g->stride + g->kernel, reach = g->pad_left + g->width;
-    return padded > reach ? padded : reach;
-}
-
 /// The rows of a group's interleaved copy: those the output's windows reach.
 PW_INLINE ptrdiff_t depthwise_group_rows(const pw_depthwise_geometry *g) {
     return (g->out_height - 1) * g->stride + g->kernel;
@@ -434,12 +431,12 @@ PW_INLINE ptrdiff_t depthwise_group_rows(const pw_depthwise_geometry *g) {
 
 /// Copies eight planes (`source[l]`, height×width each) into `copy` interleaved, pixel by pixel
 /// with the eight channels of a pixel side by side, zero-padded to `depthwise_group_rows` rows
-/// of `depthwise_group_pitch` pixels: a channels-last image of eight channels with its padding
+/// of `depthwise_row_pitch` pixels: a channels-last image of eight channels with its padding
 /// made of zeros. Rows go eight pixels at a time through 8×8 register transposes, the last eight
 /// overlapping the ones before them.
 PW_INLINE void depthwise_interleave(const pw_depthwise_geometry *g, const float *const source[8], float *copy) {
     const ptrdiff_t height = g->height, width = g->width, left = g->pad_left;
-    const ptrdiff_t rows = depthwise_group_rows(g), pitch = depthwise_group_pitch(g);
+    const ptrdiff_t rows = depthwise_group_rows(g), pitch = depthwise_row_pitch(g);
     for (ptrdiff_t r = 0; r < rows; r++) {
         float *row = copy + r * pitch * 8;
         const ptrdiff_t ih = r - g->pad_top;
@@ -506,10 +503,10 @@ PW_INLINE void depthwise_group_body(const int K, const int S, const pw_depthwise
         for (int t = 0; t < K * K; t++) taps[t * 8 + l] = w[c * K * K + t];
         start[l] = bias ? bias[c] : 0.0f;
     }
-    float *copy = scratch, *out = scratch + depthwise_group_rows(g) * depthwise_group_pitch(g) * 8;
+    float *copy = scratch, *out = scratch + depthwise_group_rows(g) * depthwise_row_pitch(g) * 8;
     depthwise_interleave(g, source, copy);
     const pw_depthwise_geometry padded = {
-        .height = depthwise_group_rows(g), .width = depthwise_group_pitch(g),
+        .height = depthwise_group_rows(g), .width = depthwise_row_pitch(g),
         .out_height = g->out_height, .out_width = g->out_width, .kernel = K, .stride = S,
         .pad_top = 0, .pad_left = 0, .activation = g->activation};
     depthwise_rows_body(K, S, &padded, 8, copy, taps, start, out, 0, g->out_height);

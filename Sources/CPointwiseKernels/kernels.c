@@ -62,5 +62,5 @@ int32_t pw_depthwise_groups(const pw_depthwise_geometry *g) { return depthwise_g
 
 ptrdiff_t pw_depthwise_group_scratch_floats(const pw_depthwise_geometry *g) {
     // The interleaved input, then the interleaved output.
-    return 8 * (depthwise_group_rows(g) * depthwise_group_pitch(g) + g->out_height * g->out_width);
+    return 8 * (depthwise_group_rows(g) * depthwise_row_pitch(g) + g->out_height * g->out_width);
 }
