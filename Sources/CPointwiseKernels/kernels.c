@@ -60,7 +60,13 @@ ptrdiff_t pw_depthwise_rows_scratch_floats(const pw_depthwise_geometry *g, ptrdi
 
 int32_t pw_depthwise_groups(const pw_depthwise_geometry *g) { return depthwise_groups(g); }
 
+pw_depthwise_geometry pw_depthwise_band(const pw_depthwise_geometry *g, ptrdiff_t first_output_row, ptrdiff_t rows,
+                                        ptrdiff_t *first_input_row) {
+    return depthwise_band(g, first_output_row, rows, first_input_row);
+}
+
 ptrdiff_t pw_depthwise_group_scratch_floats(const pw_depthwise_geometry *g) {
     // The interleaved input, then the interleaved output.
-    return 8 * (depthwise_group_rows(g) * depthwise_row_pitch(g) + g->out_height * g->out_width);
+    const ptrdiff_t band = depthwise_group_band(g);
+    return 8 * (((band - 1) * g->stride + g->kernel) * depthwise_row_pitch(g) + band * g->out_width);
 }

@@ -153,6 +153,13 @@ ptrdiff_t pw_depthwise_rows_scratch_floats(const pw_depthwise_geometry *g, ptrdi
 /// (`depthwise_group`) rather than plane by plane (`depthwise_planes`).
 int32_t pw_depthwise_groups(const pw_depthwise_geometry *g);
 
+/// Output rows [first_output_row, first_output_row + rows) of a plane of geometry g as a plane of
+/// its own, whose input starts at input row `*first_input_row`: the rows above it become padding
+/// or are left out, those below it stay (the kernels read only the rows its windows reach). Each
+/// output keeps its window, so it gets the same bits.
+pw_depthwise_geometry pw_depthwise_band(const pw_depthwise_geometry *g, ptrdiff_t first_output_row, ptrdiff_t rows,
+                                        ptrdiff_t *first_input_row);
+
 /// The scratch `depthwise_group` needs for geometry g, in floats.
 ptrdiff_t pw_depthwise_group_scratch_floats(const pw_depthwise_geometry *g);
 

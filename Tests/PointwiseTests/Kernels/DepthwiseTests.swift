@@ -44,10 +44,11 @@ import Testing
         var random = SplitMix64(seed: 29)
         let table = kernels.table.pointee
         // Channel counts around the groups of eight; planes narrower than a vector, around one and
-        // two vectors, and padding that is wider than the kernel's reach or negative on the right.
+        // two vectors, and padding that is wider than the kernel's reach or negative on the right;
+        // a plane whose group copy takes two or three bands of rows.
         let planes: [(channels: Int, height: Int, width: Int, top: Int, left: Int)] = [
             (1, 1, 1, 1, 1), (5, 3, 2, 2, 2), (8, 7, 7, 1, 1), (13, 9, 9, 0, 0), (17, 6, 14, 2, 1), (9, 12, 24, 1, 0),
-            (3, 5, 40, 2, 2)]
+            (3, 5, 40, 2, 2), (3, 45, 120, 1, 2)]
         for k in [3, 5] {
             for step in [1, 2] {
                 for p in planes {
@@ -90,12 +91,13 @@ import Testing
     func bandsMatchWholePlanes() throws {
         var random = SplitMix64(seed: 41)
         // Both channels-first kernels (planes one at a time: 3×3 and 5×5 stride 1 on wide planes;
-        // eight at a time: stride 2 and narrow planes), bands of one row and more, bands whose
-        // windows start in the top padding, and batches whose shares split an image.
+        // eight at a time: stride 2 and narrow planes, a wide one in bands of its own), bands of
+        // one row and more, bands whose windows start in the top padding, and batches whose shares
+        // split an image.
         let cases: [(k: Int, stride: Int, padding: Conv2d.Padding, channels: Int, height: Int, width: Int)] = [
             (3, 1, .same, 5, 9, 64), (5, 1, .same, 3, 11, 40), (3, 2, .symmetric(1), 11, 13, 20),
             (5, 2, .same, 9, 10, 14), (3, 1, .explicit(top: 2, bottom: 0, left: 1, right: 1), 8, 7, 7),
-            (5, 1, .valid, 17, 12, 12)]
+            (5, 1, .valid, 17, 12, 12), (3, 2, .symmetric(1), 4, 70, 112)]
         for c in cases {
             let conv = try Conv2d(inputChannels: c.channels, outputChannels: c.channels, kernelSize: c.k, stride: c.stride,
                                   padding: c.padding, groups: c.channels, activation: .relu6, seed: random.next())

@@ -74,18 +74,13 @@ enum Depthwise {
     }
 
     /// The geometry of output rows `rows` of a channels-first plane of geometry `shape`, as a
-    /// plane of its own that starts at input row `firstInputRow`: the rows above it become
-    /// padding or are left out, those below it stay (the kernels read only the rows the band's
-    /// windows reach). Each output keeps its window, so it gets the same bits.
+    /// plane of its own that starts at input row `firstInputRow` (`pw_depthwise_band`, which the
+    /// group kernel's own bands use too).
     static func band(
         of shape: pw_depthwise_geometry, rows: Range<Int>
     ) -> (geometry: pw_depthwise_geometry, firstInputRow: Int) {
-        var band = shape
-        let reach = rows.lowerBound * Int(shape.stride) - shape.pad_top
-        let firstInputRow = min(max(reach, 0), shape.height)
-        band.pad_top = firstInputRow - reach
-        band.height = shape.height - firstInputRow
-        band.out_height = rows.count
+        var (shape, firstInputRow) = (shape, 0)
+        let band = pw_depthwise_band(&shape, rows.lowerBound, rows.count, &firstInputRow)
         return (band, firstInputRow)
     }
 }
