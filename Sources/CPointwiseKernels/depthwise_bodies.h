@@ -515,8 +515,8 @@ PW_INLINE void depthwise_deinterleave(const float *interleaved, ptrdiff_t pixels
 /// are interleaved into a zero-padded channels-last copy of eight channels
 /// (`depthwise_interleave`; missing channels repeat the last one), convolved by the channels-last
 /// loops with no edges left, and copied back, a band of output rows at a time
-/// (`depthwise_group_band`). Each output sums bias and its taps in
-/// (kh, kw) order, padding included, as `depthwise_planes_body` does, so both give the same bits.
+/// (`depthwise_group_band`). Each output sums bias and its taps in (kh, kw) order, padding
+/// included, as `depthwise_planes_body` does, so both give the same bits.
 /// `scratch` holds `pw_depthwise_group_scratch_floats(g)` floats.
 PW_INLINE void depthwise_group_body(const int K, const int S, const pw_depthwise_geometry *g, ptrdiff_t count,
                                     const float *restrict x, ptrdiff_t x_plane, const float *restrict w,
