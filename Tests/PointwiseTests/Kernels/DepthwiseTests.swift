@@ -89,48 +89,43 @@ import Testing
 
     @Test("channels-first bands of rows give the bits of whole planes, for any thread count and batch")
     func bandsMatchWholePlanes() throws {
-        var random = SplitMix64(seed: 41)
         // Both channels-first kernels (planes one at a time: 3×3 and 5×5 stride 1 on wide planes;
         // eight at a time: stride 2 and narrow planes, a wide one in bands of its own), bands of
         // one row and more, bands whose windows start in the top padding, and batches whose shares
         // split an image.
-        let cases: [(k: Int, stride: Int, padding: Conv2d.Padding, channels: Int, height: Int, width: Int)] = [
+        try Self.expectBandsMatchOneThread([
             (3, 1, .same, 5, 9, 64), (5, 1, .same, 3, 11, 40), (3, 2, .symmetric(1), 11, 13, 20),
             (5, 2, .same, 9, 10, 14), (3, 1, .explicit(top: 2, bottom: 0, left: 1, right: 1), 8, 7, 7),
-            (5, 1, .valid, 17, 12, 12), (3, 2, .symmetric(1), 4, 70, 112)]
-        for c in cases {
-            let conv = try Conv2d(inputChannels: c.channels, outputChannels: c.channels, kernelSize: c.k, stride: c.stride,
-                                  padding: c.padding, groups: c.channels, activation: .relu6, seed: random.next())
-            for batch in [1, 3] {
-                let x = TestSupport.random([batch, c.channels, c.height, c.width], using: &random)
-                let whole = try conv(x, options: ExecutionOptions(threads: 1))
-                for threads in [2, 3, 5, 16] {
-                    let banded = try conv(x, options: ExecutionOptions(threads: threads))
-                    let differing = zip(whole.scalars, banded.scalars).filter { $0.bitPattern != $1.bitPattern }.count
-                    #expect(differing == 0, "\(c) N\(batch) \(threads) threads")
-                }
-            }
-        }
+            (5, 1, .valid, 17, 12, 12), (3, 2, .symmetric(1), 4, 70, 112)], layout: .channelsFirst, seed: 41)
     }
 
     @Test("channels-last bands of rows give the bits of one thread, zero-padded copies included")
     func channelsLastBandsMatch() throws {
-        var random = SplitMix64(seed: 43)
         // Narrow images at stride 1 (the zero-padded copies of the rows a band reads, windows in
         // the top and bottom padding), a wide one and stride 2 (edge pixels one by one).
-        let cases: [(k: Int, stride: Int, padding: Conv2d.Padding, channels: Int, height: Int, width: Int)] = [
+        try Self.expectBandsMatchOneThread([
             (5, 1, .same, 19, 14, 14), (3, 1, .symmetric(1), 9, 7, 7),
             (5, 1, .explicit(top: 1, bottom: 3, left: 2, right: 0), 8, 9, 7), (3, 1, .same, 5, 6, 40),
-            (5, 2, .same, 11, 13, 14)]
+            (5, 2, .same, 11, 13, 14)], layout: .channelsLast, seed: 43)
+    }
+
+    /// Runs each depthwise layer (kernel, stride, padding, channels, input height and width) on
+    /// batches of 1 and 3 in `layout`: one thread close to the reference loops, and 2, 3, 5 and 16
+    /// threads (bands of rows) with the bits of one.
+    private static func expectBandsMatchOneThread(
+        _ cases: [(k: Int, stride: Int, padding: Conv2d.Padding, channels: Int, height: Int, width: Int)],
+        layout: Layout, seed: UInt64
+    ) throws {
+        var random = SplitMix64(seed: seed)
         for c in cases {
             let conv = try Conv2d(inputChannels: c.channels, outputChannels: c.channels, kernelSize: c.k, stride: c.stride,
                                   padding: c.padding, groups: c.channels, activation: .relu6, seed: random.next())
             for batch in [1, 3] {
-                let x = TestSupport.random([batch, c.channels, c.height, c.width], layout: .channelsLast, using: &random)
+                let x = TestSupport.random([batch, c.channels, c.height, c.width], layout: layout, using: &random)
                 let whole = try conv(x, options: ExecutionOptions(threads: 1))
                 let expected = try conv(x, options: ExecutionOptions(algorithm: .reference))
                 TestSupport.expectClose(whole, expected, "\(c) N\(batch)")
-                for threads in [2, 3, 16] {
+                for threads in [2, 3, 5, 16] {
                     let banded = try conv(x, options: ExecutionOptions(threads: threads))
                     let differing = zip(whole.scalars, banded.scalars).filter { $0.bitPattern != $1.bitPattern }.count
                     #expect(differing == 0, "\(c) N\(batch) \(threads) threads")
