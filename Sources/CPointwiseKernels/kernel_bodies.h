@@ -18,6 +18,42 @@ PW_INLINE v8f epilogue_vector(v8f z, const pw_epilogue *epilogue, int i, ptrdiff
 }
 
 
+/// The epilogue of a whole register tile (`mr` rows of `nv` vectors, the first column being
+/// column j for a per-column bias), with each choice made once per tile rather than per vector:
+/// every element gets exactly `epilogue_vector`'s arithmetic. The cheap activations are applied
+/// with a constant kind, so the tile's vectors run through them without a branch each.
+PW_INLINE void epilogue_tile(v8f acc[PW_GEMM_MR][2], const int mr, const int nv, const pw_epilogue *epilogue,
+                             ptrdiff_t j) {
+    const float *bias = epilogue->bias, *residual = epilogue->residual;
+    if (bias && epilogue->bias_per_column) {
+        const v8f b0 = v8_load(bias + j), b1 = nv == 2 ? v8_load(bias + j + 8) : b0;
+        for (int i = 0; i < mr; i++) {
+            acc[i][0] += b0;
+            if (nv == 2) acc[i][1] += b1;
+        }
+    } else if (bias) {
+        for (int i = 0; i < mr; i++) {
+            for (int v = 0; v < nv; v++) acc[i][v] += v8_splat(bias[i]);
+        }
+    }
+    if (residual) {
+        for (int i = 0; i < mr; i++) {
+            for (int v = 0; v < nv; v++) acc[i][v] += v8_load(residual + i * epilogue->ldr + j + 8 * v);
+        }
+    }
+#define PW_ACTIVATE_TILE(KIND)                                                                    \
+    for (int i = 0; i < mr; i++) {                                                                \
+        for (int v = 0; v < nv; v++) acc[i][v] = v8_activate(acc[i][v], KIND);                    \
+    }
+    switch (epilogue->activation) {
+    case PW_ACTIVATION_IDENTITY: break;
+    case PW_ACTIVATION_RELU: PW_ACTIVATE_TILE(PW_ACTIVATION_RELU) break;
+    case PW_ACTIVATION_RELU6: PW_ACTIVATE_TILE(PW_ACTIVATION_RELU6) break;
+    default: PW_ACTIVATE_TILE(epilogue->activation) break;
+    }
+#undef PW_ACTIVATE_TILE
+}
+
 /// One register tile of C: `mr` rows (1…6) by `nv` vectors of 8 columns (1 or 2). Every loop
 /// here has a constant trip count once inlined, so the accumulators live in registers. The k loop
 /// is the only loop that runs; edges are the caller's business (it picks a smaller tile).
@@ -57,42 +93,46 @@ PW_INLINE void gemm_tile(const int mr, const int nv, ptrdiff_t k, const float *r
             b += ldb;
         }
     }
-    if (epilogue) {
-        for (int i = 0; i < mr; i++) {
-            for (int v = 0; v < nv; v++) acc[i][v] = epilogue_vector(acc[i][v], epilogue, i, 8 * v);
-        }
-    }
+    if (epilogue) epilogue_tile(acc, mr, nv, epilogue, 0);
     for (int i = 0; i < mr; i++) {
         for (int v = 0; v < nv; v++) v8_store(c + i * ldc + 8 * v, acc[i][v]);
     }
 }
 
 /// C[mr × 8·nv] (=|+=) A·B with the whole k loop, B read where it lies (row p at b + p·ldb), the
-/// block's first column being column j of the sweep (for per-column bias), stored past the caches
-/// when `past_cache` (C then 32-byte aligned, rows too). The body of the streaming kernel; each
-/// element gets exactly the operations `gemm_tile` would give it.
+/// block's first column being column j of the sweep (for per-column bias). The body of the
+/// streaming kernel; each element gets exactly the operations `gemm_tile` would give it.
 PW_INLINE void stream_block(const int mr, const int nv, ptrdiff_t k, const float *restrict a,
                             ptrdiff_t rsa, ptrdiff_t csa, const float *restrict b, ptrdiff_t ldb,
                             float *restrict c, ptrdiff_t ldc, int32_t load_c, ptrdiff_t j,
-                            const pw_epilogue *epilogue, int32_t past_cache) {
+                            const pw_epilogue *epilogue) {
     v8f acc[PW_GEMM_MR][2];
     for (int i = 0; i < mr; i++) {
         for (int v = 0; v < nv; v++) acc[i][v] = load_c ? v8_load(c + i * ldc + 8 * v) : v8_splat(0.0f);
     }
-    for (ptrdiff_t p = 0; p < k; p++) {
-        v8f b0 = v8_load(b + p * ldb), b1 = nv == 2 ? v8_load(b + p * ldb + 8) : b0;
-        for (int i = 0; i < mr; i++) {
-            v8f x = v8_splat(a[i * rsa + p * csa]);
-            acc[i][0] = x * b0 + acc[i][0];
-            if (nv == 2) acc[i][1] = x * b1 + acc[i][1];
+    if (rsa == 1 && csa == PW_GEMM_MR) {
+        // A packed in panels: constant offsets, so the loop is the FMAs and their loads.
+        for (ptrdiff_t p = 0; p < k; p++, a += PW_GEMM_MR, b += ldb) {
+            v8f b0 = v8_load(b), b1 = nv == 2 ? v8_load(b + 8) : b0;
+            for (int i = 0; i < mr; i++) {
+                v8f x = v8_splat(a[i]);
+                acc[i][0] = x * b0 + acc[i][0];
+                if (nv == 2) acc[i][1] = x * b1 + acc[i][1];
+            }
+        }
+    } else {
+        for (ptrdiff_t p = 0; p < k; p++) {
+            v8f b0 = v8_load(b + p * ldb), b1 = nv == 2 ? v8_load(b + p * ldb + 8) : b0;
+            for (int i = 0; i < mr; i++) {
+                v8f x = v8_splat(a[i * rsa + p * csa]);
+                acc[i][0] = x * b0 + acc[i][0];
+                if (nv == 2) acc[i][1] = x * b1 + acc[i][1];
+            }
         }
     }
+    if (epilogue) epilogue_tile(acc, mr, nv, epilogue, j);
     for (int i = 0; i < mr; i++) {
-        for (int v = 0; v < nv; v++) {
-            v8f z = epilogue ? epilogue_vector(acc[i][v], epilogue, i, j + 8 * v) : acc[i][v];
-            if (past_cache) v8_store_past_cache(c + i * ldc + 8 * v, z);
-            else v8_store(c + i * ldc + 8 * v, z);
-        }
+        for (int v = 0; v < nv; v++) v8_store(c + i * ldc + 8 * v, acc[i][v]);
     }
 }
 
@@ -161,6 +201,25 @@ PW_INLINE void tail_block(const int g, const int w, ptrdiff_t k, const float *re
 }
 
 // MARK: - Packing
+
+/// Copies a strip of `nv` vectors (8 or 16 columns) of k rows, row p at src + p·ld, into dst
+/// (rows 8·nv floats apart), asking for each source row `prefetch` floats ahead when prefetch > 0.
+PW_INLINE void copy_strip_body(const float *src, ptrdiff_t ld, ptrdiff_t k, int nv, float *dst,
+                               ptrdiff_t prefetch) {
+    if (nv == 2) {
+        for (ptrdiff_t p = 0; p < k; p++, src += ld, dst += 16) {
+            if (prefetch) __builtin_prefetch(src + prefetch);
+            const v8f low = v8_load(src), high = v8_load(src + 8);
+            v8_store(dst, low);
+            v8_store(dst + 8, high);
+        }
+    } else {
+        for (ptrdiff_t p = 0; p < k; p++, src += ld, dst += 8) {
+            if (prefetch) __builtin_prefetch(src + prefetch);
+            v8_store(dst, v8_load(src));
+        }
+    }
+}
 
 /// Packs the depth×width block whose element (p, j) is src[p + j·cs] (each column contiguous,
 /// as in a transposed operand) into strips of 16 columns, as `pw_pack_strips` does: whole strips

@@ -1,5 +1,5 @@
-// The loops just above the microkernels: they run many register tiles per call from Swift, so
-// per-tile bookkeeping costs a few instructions rather than a trip through the Swift driver.
+// The portable packing routines: copies of operands into the layouts the microkernels read, for
+// the shapes the per-instruction-set packers (kernels.inc) do not cover.
 #include "CPointwiseKernels.h"
 
 void pw_pack_strip(const float *src, ptrdiff_t rs, ptrdiff_t cs, ptrdiff_t depth, ptrdiff_t width,
@@ -53,29 +53,5 @@ void pw_pack_strips(const float *src, ptrdiff_t rs, ptrdiff_t cs, ptrdiff_t dept
             for (ptrdiff_t j = 0; j < rest; j++) to[j] = from[full * PW_GEMM_NR + j];
             for (ptrdiff_t j = rest; j < PW_GEMM_NR; j++) to[j] = 0.0f;
         }
-    }
-}
-
-void pw_gemm_stream_strips(const pw_kernel_config *config, ptrdiff_t m, ptrdiff_t k, const float *a,
-                           ptrdiff_t rsa, ptrdiff_t csa, ptrdiff_t a_panel_stride, const float *b,
-                           ptrdiff_t ldb, ptrdiff_t n, float *c, ptrdiff_t ldc, int32_t load_c,
-                           const pw_epilogue *epilogue, float *scratch, ptrdiff_t prefetch) {
-    pw_epilogue strip;
-    for (ptrdiff_t j = 0; j < n; j += PW_GEMM_NR) {
-        const int32_t nv = n - j >= PW_GEMM_NR ? 2 : 1;
-        const float *from = b + j;
-        for (ptrdiff_t p = 0; p < k; p++) {
-            if (prefetch) __builtin_prefetch(from + p * ldb + prefetch);
-            for (int q = 0; q < 8 * nv; q++) scratch[p * 8 * nv + q] = from[p * ldb + q];
-        }
-        const pw_epilogue *e = NULL;
-        if (epilogue) {
-            strip = *epilogue;
-            if (strip.bias && strip.bias_per_column) strip.bias += j;
-            if (strip.residual) strip.residual += j;
-            e = &strip;
-        }
-        const pw_strips strip_set = {.b = scratch, .ldb = 8 * nv, .stride = 0, .width = 8 * nv};
-        config->sweep(0, m, k, a, rsa, csa, a_panel_stride, &strip_set, c + j, ldc, load_c, e);
     }
 }

@@ -43,25 +43,6 @@ PW_INLINE void v8_store_first(float *p, v8f v, ptrdiff_t n) {
     if (n >= 1) p[0] = pair[0];
 }
 
-/// Stores v at p (32-byte aligned) past the caches on x86-64: a non-temporal store, for output too
-/// large to stay cached, which would otherwise first be read from memory (the store's ownership
-/// read) and evict what the caches hold. A plain store elsewhere.
-PW_INLINE void v8_store_past_cache(float *p, v8f v) {
-#if defined(__x86_64__)
-    __builtin_nontemporal_store(v, (v8f *)p);
-#else
-    v8_store(p, v);
-#endif
-}
-
-/// Makes the non-temporal stores before it visible before any store after it (they are weakly
-/// ordered on x86-64, where a thread's release of its work would not cover them).
-PW_INLINE void v8_store_fence(void) {
-#if defined(__x86_64__)
-    __builtin_ia32_sfence();
-#endif
-}
-
 /// Hides a pointer's value from the optimizer, so that a loop storing through it is not turned
 /// into a call of memset or memcpy (which costs more than the short rows these kernels fill).
 #define PW_OPAQUE(p) __asm__("" : "+r"(p))

@@ -93,12 +93,18 @@ typedef struct pw_kernel_config {
     /// element (i, p) at [i·rsa + p·csa]; B row p at b + p·ldb; width a multiple of 8), read
     /// straight from B: for each block of columns (as many as 16 KiB of B holds, 16 to 256), every
     /// row panel with the whole k loop. The streaming path for outputs with very few channels or
-    /// inputs with very few (k small). With `past_cache`
-    /// (and C not loaded, C and its rows 32-byte aligned) C is stored past the caches, for outputs
-    /// too large to stay in them.
+    /// inputs with very few (k small).
     void (*stream_rows)(ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
                         ptrdiff_t a_panel_stride, const float *b, ptrdiff_t ldb, ptrdiff_t width, float *c, ptrdiff_t ldc,
-                        int32_t load_c, const pw_epilogue *epilogue, int32_t past_cache);
+                        int32_t load_c, const pw_epilogue *epilogue);
+    /// Sweeps C strip by strip across n columns (a multiple of 8): each 16-column strip of B (rows
+    /// at b + p·ldb) is first copied into `scratch` (k·16 floats), where it stays in L1 while every
+    /// row panel of C runs over it. `prefetch` > 0 asks for the source row that many floats ahead
+    /// of the strip being copied, so the next strips arrive from memory in time.
+    void (*stream_strips)(ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
+                          ptrdiff_t a_panel_stride, const float *b, ptrdiff_t ldb, ptrdiff_t n, float *c,
+                          ptrdiff_t ldc, int32_t load_c, const pw_epilogue *epilogue, float *scratch,
+                          ptrdiff_t prefetch);
     /// x[i] = act(x[i]) for i < n, with the same arithmetic as the epilogue.
     void (*activate)(float *x, ptrdiff_t n, int32_t activation);
     /// dz[i] = dy[i] * act'(z[i]) for i < n, where z is the pre-activation.
@@ -166,14 +172,6 @@ ptrdiff_t pw_depthwise_group_scratch_floats(const pw_depthwise_geometry *g);
 /// The scratch `stem_rows` needs for geometry g and `cin` input channels, in floats.
 ptrdiff_t pw_stem_scratch_floats(const pw_depthwise_geometry *g, ptrdiff_t cin);
 
-/// Sweeps C strip by strip across n columns (a multiple of 8): each 16-column strip of B (rows at
-/// b + p·ldb) is first copied into `scratch` (k·16 floats), where it stays in L1 while
-/// every row panel of C runs over it. `prefetch` > 0 asks for the source row that many
-/// floats ahead of the strip being copied, so the next strips arrive from memory in time.
-void pw_gemm_stream_strips(const pw_kernel_config *config, ptrdiff_t m, ptrdiff_t k, const float *a,
-                           ptrdiff_t rsa, ptrdiff_t csa, ptrdiff_t a_panel_stride, const float *b,
-                           ptrdiff_t ldb, ptrdiff_t n, float *c, ptrdiff_t ldc, int32_t load_c,
-                           const pw_epilogue *epilogue, float *scratch, ptrdiff_t prefetch);
 /// Copies the depth×width block whose element (p, j) is src[p·rs + j·cs] into dst with row stride
 /// dst_stride, zero-filling columns width..<dst_stride.
 void pw_pack_strip(const float *src, ptrdiff_t rs, ptrdiff_t cs, ptrdiff_t depth, ptrdiff_t width,

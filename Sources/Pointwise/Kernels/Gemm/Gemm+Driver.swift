@@ -222,14 +222,12 @@ private struct TileRunner {
         if fullWidth > 0 {
             withEpilogue(problem, row: rows.lowerBound, column: columns.lowerBound, last: last) { epilogue in
                 if problem.m <= Gemm.streamingRowLimit || problem.k <= Gemm.streamingDepthLimit {
-                    // Past the caches only when this k block is the whole product, so C is not read back.
-                    let pastCache = !loadC && last && problem.m * problem.n * 4 >= Gemm.pastCacheBytes
                     config.pointee.stream_rows(
                         rows.count, depth.count, a.base, a.rowStride, a.columnStride, a.panelStride, b, view.rowStride,
-                        fullWidth, c, problem.ldc, loadC ? 1 : 0, epilogue, pastCache ? 1 : 0)
+                        fullWidth, c, problem.ldc, loadC ? 1 : 0, epilogue)
                 } else {
-                    pw_gemm_stream_strips(
-                        config, rows.count, depth.count, a.base, a.rowStride, a.columnStride, a.panelStride, b,
+                    config.pointee.stream_strips(
+                        rows.count, depth.count, a.base, a.rowStride, a.columnStride, a.panelStride, b,
                         view.rowStride, fullWidth, c, problem.ldc, loadC ? 1 : 0, epilogue, strips.base,
                         Gemm.prefetchDistance)
                 }

@@ -27,13 +27,6 @@ enum Gemm {
     /// rows of a block of columns stay in L1 without being copied.
     static let streamingRowLimit = 12
     static let streamingDepthLimit = 32
-    /// The streaming kernel stores C past the caches (non-temporal stores, on x86-64) when C takes
-    /// at least this many bytes, more than a core's L2 on Zen 3: such an output cannot stay cached
-    /// for the next layer, and ordinary stores would first read every line of it from memory. (On
-    /// a Zen 3 core, 1 thread, it took EfficientNet-Lite0's 16→96 expansion at 112×112 from
-    /// 1.1–1.3 to 0.81–0.91 ms and its 32→16 projection at 112×112 from 0.35–0.39 to 0.24–0.26 ms
-    /// inside the model, the depthwise layers reading those outputs from memory losing less.)
-    static let pastCacheBytes = 512 << 10
     /// How far ahead of the strip being copied (in floats) a streamed B row is prefetched: four
     /// strips (timed best of 0, 32, 64 and 128 on the suite's compute-bound shapes).
     static let prefetchDistance = 64
