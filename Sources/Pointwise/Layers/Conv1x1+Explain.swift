@@ -48,7 +48,8 @@ extension Conv1x1 {
                           + (layout == .channelsFirst ? "weight" : "input") + " panels of up to "
                           + "\(Gemm.rowBlock) rows stream past from L2"))
         let panelsPacked = layout == .channelsFirst || Gemm.copiesPanels(columns: n)
-        lines.append("edges: " + Self.edges(m: m, n: n, panelsPacked: panelsPacked))
+        let rowsInParts = layout == .channelsLast && Gemm.copiesPanels(columns: n) && !plan.rowsOuter
+        lines.append("edges: " + Self.edges(m: m, n: n, panelsPacked: panelsPacked, rowsInParts: rowsInParts))
         lines.append("epilogue: fused in the register tile: bias\(bias == nil ? " (none)" : ""), residual, \(activation)")
         if wholeProblems {
             lines.append("threads: \(options.threads), each owning a contiguous share of the \(problems) GEMMs "
@@ -66,8 +67,9 @@ extension Conv1x1 {
         return lines.joined(separator: "\n")
     }
 
-    /// How the tiles at the edges of an m×n C are run: the rule of the kernels' `sweep` (kernels.inc).
-    static func edges(m: Int, n: Int, panelsPacked: Bool) -> String {
+    /// How the tiles at the edges of an m×n C are run: the rule of the kernels' `sweep` (kernels.inc),
+    /// and of `Gemm.panelParts` when the driver packs A (`rowsInParts`).
+    static func edges(m: Int, n: Int, panelsPacked: Bool, rowsInParts: Bool) -> String {
         let (mr, nr) = (KernelConfig.tileRows, KernelConfig.tileColumns)
         var parts: [String] = []
         if n % nr >= 8 { parts.append("an 8-column strip after \(n / nr)×\(nr) columns") }
@@ -82,7 +84,12 @@ extension Conv1x1 {
             parts.append("the last \(tail) of the \(n) columns in an 8-wide edge tile per row panel "
                          + "(\(8 - tail) of its 8 columns computed and dropped)")
         }
-        if m % mr != 0 { parts.append("a last row panel of \(m % mr) of the \(m) rows") }
+        if rowsInParts && m > mr && m % mr == 1 {
+            parts.append("the last 7 of the \(m) rows in panels of 4 and 3, each swept on its own (a 1-row tile "
+                         + "would wait on its two FMA chains)")
+        } else if m % mr != 0 {
+            parts.append("a last row panel of \(m % mr) of the \(m) rows")
+        }
         return parts.isEmpty ? "none: \(m) rows and \(n) columns fill whole \(mr)×\(nr) tiles"
                              : parts.joined(separator: "; ")
     }

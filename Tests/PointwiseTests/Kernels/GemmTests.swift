@@ -111,11 +111,11 @@ import Testing
         }
     }
 
-    /// C (m×n) of a GEMM with A packed, B (k×n, rows `ldb` apart) streamed from where it lies or
-    /// packed, and every kind of epilogue; the residual has rows `ldb` apart too.
+    /// C (m×n) of a GEMM with A packed (or read in place), B (k×n, rows `ldb` apart) streamed from
+    /// where it lies or packed, and every kind of epilogue; the residual has rows `ldb` apart too.
     private static func packedProduct(
         m: Int, n: Int, k: Int, a: [Float], b: [Float], ldb: Int, c0: [Float], residual: [Float], bias: [Float],
-        packB: Bool, accumulate: Bool, epilogue: Int, threads: Int
+        packA: Bool = true, packB: Bool, accumulate: Bool, epilogue: Int, threads: Int
     ) -> [Float] {
         var c = (0..<m).flatMap { c0[$0 * ldb..<$0 * ldb + n] }
         a.withUnsafeBufferPointer { a in
@@ -132,7 +132,7 @@ import Testing
                             default: GemmEpilogue(bias: bias.baseAddress, biasPerColumn: true, activation: .silu)
                             }
                             let problem = GemmProblem(
-                                m: m, n: n, k: k, a: .packed(PackedMatrix(side: .a, rows: m, columns: k, from: viewA)),
+                                m: m, n: n, k: k, a: packA ? .packed(PackedMatrix(side: .a, rows: m, columns: k, from: viewA)) : .view(viewA),
                                 b: packB ? .packed(PackedMatrix(side: .b, rows: k, columns: n, from: viewB)) : .view(viewB),
                                 c: c.baseAddress!, ldc: n, accumulate: accumulate, epilogue: epilogue)
                             Gemm.run([problem], threads: threads)
@@ -171,6 +171,46 @@ import Testing
                 if epilogue == 0 {
                     let definition = Self.naive(m: m, n: n, k: k, a: a, b: (0..<k).flatMap { b[$0 * wide..<$0 * wide + n] },
                                                 c: (0..<m).flatMap { c0[$0 * wide..<$0 * wide + n] },
+                                                accumulate: accumulate, bias: nil)
+                    let d = TestSupport.difference(expected, definition)
+                    #expect(d.maxError <= 1e-5 * max(d.scale, 1), "m=\(m) n=\(n) k=\(k): error \(d.maxError)")
+                }
+            }
+        }
+    }
+
+    @Test("a block ending in one row is packed and swept as panels of 4 and 3 rows, with the bits those rows get inside whole panels")
+    func lastRowsInParts() {
+        #expect(Gemm.panelParts(0..<49).map(\.rows) == [0..<42, 42..<46, 46..<49])
+        #expect(Gemm.panelParts(0..<49).map(\.panel) == [0, 7, 8])
+        #expect(Gemm.panelParts(264..<271).map(\.rows) == [264..<268, 268..<271])
+        #expect(Gemm.panelParts(264..<271).map(\.panel) == [0, 1])
+        #expect(Gemm.panelParts(0..<48).map(\.rows) == [0..<48])
+        #expect(Gemm.panelParts(0..<1).map(\.rows) == [0..<1])
+        var random = SplitMix64(seed: 29)
+        // m = 271 is a row block of 264 and then one of 7; n ends in an 8-column strip or a 1-column tail;
+        // k past one k block, so C is reloaded between blocks.
+        for (m, n, k) in [(49, 40, 300), (7, 33, 20), (13, 49, 5), (55, 65, 257), (271, 48, 16)] {
+            // The same rows inside whole panels: m rounded up to a multiple of 6 with extra rows.
+            let whole = (m + 5) / 6 * 6
+            let a = TestSupport.randomValues(whole * k, using: &random)
+            let b = TestSupport.randomValues(k * n, using: &random)
+            let c0 = TestSupport.randomValues(whole * n, using: &random)
+            let residual = TestSupport.randomValues(whole * n, using: &random)
+            let bias = TestSupport.randomValues(max(whole, n), using: &random)
+            for (accumulate, epilogue) in [(false, 1), (true, 2), (false, 0)] {
+                func product(rows: Int, threads: Int) -> [Float] {
+                    Self.packedProduct(m: rows, n: n, k: k, a: a, b: b, ldb: n, c0: c0, residual: residual, bias: bias,
+                                       packA: false, packB: true, accumulate: accumulate, epilogue: epilogue,
+                                       threads: threads)
+                }
+                let expected = Array(product(rows: whole, threads: 1)[0..<m * n])
+                for threads in [1, 2] {
+                    let differing = zip(product(rows: m, threads: threads), expected).filter { $0.bitPattern != $1.bitPattern }.count
+                    #expect(differing == 0, "m=\(m) n=\(n) k=\(k) epilogue \(epilogue) threads \(threads): \(differing) elements differ")
+                }
+                if epilogue == 0 {
+                    let definition = Self.naive(m: m, n: n, k: k, a: Array(a[0..<m * k]), b: b, c: Array(c0[0..<m * n]),
                                                 accumulate: accumulate, bias: nil)
                     let d = TestSupport.difference(expected, definition)
                     #expect(d.maxError <= 1e-5 * max(d.scale, 1), "m=\(m) n=\(n) k=\(k): error \(d.maxError)")

@@ -211,7 +211,7 @@ import Testing
         }
     }
 
-    @Test("--explain names how the edge tiles run: narrow column tails down many panels, wider ones in edge tiles")
+    @Test("--explain names how the edge tiles run: narrow column tails down many panels, wider ones in edge tiles, a last single row in panels of 4 and 3")
     func explainsEdges() throws {
         let conv = try Conv1x1(inputChannels: 960, outputChannels: 160)
         func edges(_ h: Int, _ w: Int, _ layout: Layout) -> String {
@@ -229,5 +229,8 @@ import Testing
         #expect(edges(5, 5, .channelsFirst).hasPrefix("edges: an 8-column strip after 1×16 columns; the last 1 of the 25"))
         // Channels-last: 160 output channels are 10 whole strips; 8×12 = 96 pixels are 16 whole panels.
         #expect(edges(8, 12, .channelsLast) == "edges: none: 96 rows and 160 columns fill whole 6×16 tiles")
+        // Channels-last 7×7: 49 pixels end in one row, so the last 7 go in panels of 4 and 3.
+        #expect(edges(7, 7, .channelsLast) == "edges: the last 7 of the 49 rows in panels of 4 and 3, each swept on "
+                + "its own (a 1-row tile would wait on its two FMA chains)")
     }
 }

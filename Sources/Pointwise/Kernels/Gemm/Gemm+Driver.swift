@@ -53,6 +53,20 @@ extension Gemm {
         columns > 2 * KernelConfig.tileColumns
     }
 
+    /// The row ranges whose A panels are packed, and swept, each on its own, with the index of each
+    /// one's first panel among the block's: all of `rows`, except that a block ending in a single
+    /// row (6·q + 1 rows, as a 7×7 map's 49 pixels) packs its last seven as panels of 4 and 3 rows.
+    /// A 1-row tile has two FMA chains and waits on their latency, so it costs two thirds of a full
+    /// tile for a sixth of the work; 4- and 3-row tiles have eight and six chains. (Each element
+    /// still gets the same operations, so the bits do not change.)
+    static func panelParts(_ rows: Range<Int>) -> [(rows: Range<Int>, panel: Int)] {
+        let mr = KernelConfig.tileRows
+        guard rows.count > mr, rows.count % mr == 1 else { return [(rows, 0)] }
+        let split = rows.upperBound - 7, whole = (split - rows.lowerBound) / mr
+        return (whole > 0 ? [(rows.lowerBound..<split, 0)] : [])
+            + [(split..<split + 4, whole), (split + 4..<rows.upperBound, whole + 1)]
+    }
+
     /// Whether `count` GEMMs with disjoint outputs go to `threads` workers whole: when they divide
     /// evenly, or are so many that one more for some workers matters little.
     static func splitsWholeProblems(count: Int, threads: Int) -> Bool {
@@ -97,6 +111,12 @@ private struct APanels {
     var panelStride: Int
     /// The k extent of the block.
     var depth: Int
+
+    /// The panels from panel `index` on.
+    func panels(from index: Int) -> APanels {
+        APanels(base: base + index * panelStride, rowStride: rowStride, columnStride: columnStride,
+                panelStride: panelStride, depth: depth)
+    }
 
     init(base: UnsafePointer<Float>, rowStride: Int, columnStride: Int, panelStride: Int, depth: Int) {
         (self.base, self.rowStride, self.columnStride, self.panelStride, self.depth) =
@@ -157,19 +177,25 @@ private struct TileRunner {
                 for p0 in stride(from: 0, to: max(problem.k, 1), by: Gemm.depthBlock) {
                     let depth = p0..<min(p0 + Gemm.depthBlock, problem.k)
                     let loadC = problem.accumulate || p0 > 0, last = depth.upperBound >= problem.k
-                    let a = Gemm.copiesPanels(columns: blockColumns.count)
-                        ? packPanels(problem, rows: blockRows, depth: depth)
-                        : aPanels(problem, row: blockRows.lowerBound, depth: depth)
+                    let packs = Gemm.copiesPanels(columns: blockColumns.count)
                     if case .view(let view) = problem.b, view.columnStride == 1 {
+                        let a = packs ? packPanels(problem, rows: blockRows, depth: depth, inParts: false)
+                            : aPanels(problem, row: blockRows.lowerBound, depth: depth)
                         stream(problem, view: view, a: a, depth: depth, rows: blockRows, columns: blockColumns,
                                loadC: loadC, last: last)
                         continue
                     }
+                    // A packed here holds its last rows in parts (`Gemm.panelParts`), each swept alone.
+                    let packed = if case .view = problem.a { packs } else { false }
+                    let a = packed ? packPanels(problem, rows: blockRows, depth: depth, inParts: true)
+                        : aPanels(problem, row: blockRows.lowerBound, depth: depth)
                     for c0 in stride(from: j0, to: blockColumns.upperBound, by: Gemm.columnBlock) {
                         let packColumns = c0..<min(c0 + Gemm.columnBlock, blockColumns.upperBound)
                         let strips = prepareStrips(problem, depth: depth, columns: packColumns)
-                        sweep(problem, strips, a: a, rows: blockRows, column: c0, loadC: loadC, last: last,
-                              rowsOuter: false)
+                        for part in packed ? Gemm.panelParts(blockRows) : [(blockRows, 0)] {
+                            sweep(problem, strips, a: a.panels(from: part.panel), rows: part.rows, column: c0,
+                                  loadC: loadC, last: last, rowsOuter: false)
+                        }
                     }
                 }
             }
@@ -257,16 +283,22 @@ private struct TileRunner {
     }
 
     /// The A panels of `rows` for the k block `depth`, copied into contiguous panels first when A
-    /// is a view (its rows or columns may lie far apart), since every strip reads them again.
-    private mutating func packPanels(_ problem: GemmProblem, rows: Range<Int>, depth: Range<Int>) -> APanels {
+    /// is a view (its rows or columns may lie far apart), since every strip reads them again;
+    /// `inParts`: each of `Gemm.panelParts(rows)` in panels of its own.
+    private mutating func packPanels(
+        _ problem: GemmProblem, rows: Range<Int>, depth: Range<Int>, inParts: Bool
+    ) -> APanels {
         guard case .view(let view) = problem.a else { return aPanels(problem, row: rows.lowerBound, depth: depth) }
         let mr = KernelConfig.tileRows
         panels.reserve((rows.count + mr - 1) / mr * mr * depth.count)
-        let source = view.base + rows.lowerBound * view.rowStride + depth.lowerBound * view.columnStride
-        if view.columnStride == 1 {
-            config.pointee.pack_panels(source, view.rowStride, rows.count, depth.count, panels.base)
-        } else {
-            pw_pack_panels(source, view.rowStride, view.columnStride, rows.count, depth.count, panels.base)
+        for part in inParts ? Gemm.panelParts(rows) : [(rows, 0)] {
+            let source = view.base + part.rows.lowerBound * view.rowStride + depth.lowerBound * view.columnStride
+            let target = panels.base + part.panel * mr * depth.count
+            if view.columnStride == 1 {
+                config.pointee.pack_panels(source, view.rowStride, part.rows.count, depth.count, target)
+            } else {
+                pw_pack_panels(source, view.rowStride, view.columnStride, part.rows.count, depth.count, target)
+            }
         }
         return APanels(base: panels.base, rowStride: 1, columnStride: mr, panelStride: mr * depth.count,
                        depth: depth.count)
