@@ -221,6 +221,28 @@ PW_INLINE void copy_strip_body(const float *src, ptrdiff_t ld, ptrdiff_t k, int 
     }
 }
 
+/// dst (columns × rows, row-major) = the transpose of src (rows × columns, row-major): 8×8 blocks
+/// through register transposes, in bands of 64 source columns so that the destination rows a
+/// band writes stay in cache until their lines fill; the edges element by element.
+PW_INLINE void transpose_body(const float *src, ptrdiff_t rows, ptrdiff_t columns, float *dst) {
+    const ptrdiff_t full_rows = rows / 8 * 8, full_columns = columns / 8 * 8;
+    for (ptrdiff_t c1 = 0; c1 < full_columns; c1 += 64) {
+        const ptrdiff_t c_end = c1 + 64 < full_columns ? c1 + 64 : full_columns;
+        for (ptrdiff_t r0 = 0; r0 < full_rows; r0 += 8) {
+            for (ptrdiff_t c0 = c1; c0 < c_end; c0 += 8) {
+                v8f v[8];
+                for (int i = 0; i < 8; i++) v[i] = v8_load(src + (r0 + i) * columns + c0);
+                transpose8x8(v);
+                for (int q = 0; q < 8; q++) v8_store(dst + (c0 + q) * rows + r0, v[q]);
+            }
+        }
+    }
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        const ptrdiff_t c_begin = r < full_rows ? full_columns : 0;
+        for (ptrdiff_t c = c_begin; c < columns; c++) dst[c * rows + r] = src[r * columns + c];
+    }
+}
+
 /// Packs the depth×width block whose element (p, j) is src[p + j·cs] (each column contiguous,
 /// as in a transposed operand) into strips of 16 columns, as `pw_pack_strips` does: whole strips
 /// go through 8×8 register transposes, the rest element by element.

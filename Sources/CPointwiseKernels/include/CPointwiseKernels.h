@@ -89,6 +89,9 @@ typedef struct pw_kernel_config {
     /// `pw_pack_panels` for a source whose rows are contiguous (cs = 1), with row stride rs: the
     /// same floats in the same places, eight columns at a time through register transposes.
     void (*pack_panels)(const float *src, ptrdiff_t rs, ptrdiff_t rows, ptrdiff_t depth, float *dst);
+    /// dst (columns × rows) = the transpose of src (rows × columns), both row-major: a channels-first
+    /// image's [C, P] into channels-last [P, C] and back.
+    void (*transpose)(const float *src, ptrdiff_t rows, ptrdiff_t columns, float *dst);
     /// C[m × width] (=|+=) A·B then the epilogue (panel q of A at a + q·a_panel_stride, its
     /// element (i, p) at [i·rsa + p·csa]; B row p at b + p·ldb; width a multiple of 8), read
     /// straight from B: for each block of columns (as many as 16 KiB of B holds, 16 to 256), every

@@ -6,19 +6,11 @@ extension Tensor {
             shape: shape, layout: layout, count: count, storage: TensorStorage(count: count), offset: 0)
         let images = batchSize, channels = self.channels, pixels = pixelsPerImage
         let source = storage.pointer + offset, target = result.storage.pointer
-        // Transpose each image's [C, P] ⇄ [P, C] matrix in square blocks, so both sides of the copy
-        // walk through cache lines rather than across them.
+        // Each image's [C, P] ⇄ [P, C] matrix is transposed by the kernels (8×8 register transposes).
         let (rows, columns) = self.layout == .channelsFirst ? (channels, pixels) : (pixels, channels)
-        let block = 32
+        let transpose = KernelConfig.best.table.pointee.transpose!
         for n in 0..<images {
-            let from = source + n * rows * columns, to = target + n * rows * columns
-            for r0 in stride(from: 0, to: rows, by: block) {
-                for c0 in stride(from: 0, to: columns, by: block) {
-                    for r in r0..<min(r0 + block, rows) {
-                        for c in c0..<min(c0 + block, columns) { to[c * rows + r] = from[r * columns + c] }
-                    }
-                }
-            }
+            transpose(source + n * rows * columns, rows, columns, target + n * rows * columns)
         }
         return result
     }

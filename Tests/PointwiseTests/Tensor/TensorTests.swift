@@ -5,7 +5,8 @@ import Testing
     @Test("layout conversion round-trips and keeps logical elements in place")
     func layoutRoundTrip() throws {
         var random = SplitMix64(seed: 4)
-        for shape in [[2, 3], [2, 5, 7], [1, 3, 33, 35], [2, 4, 3, 2, 5]] {
+        // Channels and pixels below, at and past the kernels' 8×8 blocks and 64-column bands.
+        for shape in [[2, 3], [2, 5, 7], [1, 3, 33, 35], [2, 4, 3, 2, 5], [2, 16, 8, 8], [1, 20, 9, 15], [1, 9, 70]] {
             let x = TestSupport.random(shape, using: &random)
             let last = x.converted(to: .channelsLast)
             #expect(last.memoryShape == [shape[0]] + shape.dropFirst(2) + [shape[1]])
@@ -15,6 +16,23 @@ import Testing
                 }
             }
             #expect(last.converted(to: .channelsFirst).scalars == x.scalars)
+        }
+    }
+
+    @Test("the kernels' transpose, both families, against the definition",
+          arguments: [KernelConfig.best, KernelConfig.portable])
+    func transpose(kernels: KernelConfig) {
+        var random = SplitMix64(seed: 5)
+        for (rows, columns) in [(1, 1), (3, 7), (8, 8), (9, 17), (16, 64), (23, 130), (130, 23)] {
+            let source = TestSupport.randomValues(rows * columns, using: &random)
+            var target = [Float](repeating: .nan, count: rows * columns)
+            source.withUnsafeBufferPointer { source in
+                target.withUnsafeMutableBufferPointer { target in
+                    kernels.table.pointee.transpose(source.baseAddress!, rows, columns, target.baseAddress!)
+                }
+            }
+            let expected = (0..<columns).flatMap { c in (0..<rows).map { r in source[r * columns + c] } }
+            #expect(target == expected, "\(rows)×\(columns)")
         }
     }
 
