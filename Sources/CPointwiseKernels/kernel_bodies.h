@@ -221,6 +221,24 @@ PW_INLINE void copy_strip_body(const float *src, ptrdiff_t ld, ptrdiff_t k, int 
     }
 }
 
+/// Packs the depth×width block whose row p is `width` contiguous floats at src + p·rs into strips of
+/// 16 columns, as `pw_pack_strips` does (the last strip zero-padded), reading the source row by row.
+PW_INLINE void pack_rows_body(const float *src, ptrdiff_t rs, ptrdiff_t depth, ptrdiff_t width, float *dst) {
+    const ptrdiff_t full = width / 16, rest = width - 16 * full;
+    for (ptrdiff_t p = 0; p < depth; p++) {
+        const float *from = src + p * rs;
+        for (ptrdiff_t s = 0; s < full; s++) {
+            float *to = dst + s * 16 * depth + p * 16;
+            v8_store(to, v8_load(from + 16 * s));
+            v8_store(to + 8, v8_load(from + 16 * s + 8));
+        }
+        if (rest > 0) {
+            float *to = dst + full * 16 * depth + p * 16;
+            for (ptrdiff_t j = 0; j < 16; j++) to[j] = j < rest ? from[16 * full + j] : 0.0f;
+        }
+    }
+}
+
 /// dst (columns × rows, row-major) = the transpose of src (rows × columns, row-major): 8×8 blocks
 /// through register transposes, in bands of 64 source columns so that the destination rows a
 /// band writes stay in cache until their lines fill; the edges element by element.

@@ -89,6 +89,8 @@ typedef struct pw_kernel_config {
     /// `pw_pack_panels` for a source whose rows are contiguous (cs = 1), with row stride rs: the
     /// same floats in the same places, eight columns at a time through register transposes.
     void (*pack_panels)(const float *src, ptrdiff_t rs, ptrdiff_t rows, ptrdiff_t depth, float *dst);
+    /// `pw_pack_strips` for a source whose rows are contiguous (cs = 1), with row stride rs.
+    void (*pack_rows)(const float *src, ptrdiff_t rs, ptrdiff_t depth, ptrdiff_t width, float *dst);
     /// dst (columns × rows) = the transpose of src (rows × columns), both row-major: a channels-first
     /// image's [C, P] into channels-last [P, C] and back.
     void (*transpose)(const float *src, ptrdiff_t rows, ptrdiff_t columns, float *dst);

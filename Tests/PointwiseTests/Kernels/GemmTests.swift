@@ -79,6 +79,27 @@ import Testing
         }
     }
 
+    @Test("B strips packed from contiguous rows by vectors: the same floats as the plain packing, nothing written past the strips",
+          arguments: [KernelConfig.best, KernelConfig.portable])
+    func vectorStripPacking(kernels: KernelConfig) {
+        var random = SplitMix64(seed: 18)
+        for width in [1, 8, 15, 16, 17, 49, 64] {
+            for depth in [1, 7, 23] {
+                let rowStride = width + 5
+                let source = TestSupport.randomValues(depth * rowStride, using: &random)
+                let stripFloats = (width + 15) / 16 * 16 * depth
+                let sentinel: Float = -12345
+                var plain = [Float](repeating: sentinel, count: stripFloats + 8)
+                var vector = plain
+                source.withUnsafeBufferPointer { src in
+                    pw_pack_strips(src.baseAddress!, rowStride, 1, depth, width, &plain)
+                    kernels.table.pointee.pack_rows(src.baseAddress!, rowStride, depth, width, &vector)
+                }
+                #expect(plain == vector, "width \(width), depth \(depth)")
+            }
+        }
+    }
+
     @Test("the streaming kernel (few rows or a shallow k) over several column blocks and a ragged last one, any thread count")
     func streamingColumnBlocks() {
         var random = SplitMix64(seed: 19)

@@ -323,6 +323,8 @@ private struct TileRunner {
             let source = view.base + depth.lowerBound * view.rowStride + columns.lowerBound * view.columnStride
             if view.rowStride == 1 {
                 config.pointee.pack_transposed(source, view.columnStride, kc, columns.count, strips.base)
+            } else if view.columnStride == 1 {
+                config.pointee.pack_rows(source, view.rowStride, kc, columns.count, strips.base)
             } else {
                 pw_pack_strips(source, view.rowStride, view.columnStride, kc, columns.count, strips.base)
             }
