@@ -57,6 +57,21 @@ import Testing
         }
     }
 
+    /// The plain packing and a vector one of `source`, each into `floats` floats followed by eight
+    /// sentinels; `expectSame` checks that they agree, sentinels included (nothing written past).
+    private static func expectSamePacking(
+        _ source: [Float], floats: Int, _ context: String,
+        plain: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void,
+        vector: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
+    ) {
+        var packed = [[Float]](repeating: [Float](repeating: -12345, count: floats + 8), count: 2)
+        source.withUnsafeBufferPointer { src in
+            plain(src.baseAddress!, &packed[0])
+            vector(src.baseAddress!, &packed[1])
+        }
+        #expect(packed[0] == packed[1], "\(context)")
+    }
+
     @Test("A panels packed eight columns at a time from contiguous rows: the same floats as the plain packing, nothing written past the panels",
           arguments: [KernelConfig.best, KernelConfig.portable])
     func vectorPanelPacking(kernels: KernelConfig) {
@@ -64,17 +79,10 @@ import Testing
         for rows in [1, 5, 6, 7, 12, 13] {
             for depth in [1, 7, 8, 9, 16, 23] {
                 let rowStride = depth + 3
-                let source = TestSupport.randomValues(rows * rowStride, using: &random)
-                let panelFloats = (rows + 5) / 6 * 6 * depth
-                let sentinel: Float = -12345
-                var plain = [Float](repeating: sentinel, count: panelFloats + 8)
-                var vector = plain
-                source.withUnsafeBufferPointer { src in
-                    pw_pack_panels(src.baseAddress!, rowStride, 1, rows, depth, &plain)
-                    kernels.table.pointee.pack_panels(src.baseAddress!, rowStride, rows, depth, &vector)
-                }
-                #expect(plain[..<panelFloats] == vector[..<panelFloats], "rows \(rows), depth \(depth)")
-                #expect(vector[panelFloats...].allSatisfy { $0 == sentinel }, "rows \(rows), depth \(depth): wrote past the panels")
+                Self.expectSamePacking(TestSupport.randomValues(rows * rowStride, using: &random),
+                                       floats: (rows + 5) / 6 * 6 * depth, "rows \(rows), depth \(depth)",
+                                       plain: { pw_pack_panels($0, rowStride, 1, rows, depth, $1) },
+                                       vector: { kernels.table.pointee.pack_panels($0, rowStride, rows, depth, $1) })
             }
         }
     }
@@ -86,16 +94,10 @@ import Testing
         for width in [1, 8, 15, 16, 17, 49, 64] {
             for depth in [1, 7, 23] {
                 let rowStride = width + 5
-                let source = TestSupport.randomValues(depth * rowStride, using: &random)
-                let stripFloats = (width + 15) / 16 * 16 * depth
-                let sentinel: Float = -12345
-                var plain = [Float](repeating: sentinel, count: stripFloats + 8)
-                var vector = plain
-                source.withUnsafeBufferPointer { src in
-                    pw_pack_strips(src.baseAddress!, rowStride, 1, depth, width, &plain)
-                    kernels.table.pointee.pack_rows(src.baseAddress!, rowStride, depth, width, &vector)
-                }
-                #expect(plain == vector, "width \(width), depth \(depth)")
+                Self.expectSamePacking(TestSupport.randomValues(depth * rowStride, using: &random),
+                                       floats: (width + 15) / 16 * 16 * depth, "width \(width), depth \(depth)",
+                                       plain: { pw_pack_strips($0, rowStride, 1, depth, width, $1) },
+                                       vector: { kernels.table.pointee.pack_rows($0, rowStride, depth, width, $1) })
             }
         }
     }
