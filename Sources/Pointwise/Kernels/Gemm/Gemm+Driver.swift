@@ -177,22 +177,20 @@ private struct TileRunner {
                 for p0 in stride(from: 0, to: max(problem.k, 1), by: Gemm.depthBlock) {
                     let depth = p0..<min(p0 + Gemm.depthBlock, problem.k)
                     let loadC = problem.accumulate || p0 > 0, last = depth.upperBound >= problem.k
-                    let packs = Gemm.copiesPanels(columns: blockColumns.count)
+                    let copies = Gemm.copiesPanels(columns: blockColumns.count)
                     if case .view(let view) = problem.b, view.columnStride == 1 {
-                        let a = packs ? packPanels(problem, rows: blockRows, depth: depth, inParts: false)
+                        let a = copies ? packPanels(problem, rows: blockRows, depth: depth, inParts: false).a
                             : aPanels(problem, row: blockRows.lowerBound, depth: depth)
                         stream(problem, view: view, a: a, depth: depth, rows: blockRows, columns: blockColumns,
                                loadC: loadC, last: last)
                         continue
                     }
-                    // A packed here holds its last rows in parts (`Gemm.panelParts`), each swept alone.
-                    let packed = if case .view = problem.a { packs } else { false }
-                    let a = packed ? packPanels(problem, rows: blockRows, depth: depth, inParts: true)
-                        : aPanels(problem, row: blockRows.lowerBound, depth: depth)
+                    let (a, parts) = copies ? packPanels(problem, rows: blockRows, depth: depth, inParts: true)
+                        : (aPanels(problem, row: blockRows.lowerBound, depth: depth), [(blockRows, 0)])
                     for c0 in stride(from: j0, to: blockColumns.upperBound, by: Gemm.columnBlock) {
                         let packColumns = c0..<min(c0 + Gemm.columnBlock, blockColumns.upperBound)
                         let strips = prepareStrips(problem, depth: depth, columns: packColumns)
-                        for part in packed ? Gemm.panelParts(blockRows) : [(blockRows, 0)] {
+                        for part in parts {
                             sweep(problem, strips, a: a.panels(from: part.panel), rows: part.rows, column: c0,
                                   loadC: loadC, last: last, rowsOuter: false)
                         }
@@ -283,15 +281,19 @@ private struct TileRunner {
     }
 
     /// The A panels of `rows` for the k block `depth`, copied into contiguous panels first when A
-    /// is a view (its rows or columns may lie far apart), since every strip reads them again;
-    /// `inParts`: each of `Gemm.panelParts(rows)` in panels of its own.
+    /// is a view (its rows or columns may lie far apart), since every strip reads them again, and
+    /// the row ranges to sweep on their own with the index of each one's first panel: with
+    /// `inParts`, each of `Gemm.panelParts(rows)` is copied into panels of its own.
     private mutating func packPanels(
         _ problem: GemmProblem, rows: Range<Int>, depth: Range<Int>, inParts: Bool
-    ) -> APanels {
-        guard case .view(let view) = problem.a else { return aPanels(problem, row: rows.lowerBound, depth: depth) }
+    ) -> (a: APanels, parts: [(rows: Range<Int>, panel: Int)]) {
+        guard case .view(let view) = problem.a else {
+            return (aPanels(problem, row: rows.lowerBound, depth: depth), [(rows, 0)])
+        }
         let mr = KernelConfig.tileRows
         panels.reserve((rows.count + mr - 1) / mr * mr * depth.count)
-        for part in inParts ? Gemm.panelParts(rows) : [(rows, 0)] {
+        let parts = inParts ? Gemm.panelParts(rows) : [(rows, 0)]
+        for part in parts {
             let source = view.base + part.rows.lowerBound * view.rowStride + depth.lowerBound * view.columnStride
             let target = panels.base + part.panel * mr * depth.count
             if view.columnStride == 1 {
@@ -300,8 +302,8 @@ private struct TileRunner {
                 pw_pack_panels(source, view.rowStride, view.columnStride, part.rows.count, depth.count, target)
             }
         }
-        return APanels(base: panels.base, rowStride: 1, columnStride: mr, panelStride: mr * depth.count,
-                       depth: depth.count)
+        return (APanels(base: panels.base, rowStride: 1, columnStride: mr, panelStride: mr * depth.count,
+                        depth: depth.count), parts)
     }
 
     /// Makes the B strips covering `columns` for the k block `depth`: those of a packed B where
