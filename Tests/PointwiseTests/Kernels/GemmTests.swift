@@ -57,8 +57,8 @@ import Testing
         }
     }
 
-    /// The plain packing and a vector one of `source`, each into `floats` floats followed by eight
-    /// sentinels; `expectSame` checks that they agree, sentinels included (nothing written past).
+    /// Runs the plain packing and a vector one of `source`, each into `floats` floats followed by
+    /// eight sentinels, and expects them to agree, sentinels included (nothing written past).
     private static func expectSamePacking(
         _ source: [Float], floats: Int, _ context: String,
         plain: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void,
