@@ -3,7 +3,8 @@
 /// A-side packing (the M×K left operand) stores, per k block, panels of `tileRows` rows with the
 /// rows interleaved: element (i, p) of a panel at `p * tileRows + i`. B-side packing (the K×N
 /// right operand) stores, per k block, panels of `tileColumns` columns: element (p, j) at
-/// `p * tileColumns + j`. Weights are packed like this once, when a layer is made.
+/// `p * tileColumns + j`. Weights are packed like this once, when a layer is made. The storage
+/// starts on a 64-byte line, so each 16-float row of a B panel is one whole cache line.
 final class PackedMatrix: @unchecked Sendable {
     enum Side { case a, b }
 
@@ -24,8 +25,8 @@ final class PackedMatrix: @unchecked Sendable {
             ? (rows, columns, KernelConfig.tileRows) : (columns, rows, KernelConfig.tileColumns)
         paddedWidth = (width + panel - 1) / panel * panel
         let count = max(paddedWidth * depth, 1)
-        storage = .allocate(capacity: count)
-        storage.initialize(repeating: 0, count: count)
+        storage = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64)
+            .initializeMemory(as: Float.self, repeating: 0, count: count)
         for p0 in stride(from: 0, to: depth, by: Gemm.depthBlock) {
             let depthCount = min(Gemm.depthBlock, depth - p0)
             for w0 in stride(from: 0, to: width, by: panel) {
