@@ -110,6 +110,33 @@ PW_INLINE void gemm_tile(const int mr, const int nv, ptrdiff_t k, const float *r
     gemm_tile_prefetching(mr, nv, k, a, rsa, csa, b, ldb, c, ldc, load_c, epilogue, NULL, 0);
 }
 
+/// A single row of C over `s` (1…4) consecutive full strips at once (strip t at b + t·stride,
+/// its columns 16·t on from c and from the epilogue's column j): 2·s FMA chains where one strip
+/// has two, which wait on their latency, and `s` streams of B in flight where one strip has one,
+/// for a matrix-vector product whose B (a classifier's weights) comes from memory. A is a packed
+/// panel (element p at a[6·p]). Each element gets the operations `gemm_tile` would give it.
+PW_INLINE void gemv_strips(const int s, ptrdiff_t k, const float *restrict a, const float *restrict b,
+                           ptrdiff_t stride, float *restrict c, int32_t load_c, const pw_epilogue *epilogue,
+                           ptrdiff_t j) {
+    v8f acc[4][2];
+    for (int t = 0; t < s; t++) {
+        for (int v = 0; v < 2; v++) acc[t][v] = load_c ? v8_load(c + 16 * t + 8 * v) : v8_splat(0.0f);
+    }
+    for (ptrdiff_t p = 0; p < k; p++) {
+        const v8f x = v8_splat(a[p * PW_GEMM_MR]);
+        for (int t = 0; t < s; t++) {
+            acc[t][0] = x * v8_load(b + t * stride + p * PW_GEMM_NR) + acc[t][0];
+            acc[t][1] = x * v8_load(b + t * stride + p * PW_GEMM_NR + 8) + acc[t][1];
+        }
+    }
+    for (int t = 0; t < s; t++) {
+        v8f tile[PW_GEMM_MR][2] = {{acc[t][0], acc[t][1]}};
+        if (epilogue) epilogue_tile(tile, 1, 2, epilogue, j + 16 * t);
+        v8_store(c + 16 * t, tile[0][0]);
+        v8_store(c + 16 * t + 8, tile[0][1]);
+    }
+}
+
 /// How far ahead of its own loads (in floats) the first row panel over a strip prefetches it: 32
 /// k steps (timed against 256, 1024 and 2048 on 7×7 layers whose weights come from memory).
 #define PW_GEMM_PREFETCH_AHEAD 512

@@ -242,6 +242,29 @@ import Testing
         }
     }
 
+    @Test("a single row, run over several strips at once, gets the bits it gets inside a full panel")
+    func singleRowMatchesPanels() {
+        var random = SplitMix64(seed: 31)
+        // n of 1 to 6 whole strips (groups of four and what is left), an 8-column strip and 1- or
+        // 4-column tails; k past one k block, so C is reloaded between blocks.
+        for (n, k) in [(1000, 300), (16, 7), (40, 257), (113, 33), (96, 1), (52, 64)] {
+            let a = TestSupport.randomValues(6 * k, using: &random)
+            let b = TestSupport.randomValues(k * n, using: &random)
+            let c0 = TestSupport.randomValues(6 * n, using: &random)
+            let residual = TestSupport.randomValues(6 * n, using: &random)
+            let bias = TestSupport.randomValues(max(6, n), using: &random)
+            for (packB, accumulate, epilogue) in [(true, false, 1), (true, true, 2), (false, false, 2), (false, true, 0)] {
+                func product(rows: Int) -> [Float] {
+                    Self.packedProduct(m: rows, n: n, k: k, a: a, b: b, ldb: n, c0: c0, residual: residual, bias: bias,
+                                       packA: false, packB: packB, accumulate: accumulate, epilogue: epilogue, threads: 1)
+                }
+                let expected = Array(product(rows: 6)[0..<n])
+                let differing = zip(product(rows: 1), expected).filter { $0.bitPattern != $1.bitPattern }.count
+                #expect(differing == 0, "n=\(n) k=\(k) packed B \(packB) epilogue \(epilogue): \(differing) elements differ")
+            }
+        }
+    }
+
     @Test("transposed B (packed on the fly) and packed B agree with the definition")
     func transposedAndPackedB() {
         var random = SplitMix64(seed: 11)
