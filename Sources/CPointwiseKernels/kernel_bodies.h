@@ -56,9 +56,9 @@ PW_INLINE void epilogue_tile(v8f acc[PW_GEMM_MR][2], const int mr, const int nv,
 
 /// One register tile of C: `mr` rows (1…6) by `nv` vectors of 8 columns (1 or 2). Every loop
 /// here has a constant trip count once inlined, so the accumulators live in registers. The k loop
-/// is the only loop that runs; edges are the caller's business (it picks a smaller tile). Over A
-/// packed in panels, step p also prefetches the line at `ahead + p·ahead_step` unless `ahead` is
-/// NULL (the sweep's way of bringing B in from memory before the tiles that read it).
+/// is the only loop that runs; edges are the caller's business (it picks a smaller tile). Step p
+/// also prefetches the line at `ahead + p·ahead_step` unless `ahead` is NULL (the sweep's way of
+/// bringing B in from memory before the tiles that read it).
 PW_INLINE void gemm_tile_prefetching(const int mr, const int nv, ptrdiff_t k, const float *restrict a,
                                      ptrdiff_t rsa, ptrdiff_t csa, const float *restrict b, ptrdiff_t ldb,
                                      float *restrict c, ptrdiff_t ldc, int32_t load_c,
@@ -85,6 +85,7 @@ PW_INLINE void gemm_tile_prefetching(const int mr, const int nv, ptrdiff_t k, co
         }
     } else {
         for (ptrdiff_t p = 0; p < k; p++) {
+            if (ahead) __builtin_prefetch(ahead + p * ahead_step, 0, 3);
             v8f b0 = v8_load(b);
             v8f b1 = nv == 2 ? v8_load(b + 8) : b0;
             for (int i = 0; i < mr; i++) {
