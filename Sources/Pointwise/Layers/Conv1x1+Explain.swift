@@ -41,7 +41,9 @@ extension Conv1x1 {
             lines.append("gemm: per group over all images, Y[\(m)×\(n)] = X[\(m)×\(k)] · Wᵀ[\(k)×\(n)] — \(input), "
                          + "weights packed once into 16-column panels")
         }
-        lines.append("blocking: k in blocks of \(Gemm.depthBlock) (a 16-column B strip of that depth is 16 KiB, in L1); "
+        let blocks = Gemm.depthBlocks(k), deepest = blocks.map(\.count).max() ?? 0
+        lines.append("blocking: k = \(k) in \(blocks.count) block\(blocks.count == 1 ? "" : "s") of up to \(deepest) "
+                     + "(a 16-column B strip that deep is \(deepest * 64 / 1024) KiB, in L1); "
                      + (plan.rowsOuter
                         ? "sweeping row panels outermost (C is taller than wide and too narrow to give each thread a few strips)"
                         : "sweeping column strips outermost, each strip in L1 while the "

@@ -242,6 +242,22 @@ import Testing
         }
     }
 
+    @Test("k is cut into as few blocks as keep each within the depth limit, of equal depth to within one")
+    func depthBlocks() {
+        #expect(Gemm.depthBlocks(1152) == [0..<288, 288..<576, 576..<864, 864..<1152])
+        #expect(Gemm.depthBlocks(320) == [0..<320])
+        #expect(Gemm.depthBlocks(321) == [0..<160, 160..<321])
+        #expect(Gemm.depthBlocks(0) == [0..<0])
+        for k in [1, 16, 255, 256, 640, 641, 960, 2048, 4099] {
+            let blocks = Gemm.depthBlocks(k)
+            #expect(blocks.first?.lowerBound == 0 && blocks.last?.upperBound == k, "k=\(k)")
+            #expect(zip(blocks, blocks.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound }, "k=\(k)")
+            #expect(blocks.count == (k + Gemm.depthLimit - 1) / Gemm.depthLimit, "k=\(k)")
+            let depths = blocks.map(\.count)
+            #expect(depths.max()! <= Gemm.depthLimit && depths.max()! - depths.min()! <= 1, "k=\(k): \(depths)")
+        }
+    }
+
     @Test("a single row, run over several strips at once, gets the bits it gets inside a full panel")
     func singleRowMatchesPanels() {
         var random = SplitMix64(seed: 31)
@@ -294,7 +310,7 @@ import Testing
     @Test("blocks larger than the cache blocks: several row blocks, k blocks and column blocks, A transposed or packed, B streamed or transposed")
     func largeBlocks() {
         var random = SplitMix64(seed: 13)
-        let (m, n, k) = (Gemm.rowBlock + 7, Gemm.rowBlock + 61, Gemm.depthBlock + 45)
+        let (m, n, k) = (Gemm.rowBlock + 7, Gemm.rowBlock + 61, Gemm.depthLimit + 45)
         let a = TestSupport.randomValues(m * k, using: &random)
         let b = TestSupport.randomValues(k * n, using: &random)
         let c0 = TestSupport.randomValues(m * n, using: &random)

@@ -181,8 +181,8 @@ private struct TileRunner {
                             Gemm.outputBlockElements / blockRows.count / KernelConfig.tileColumns * KernelConfig.tileColumns)
             for j0 in stride(from: columns.lowerBound, to: columns.upperBound, by: width) {
                 let blockColumns = j0..<min(j0 + width, columns.upperBound)
-                for p0 in stride(from: 0, to: max(problem.k, 1), by: Gemm.depthBlock) {
-                    let depth = p0..<min(p0 + Gemm.depthBlock, problem.k)
+                for depth in Gemm.depthBlocks(problem.k) {
+                    let p0 = depth.lowerBound
                     let loadC = problem.accumulate || p0 > 0, last = depth.upperBound >= problem.k
                     let copies = Gemm.copiesPanels(columns: blockColumns.count)
                     if case .view(let view) = problem.b, view.columnStride == 1 {
@@ -214,8 +214,8 @@ private struct TileRunner {
         let height = max(tile, Gemm.outputBlockElements / max(columns.count, 1) / tile * tile)
         for i0 in stride(from: rows.lowerBound, to: rows.upperBound, by: height) {
             let blockRows = i0..<min(i0 + height, rows.upperBound)
-            for p0 in stride(from: 0, to: max(problem.k, 1), by: Gemm.depthBlock) {
-                let depth = p0..<min(p0 + Gemm.depthBlock, problem.k)
+            for depth in Gemm.depthBlocks(problem.k) {
+                let p0 = depth.lowerBound
                 let strips = prepareStrips(problem, depth: depth, columns: columns)
                 sweep(problem, strips, a: aPanels(problem, row: blockRows.lowerBound, depth: depth), rows: blockRows,
                       column: columns.lowerBound, loadC: problem.accumulate || p0 > 0,

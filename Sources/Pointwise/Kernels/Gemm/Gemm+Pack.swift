@@ -27,8 +27,8 @@ final class PackedMatrix: @unchecked Sendable {
         let count = max(paddedWidth * depth, 1)
         storage = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64)
             .initializeMemory(as: Float.self, repeating: 0, count: count)
-        for p0 in stride(from: 0, to: depth, by: Gemm.depthBlock) {
-            let depthCount = min(Gemm.depthBlock, depth - p0)
+        for block in Gemm.depthBlocks(depth) {
+            let p0 = block.lowerBound, depthCount = block.count
             for w0 in stride(from: 0, to: width, by: panel) {
                 let target = self.panel(depthStart: p0, depthCount: depthCount, index: w0 / panel)
                 for p in 0..<depthCount {
