@@ -153,18 +153,27 @@ final class TensorStorage {
 
     init(count: Int) {
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
-        pointer = raw.initializeMemory(as: Float.self, repeating: 0, count: max(count, 1))
+        pointer = .allocateOnCacheLines(max(count, 1))
+        pointer.initialize(repeating: 0, count: max(count, 1))
     }
 
     /// Storage whose contents are whatever the allocator returned (Float is a trivial type).
     init(uninitializedCount count: Int) {
         self.count = count
-        pointer = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
-            .bindMemory(to: Float.self, capacity: max(count, 1))
+        pointer = .allocateOnCacheLines(max(count, 1))
     }
 
     deinit { pointer.deallocate() }
+}
+
+extension UnsafeMutablePointer<Float> {
+    /// Room for `count` floats (uninitialized) starting on a 64-byte cache line: tensors, packed
+    /// operands and kernel scratch, whose rows of 16 floats are then whole lines. Freed with
+    /// `deallocate()`.
+    static func allocateOnCacheLines(_ count: Int) -> UnsafeMutablePointer<Float> {
+        UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
+            .bindMemory(to: Float.self, capacity: count)
+    }
 }
 
 // MARK: - Internal access for kernels

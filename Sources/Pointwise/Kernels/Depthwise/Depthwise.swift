@@ -48,9 +48,8 @@ enum Depthwise {
             Parallel.forEachRowRange(images: x.batchSize, rowsPerImage: g.outputHeight, threads: threads) { _, n, rows in
                 var (band, firstInputRow) = Self.band(of: shape, rows: rows)
                 let floats = grouped ? pw_depthwise_group_scratch_floats(&band) : pw_depthwise_scratch_floats(&band)
-                let raw = UnsafeMutableRawPointer.allocate(byteCount: floats * MemoryLayout<Float>.size, alignment: 64)
-                defer { raw.deallocate() }
-                let scratch = raw.bindMemory(to: Float.self, capacity: floats)
+                let scratch = UnsafeMutablePointer<Float>.allocateOnCacheLines(floats)
+                defer { scratch.deallocate() }
                 let input = source + n * channels * inputPlane + firstInputRow * g.width
                 let output = target + n * channels * outputPlane + rows.lowerBound * g.outputWidth
                 let kernel = (grouped ? table.pointee.depthwise_group : table.pointee.depthwise_planes)!

@@ -134,19 +134,15 @@ private struct APanels {
 
 /// A growable buffer of floats, owned by one worker, starting on a 64-byte line.
 private struct Scratch {
-    private(set) var base = Scratch.allocate(1)
+    private(set) var base = UnsafeMutablePointer<Float>.allocateOnCacheLines(1)
     private var capacity = 1
 
     /// Makes room for `count` floats (the contents are not kept).
     mutating func reserve(_ count: Int) {
         guard count > capacity else { return }
         base.deallocate()
-        base = Scratch.allocate(count)
+        base = .allocateOnCacheLines(count)
         capacity = count
-    }
-
-    private static func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
-        UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
     }
 
     func release() { base.deallocate() }

@@ -25,8 +25,8 @@ final class PackedMatrix: @unchecked Sendable {
             ? (rows, columns, KernelConfig.tileRows) : (columns, rows, KernelConfig.tileColumns)
         paddedWidth = (width + panel - 1) / panel * panel
         let count = max(paddedWidth * depth, 1)
-        storage = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64)
-            .initializeMemory(as: Float.self, repeating: 0, count: count)
+        storage = .allocateOnCacheLines(count)
+        storage.initialize(repeating: 0, count: count)
         for block in Gemm.depthBlocks(depth) {
             let p0 = block.lowerBound, depthCount = block.count
             for w0 in stride(from: 0, to: width, by: panel) {
