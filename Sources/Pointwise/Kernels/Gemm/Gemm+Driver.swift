@@ -178,8 +178,7 @@ private struct TileRunner {
             for j0 in stride(from: columns.lowerBound, to: columns.upperBound, by: width) {
                 let blockColumns = j0..<min(j0 + width, columns.upperBound)
                 for depth in Gemm.depthBlocks(problem.k) {
-                    let p0 = depth.lowerBound
-                    let loadC = problem.accumulate || p0 > 0, last = depth.upperBound >= problem.k
+                    let loadC = problem.accumulate || depth.lowerBound > 0, last = depth.upperBound >= problem.k
                     let copies = Gemm.copiesPanels(columns: blockColumns.count)
                     if case .view(let view) = problem.b, view.columnStride == 1 {
                         let a = copies ? packPanels(problem, rows: blockRows, depth: depth, inParts: false).a
@@ -211,10 +210,9 @@ private struct TileRunner {
         for i0 in stride(from: rows.lowerBound, to: rows.upperBound, by: height) {
             let blockRows = i0..<min(i0 + height, rows.upperBound)
             for depth in Gemm.depthBlocks(problem.k) {
-                let p0 = depth.lowerBound
                 let strips = prepareStrips(problem, depth: depth, columns: columns)
                 sweep(problem, strips, a: aPanels(problem, row: blockRows.lowerBound, depth: depth), rows: blockRows,
-                      column: columns.lowerBound, loadC: problem.accumulate || p0 > 0,
+                      column: columns.lowerBound, loadC: problem.accumulate || depth.lowerBound > 0,
                       last: depth.upperBound >= problem.k, rowsOuter: true)
             }
         }
