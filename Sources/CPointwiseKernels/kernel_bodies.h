@@ -18,6 +18,17 @@ PW_INLINE v8f epilogue_vector(v8f z, const pw_epilogue *epilogue, int i, ptrdiff
 }
 
 
+/// `epilogue` moved to the block of C whose first element is its own (row i, column j): bias
+/// advanced by i (per row) or j (per column), residual by i rows and j columns, written into
+/// `local`. NULL (no epilogue yet) stays NULL.
+PW_INLINE const pw_epilogue *epilogue_at(const pw_epilogue *epilogue, ptrdiff_t i, ptrdiff_t j, pw_epilogue *local) {
+    if (!epilogue) return NULL;
+    *local = *epilogue;
+    if (local->bias) local->bias += local->bias_per_column ? j : i;
+    if (local->residual) local->residual += i * local->ldr + j;
+    return local;
+}
+
 /// The epilogue of a whole register tile (`mr` rows of `nv` vectors, the first column being
 /// column j for a per-column bias), with each choice made once per tile rather than per vector:
 /// every element gets exactly `epilogue_vector`'s arithmetic. The cheap activations are applied
