@@ -391,6 +391,60 @@ PW_INLINE void pack_panels_body(const float *src, ptrdiff_t rs, ptrdiff_t rows, 
     }
 }
 
+/// Packs the rows×depth block whose element (i, p) is src[i + p·cs] (each column contiguous, as a
+/// channels-first image read as pixels × channels) into panels of 6 rows, as `pw_pack_panels`
+/// does, panel by panel. A panel's share of a column is 6 consecutive floats: one 8-wide load and
+/// store, whose 2 extra lanes the next store overwrites (the next column's, or the next panel's,
+/// packed after it). The panels within 8 rows of the block's end, which have no next panel to
+/// spill into, go element by element (zero-padded), so nothing is read or written outside the
+/// block and its panels.
+PW_INLINE void pack_columns_body(const float *src, ptrdiff_t cs, ptrdiff_t rows, ptrdiff_t depth, float *dst) {
+    for (ptrdiff_t i0 = 0; i0 < rows; i0 += PW_GEMM_MR) {
+        float *panel = dst + i0 * depth;
+        ptrdiff_t p = 0;
+        if (i0 + 8 <= rows) {
+            for (; p < depth; p++) v8_store(panel + p * PW_GEMM_MR, v8_load(src + i0 + p * cs));
+        }
+        for (; p < depth; p++) {
+            for (ptrdiff_t i = 0; i < PW_GEMM_MR; i++) {
+                panel[p * PW_GEMM_MR + i] = i0 + i < rows ? src[i0 + i + p * cs] : 0.0f;
+            }
+        }
+    }
+}
+
+/// dst (columns × rows, row stride ldd) = the epilogue applied to the transpose of src (rows ×
+/// columns, row stride lds). The epilogue (or NULL) describes dst's element (0, 0): its bias holds
+/// one value per dst row, its residual is laid out like dst. Every element gets
+/// `epilogue_vector`'s arithmetic. 8×8 blocks go through register transposes, edge blocks through
+/// zero-padded vectors, and only the valid lanes are stored.
+PW_INLINE void transpose_out_body(const float *src, ptrdiff_t lds, ptrdiff_t rows, ptrdiff_t columns, float *dst,
+                                  ptrdiff_t ldd, const pw_epilogue *epilogue) {
+    for (ptrdiff_t c0 = 0; c0 < columns; c0 += 8) {
+        const ptrdiff_t nc = columns - c0 < 8 ? columns - c0 : 8;
+        for (ptrdiff_t r0 = 0; r0 < rows; r0 += 8) {
+            const ptrdiff_t nr = rows - r0 < 8 ? rows - r0 : 8;
+            v8f v[8];
+            for (int i = 0; i < 8; i++) {
+                v[i] = i >= nr ? v8_splat(0.0f) : nc == 8 ? v8_load(src + (r0 + i) * lds + c0)
+                                                           : v8_load_first(src + (r0 + i) * lds + c0, nc);
+            }
+            transpose8x8(v);
+            for (ptrdiff_t q = 0; q < nc; q++) {
+                v8f z = v[q];
+                pw_epilogue local;
+                const pw_epilogue *e = epilogue_at(epilogue, c0 + q, r0, &local);
+                if (e) {
+                    if (e->bias) z += v8_splat(e->bias[0]);
+                    if (e->residual) z += nr == 8 ? v8_load(e->residual) : v8_load_first(e->residual, nr);
+                    z = v8_activate(z, e->activation);
+                }
+                v8_store_first(dst + (c0 + q) * ldd + r0, z, nr);
+            }
+        }
+    }
+}
+
 // MARK: - Elementwise
 
 /// x = act(x). The tail goes through a zero-padded vector, so every element gets exactly the

@@ -17,6 +17,12 @@ typedef int32_t v8i __attribute__((vector_size(32)));
 
 PW_INLINE v8f v8_load(const float *p) { v8f v; __builtin_memcpy(&v, p, sizeof v); return v; }
 PW_INLINE void v8_store(float *p, v8f v) { __builtin_memcpy(p, &v, sizeof v); }
+/// The n (0…8) floats at p in the first lanes, zeros in the others; nothing past p + n is read.
+PW_INLINE v8f v8_load_first(const float *p, ptrdiff_t n) {
+    float lanes[8] = {0};
+    for (ptrdiff_t i = 0; i < n && i < 8; i++) lanes[i] = p[i];
+    return v8_load(lanes);
+}
 /// Stores the first n lanes of v at p (none when n < 1, all eight when n ≥ 8) in at most three
 /// moves of 4, 2 and 1 lanes, where a memcpy of a run-time length would call the C library.
 PW_INLINE void v8_store_first(float *p, v8f v, ptrdiff_t n) {

@@ -89,11 +89,20 @@ typedef struct pw_kernel_config {
     /// `pw_pack_panels` for a source whose rows are contiguous (cs = 1), with row stride rs: the
     /// same floats in the same places, eight columns at a time through register transposes.
     void (*pack_panels)(const float *src, ptrdiff_t rs, ptrdiff_t rows, ptrdiff_t depth, float *dst);
+    /// `pw_pack_panels` for a source whose columns are contiguous (rs = 1), with column stride cs:
+    /// a channels-first image read as the pixels × channels A of a transposed product.
+    void (*pack_columns)(const float *src, ptrdiff_t cs, ptrdiff_t rows, ptrdiff_t depth, float *dst);
     /// `pw_pack_strips` for a source whose rows are contiguous (cs = 1), with row stride rs.
     void (*pack_rows)(const float *src, ptrdiff_t rs, ptrdiff_t depth, ptrdiff_t width, float *dst);
     /// dst (columns × rows) = the transpose of src (rows × columns), both row-major: a channels-first
     /// image's [C, P] into channels-last [P, C] and back.
     void (*transpose)(const float *src, ptrdiff_t rows, ptrdiff_t columns, float *dst);
+    /// dst (columns × rows, row stride ldd) = the epilogue applied to the transpose of src (rows ×
+    /// columns, row stride lds), the epilogue (or NULL) describing dst's element (0, 0) with one
+    /// bias value per dst row and a residual laid out like dst: a transposed product's block,
+    /// computed into scratch, stored into its channels-first output.
+    void (*transpose_out)(const float *src, ptrdiff_t lds, ptrdiff_t rows, ptrdiff_t columns, float *dst,
+                          ptrdiff_t ldd, const pw_epilogue *epilogue);
     /// C[m × width] (=|+=) A·B then the epilogue (panel q of A at a + q·a_panel_stride, its
     /// element (i, p) at [i·rsa + p·csa]; B row p at b + p·ldb; width a multiple of 8), read
     /// straight from B: for each block of columns (as many as 16 KiB of B holds, 16 to 256), every

@@ -11,15 +11,24 @@ extension Conv1x1 {
             return lines.joined(separator: "\n")
         }
         let pixels = output.dropFirst(2).reduce(1, *), images = shape[0]
-        let (m, n, k) = layout == .channelsFirst
-            ? (groupOutputs, pixels, groupInputs) : (images * pixels, groupOutputs, groupInputs)
+        let transposed = layout == .channelsFirst
+            && Gemm.transposesChannelsFirst(outputs: groupOutputs, pixels: pixels, inputs: groupInputs)
+        let (m, n, k) = layout == .channelsFirst && !transposed
+            ? (groupOutputs, pixels, groupInputs)
+            : (transposed ? pixels : images * pixels, groupOutputs, groupInputs)
         // When the GEMMs (images × groups) share out evenly among the threads, each runs whole ones.
         let problems = layout == .channelsFirst ? images * groups : groups
         let wholeProblems = Gemm.splitsWholeProblems(count: problems, threads: options.threads)
         let plan = Gemm.Plan(m: m, n: n, threads: wholeProblems ? 1 : options.threads)
         lines.append("kernels: \(options.kernels.name) (\(options.kernels.instructionSet)), register tiles up to "
                      + "\(KernelConfig.tileRows)×\(KernelConfig.tileColumns)")
-        if layout == .channelsFirst {
+        if transposed {
+            lines.append("gemm: per image and group, as its transpose Yᵀ[\(m)×\(n)] = Xᵀ[\(m)×\(k)] · Wᵀ[\(k)×\(n)] — "
+                         + "the \(pixels) pixels would leave a \(pixels % 8)-column edge tile on every row panel of "
+                         + "Y = W·X, so the output channels run across the strips instead: input copied per k block "
+                         + "into 6-pixel panels, weights packed once into 16-column panels, each block of Yᵀ "
+                         + "transposed into Y (8×8 register transposes) with the epilogue")
+        } else if layout == .channelsFirst {
             let input: String
             if plan.rowsOuter {
                 input = "input packed once per k block into 16-pixel strips that every row panel reuses from L2"
@@ -44,15 +53,16 @@ extension Conv1x1 {
         let blocks = Gemm.depthBlocks(k), deepest = blocks.map(\.count).max() ?? 0
         lines.append("blocking: k = \(k) in \(blocks.count) block\(blocks.count == 1 ? "" : "s") of up to \(deepest) "
                      + "(a 16-column B strip that deep is \(deepest * 64 / 1024) KiB, in L1); "
-                     + (plan.rowsOuter
+                     + (plan.rowsOuter && !transposed
                         ? "sweeping row panels outermost (C is taller than wide and too narrow to give each thread a few strips)"
                         : "sweeping column strips outermost, each strip in L1 while the "
-                          + (layout == .channelsFirst ? "weight" : "input") + " panels of up to "
+                          + (layout == .channelsFirst && !transposed ? "weight" : "input") + " panels of up to "
                           + "\(Gemm.rowBlock) rows stream past from L2"))
         let panelsPacked = layout == .channelsFirst || Gemm.copiesPanels(columns: n)
-        let rowsInParts = layout == .channelsLast && Gemm.copiesPanels(columns: n) && !plan.rowsOuter
+        let rowsInParts = transposed || layout == .channelsLast && Gemm.copiesPanels(columns: n) && !plan.rowsOuter
         lines.append("edges: " + Self.edges(m: m, n: n, panelsPacked: panelsPacked, rowsInParts: rowsInParts))
-        lines.append("epilogue: fused in the register tile: bias\(bias == nil ? " (none)" : ""), residual, \(activation)")
+        lines.append("epilogue: " + (transposed ? "fused in the transposing store" : "fused in the register tile")
+                     + ": bias\(bias == nil ? " (none)" : ""), residual, \(activation)")
         if wholeProblems {
             lines.append("threads: \(options.threads), each owning a contiguous share of the \(problems) GEMMs "
                          + "(results bit-identical for any count)")

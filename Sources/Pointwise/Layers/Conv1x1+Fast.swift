@@ -56,8 +56,10 @@ extension Conv1x1 {
 
     // x: [N, Cin, *S] (already on the output grid)  →  y: [N, Cout, *S], same layout.
     // Channels-first, per image and group: Y_g [Cout/G × P] = W_g [Cout/G × Cin/G] · X_g [Cin/G × P],
-    // weights packed, input read in place. Channels-last, per group over all images at once:
-    // Y_g [N·P × Cout/G] = X_g [N·P × Cin/G] · W_gᵀ, input read in place, weights packed.
+    // weights packed, input read in place; for small, deep images whose pixels leave a ragged last
+    // strip, its transpose Y_gᵀ = X_gᵀ · W_gᵀ instead (`Gemm.transposesChannelsFirst`).
+    // Channels-last, per group over all images at once: Y_g [N·P × Cout/G] = X_g [N·P × Cin/G] · W_gᵀ,
+    // input read in place, weights packed.
     func fastForward(
         _ x: Tensor, residual: Tensor?, activation: Activation, into output: inout Tensor,
         threads: Int, kernels: KernelConfig
@@ -70,6 +72,21 @@ extension Conv1x1 {
             let bias = self.bias == nil ? nil : biasBuffer.baseAddress
             var problems: [GemmProblem] = []
             switch x.layout {
+            case .channelsFirst where Gemm.transposesChannelsFirst(outputs: gout, pixels: pixels, inputs: gin):
+                let packed = packed[.forwardChannelsLast]
+                for n in 0..<images {
+                    for g in 0..<groups {
+                        let offset = (n * cout + g * gout) * pixels
+                        problems.append(GemmProblem(
+                            m: pixels, n: gout, k: gin,
+                            a: .view(MatrixView(base: x.pointer + (n * cin + g * gin) * pixels,
+                                                rowStride: 1, columnStride: pixels)),
+                            b: .packed(packed[g]), c: y + offset, ldc: pixels,
+                            epilogue: GemmEpilogue(bias: bias.map { $0 + g * gout }, residual: residual.map { $0.pointer + offset },
+                                                   residualStride: pixels, activation: activation),
+                            storesTransposed: true))
+                    }
+                }
             case .channelsFirst:
                 let packed = packed[.forwardChannelsFirst]
                 for n in 0..<images {

@@ -87,6 +87,60 @@ import Testing
         }
     }
 
+    @Test("A panels packed from contiguous columns (a channels-first image as pixels × channels): the same floats as the plain packing, nothing written past the panels",
+          arguments: [KernelConfig.best, KernelConfig.portable])
+    func columnPanelPacking(kernels: KernelConfig) {
+        var random = SplitMix64(seed: 19)
+        for rows in [1, 5, 6, 7, 8, 12, 13, 14, 15, 20, 100] {
+            for depth in [1, 2, 7, 23] {
+                let columnStride = rows + 3
+                Self.expectSamePacking(TestSupport.randomValues(depth * columnStride, using: &random),
+                                       floats: (rows + 5) / 6 * 6 * depth, "rows \(rows), depth \(depth)",
+                                       plain: { pw_pack_panels($0, 1, columnStride, rows, depth, $1) },
+                                       vector: { kernels.table.pointee.pack_columns($0, columnStride, rows, depth, $1) })
+            }
+        }
+    }
+
+    @Test("a transposing store gives the transpose with bias, residual and activation as the epilogue's arithmetic, and writes nothing outside its block",
+          arguments: [KernelConfig.best, KernelConfig.portable])
+    func transposingStore(kernels: KernelConfig) {
+        var random = SplitMix64(seed: 20)
+        let table = kernels.table.pointee
+        for (rows, columns) in [(1, 1), (8, 8), (5, 3), (13, 16), (100, 24), (17, 9)] {
+            for activation in Activation.allCases {
+                for (withBias, withResidual) in [(false, false), (true, false), (true, true)] {
+                    let lds = columns + 2, ldd = rows + 5
+                    let source = TestSupport.randomValues(rows * lds, using: &random)
+                    let bias = TestSupport.randomValues(columns, using: &random)
+                    let residual = TestSupport.randomValues(columns * ldd, using: &random)
+                    // Expected: (z + bias) + residual in floats, then the kernels' own activation.
+                    var expected = [Float](repeating: -777, count: columns * ldd)
+                    for c in 0..<columns {
+                        var row = (0..<rows).map { r -> Float in
+                            var z = source[r * lds + c]
+                            if withBias { z += bias[c] }
+                            if withResidual { z += residual[c * ldd + r] }
+                            return z
+                        }
+                        table.activate(&row, rows, activation.kernelCode)
+                        for r in 0..<rows { expected[c * ldd + r] = row[r] }
+                    }
+                    var stored = [Float](repeating: -777, count: columns * ldd)
+                    bias.withUnsafeBufferPointer { b in
+                        residual.withUnsafeBufferPointer { res in
+                            var epilogue = pw_epilogue(bias: withBias ? b.baseAddress : nil, bias_per_column: 0,
+                                                       activation: activation.kernelCode,
+                                                       residual: withResidual ? res.baseAddress : nil, ldr: ldd)
+                            table.transpose_out(source, lds, rows, columns, &stored, ldd, &epilogue)
+                        }
+                    }
+                    #expect(stored == expected, "\(rows)×\(columns) \(activation) bias \(withBias) residual \(withResidual)")
+                }
+            }
+        }
+    }
+
     @Test("B strips packed from contiguous rows by vectors: the same floats as the plain packing, nothing written past the strips",
           arguments: [KernelConfig.best, KernelConfig.portable])
     func vectorStripPacking(kernels: KernelConfig) {

@@ -101,6 +101,36 @@ import Testing
         }
     }
 
+    @Test("small deep channels-first images run as the transposed product: the reference's values, with groups, bias, residual and every activation, and any thread count's bits")
+    func transposedChannelsFirst() throws {
+        var random = SplitMix64(seed: 23)
+        // [N, Cin, *spatial], Cout, groups: 10×10 and 14×14 maps (4 pixels past the last whole
+        // strip), a 1-D signal of 60 and 3-D volumes of 2×2×3 pixels.
+        let cases: [([Int], Int, Int)] = [([1, 2048, 10, 10], 256, 1), ([2, 512, 14, 14], 72, 1),
+                                          ([1, 1024, 60], 128, 2), ([3, 448, 2, 2, 3], 64, 1)]
+        for (index, (shape, cout, groups)) in cases.enumerated() {
+            let pixels = shape.dropFirst(2).reduce(1, *)
+            #expect(Gemm.transposesChannelsFirst(outputs: cout / groups, pixels: pixels, inputs: shape[1] / groups))
+            let activation = Activation.allCases[index * 2 % Activation.allCases.count]
+            let conv = try Conv1x1(inputChannels: shape[1], outputChannels: cout, groups: groups,
+                                   activation: activation, seed: UInt64(index))
+            let x = TestSupport.random(shape, using: &random)
+            let residual = index % 2 == 0 ? TestSupport.random(conv.outputShape(forInput: shape), using: &random) : nil
+            let reference = try conv(x, residual: residual, options: ExecutionOptions(algorithm: .reference))
+            let one = try conv(x, residual: residual, options: ExecutionOptions(threads: 1))
+            #expect(TestSupport.withinTolerance(TestSupport.difference(one, reference)), "\(shape)→\(cout) \(activation)")
+            let portable = try conv(x, residual: residual, options: ExecutionOptions(threads: 1, kernels: .portable))
+            #expect(TestSupport.withinTolerance(TestSupport.difference(portable, reference)), "\(shape) portable")
+            for threads in [2, 3] {
+                #expect(try conv(x, residual: residual, options: ExecutionOptions(threads: threads)).scalars == one.scalars,
+                        "\(shape)→\(cout) threads=\(threads)")
+            }
+        }
+        #expect(!Gemm.transposesChannelsFirst(outputs: 256, pixels: 196, inputs: 256))
+        #expect(!Gemm.transposesChannelsFirst(outputs: 256, pixels: 784, inputs: 1024))
+        #expect(!Gemm.transposesChannelsFirst(outputs: 256, pixels: 49, inputs: 1024))
+    }
+
     @Test("PyTorch semantics on a hand-computed example: groups, stride, bias, residual, ReLU6")
     func handComputed() throws {
         // x: [1, 4, 3, 3], channel c holds c·10 + position. groups = 2, stride = 2 → [1, 2, 2, 2].
@@ -213,24 +243,26 @@ import Testing
 
     @Test("--explain names how the edge tiles run: narrow column tails down many panels, wider ones in edge tiles, a last single row in panels of 4 and 3")
     func explainsEdges() throws {
-        let conv = try Conv1x1(inputChannels: 960, outputChannels: 160)
-        func edges(_ h: Int, _ w: Int, _ layout: Layout) -> String {
-            let text = conv.explanation(forInput: [1, 960, h, w], layout: layout, options: ExecutionOptions(threads: 1))
+        func edges(_ h: Int, _ w: Int, _ layout: Layout, inputs: Int = 960) throws -> String {
+            let conv = try Conv1x1(inputChannels: inputs, outputChannels: 160)
+            let text = conv.explanation(forInput: [1, inputs, h, w], layout: layout, options: ExecutionOptions(threads: 1))
             return text.split(separator: "\n").first { $0.hasPrefix("edges: ") }.map(String.init) ?? "no edges line"
         }
         // 7×7: 49 pixels are three strips and one column; 160 rows are 26 panels and 4 rows.
-        #expect(edges(7, 7, .channelsFirst) == "edges: the last 1 of the 49 columns run down 8 row panels at a time, "
+        #expect(try edges(7, 7, .channelsFirst) == "edges: the last 1 of the 49 columns run down 8 row panels at a time, "
                 + "each panel's 6 rows of a column in one vector's lanes (1 FMA per panel and k instead of a 6×8 edge "
                 + "tile's 6); a last row panel of 4 of the 160 rows")
-        // 14×14: 196 pixels end in four columns, which go through 8-wide edge tiles.
-        #expect(edges(14, 14, .channelsFirst) == "edges: the last 4 of the 196 columns in an 8-wide edge tile per row "
-                + "panel (4 of its 8 columns computed and dropped); a last row panel of 4 of the 160 rows")
+        // 14×14: 196 pixels end in four columns, which go through 8-wide edge tiles when k is shallow;
+        // from 448 channels in the product is transposed, and they are the last rows instead.
+        #expect(try edges(14, 14, .channelsFirst, inputs: 320) == "edges: the last 4 of the 196 columns in an 8-wide "
+                + "edge tile per row panel (4 of its 8 columns computed and dropped); a last row panel of 4 of the 160 rows")
+        #expect(try edges(14, 14, .channelsFirst) == "edges: a last row panel of 4 of the 196 rows")
         // 5×5: 25 pixels are one strip, one 8-column strip and one column.
-        #expect(edges(5, 5, .channelsFirst).hasPrefix("edges: an 8-column strip after 1×16 columns; the last 1 of the 25"))
+        #expect(try edges(5, 5, .channelsFirst).hasPrefix("edges: an 8-column strip after 1×16 columns; the last 1 of the 25"))
         // Channels-last: 160 output channels are 10 whole strips; 8×12 = 96 pixels are 16 whole panels.
-        #expect(edges(8, 12, .channelsLast) == "edges: none: 96 rows and 160 columns fill whole 6×16 tiles")
+        #expect(try edges(8, 12, .channelsLast) == "edges: none: 96 rows and 160 columns fill whole 6×16 tiles")
         // Channels-last 7×7: 49 pixels end in one row, so the last 7 go in panels of 4 and 3.
-        #expect(edges(7, 7, .channelsLast) == "edges: the last 7 of the 49 rows in panels of 4 and 3, each swept on "
+        #expect(try edges(7, 7, .channelsLast) == "edges: the last 7 of the 49 rows in panels of 4 and 3, each swept on "
                 + "its own (a 1-row tile would wait on its two FMA chains)")
     }
 }

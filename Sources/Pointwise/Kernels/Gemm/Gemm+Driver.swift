@@ -155,6 +155,8 @@ private struct TileRunner {
     private var strips = Scratch()
     /// A panels packed for the current k block, when A is not packed ahead of time.
     private var panels = Scratch()
+    /// A block of a transposed C, before it is stored (`GemmProblem.storesTransposed`).
+    private var output = Scratch()
 
     init(kernels: KernelConfig) {
         config = kernels.table
@@ -163,11 +165,47 @@ private struct TileRunner {
     func release() {
         strips.release()
         panels.release()
+        output.release()
     }
 
     /// Computes the block `rows`×`columns` of `problem`'s C; both ranges start on tile boundaries.
     mutating func compute(_ problem: GemmProblem, rows: Range<Int>, columns: Range<Int>, rowsOuter: Bool) {
+        if problem.storesTransposed { return computeTransposed(problem, rows: rows, columns: columns) }
         if rowsOuter { return computeRowsOuter(problem, rows: rows, columns: columns) }
+        computeStripByStrip(problem, rows: rows, columns: columns, copyingA: false)
+    }
+
+    /// Computes a block of a C stored transposed, a block of rows at a time: strip by strip into
+    /// scratch laid out as the product (A copied into panels, as its rows are far apart), which
+    /// then goes to C through register transposes and the epilogue. A block's scratch (at most
+    /// `Gemm.outputBlockElements` floats) stays in L2 until it is stored.
+    private mutating func computeTransposed(_ problem: GemmProblem, rows: Range<Int>, columns: Range<Int>) {
+        precondition(!problem.accumulate, "a transposed C cannot accumulate")
+        let tile = KernelConfig.tileRows
+        let height = min(Gemm.rowBlock, max(tile, Gemm.outputBlockElements / columns.count / tile * tile))
+        output.reserve(min(height, rows.count) * columns.count)
+        for i0 in stride(from: rows.lowerBound, to: rows.upperBound, by: height) {
+            let block = i0..<min(i0 + height, rows.upperBound)
+            var product = problem
+            product.storesTransposed = false
+            product.epilogue = GemmEpilogue()
+            product.ldc = columns.count
+            // The scratch holds element (i, j) of the block at [(i − i0)·width + j − j0].
+            product.c = output.base - (block.lowerBound * columns.count + columns.lowerBound)
+            computeStripByStrip(product, rows: block, columns: columns, copyingA: true)
+            withEpilogue(problem, row: columns.lowerBound, column: block.lowerBound, last: true) { epilogue in
+                config.pointee.transpose_out(
+                    output.base, columns.count, block.count, columns.count,
+                    problem.c + columns.lowerBound * problem.ldc + block.lowerBound, problem.ldc, epilogue)
+            }
+        }
+    }
+
+    /// Computes the block `rows`×`columns` of C strip by strip; with `copyingA`, an A read in place
+    /// is always copied into panels first.
+    private mutating func computeStripByStrip(
+        _ problem: GemmProblem, rows: Range<Int>, columns: Range<Int>, copyingA: Bool
+    ) {
         // Strip by strip: every strip runs down all the row panels of a row block, whose A panels
         // (read once per strip) stay in L2. Columns go in blocks whose C stays in L2 across the
         // k blocks; a row block's A is packed once per k block and column block.
@@ -179,7 +217,7 @@ private struct TileRunner {
                 let blockColumns = j0..<min(j0 + width, columns.upperBound)
                 for depth in Gemm.depthBlocks(problem.k) {
                     let loadC = problem.accumulate || depth.lowerBound > 0, last = depth.upperBound >= problem.k
-                    let copies = Gemm.copiesPanels(columns: blockColumns.count)
+                    let copies = copyingA || Gemm.copiesPanels(columns: blockColumns.count)
                     if case .view(let view) = problem.b, view.columnStride == 1 {
                         let a = copies ? packPanels(problem, rows: blockRows, depth: depth, inParts: false).a
                             : aPanels(problem, row: blockRows.lowerBound, depth: depth)
@@ -299,6 +337,8 @@ private struct TileRunner {
             let target = panels.base + part.panel * mr * depth.count
             if view.columnStride == 1 {
                 config.pointee.pack_panels(source, view.rowStride, part.rows.count, depth.count, target)
+            } else if view.rowStride == 1 {
+                config.pointee.pack_columns(source, view.columnStride, part.rows.count, depth.count, target)
             } else {
                 pw_pack_panels(source, view.rowStride, view.columnStride, part.rows.count, depth.count, target)
             }
