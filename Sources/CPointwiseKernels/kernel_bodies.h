@@ -431,15 +431,15 @@ PW_INLINE void transpose_out_body(const float *src, ptrdiff_t lds, ptrdiff_t row
             }
             transpose8x8(v);
             for (ptrdiff_t q = 0; q < nc; q++) {
-                v8f z = v[q];
                 pw_epilogue local;
                 const pw_epilogue *e = epilogue_at(epilogue, c0 + q, r0, &local);
-                if (e) {
-                    if (e->bias) z += v8_splat(e->bias[0]);
-                    if (e->residual) z += nr == 8 ? v8_load(e->residual) : v8_load_first(e->residual, nr);
-                    z = v8_activate(z, e->activation);
+                float residual[8] = {0};
+                if (e && e->residual && nr < 8) {
+                    // Only the block's rows of the residual are read; the other lanes are dropped.
+                    for (ptrdiff_t i = 0; i < nr; i++) residual[i] = e->residual[i];
+                    local.residual = residual;
                 }
-                v8_store_first(dst + (c0 + q) * ldd + r0, z, nr);
+                v8_store_first(dst + (c0 + q) * ldd + r0, e ? epilogue_vector(v[q], e, 0, 0) : v[q], nr);
             }
         }
     }

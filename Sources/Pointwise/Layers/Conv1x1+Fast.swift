@@ -72,33 +72,24 @@ extension Conv1x1 {
             let bias = self.bias == nil ? nil : biasBuffer.baseAddress
             var problems: [GemmProblem] = []
             switch x.layout {
-            case .channelsFirst where Gemm.transposesChannelsFirst(outputs: gout, pixels: pixels, inputs: gin):
-                let packed = packed[.forwardChannelsLast]
-                for n in 0..<images {
-                    for g in 0..<groups {
-                        let offset = (n * cout + g * gout) * pixels
-                        problems.append(GemmProblem(
-                            m: pixels, n: gout, k: gin,
-                            a: .view(MatrixView(base: x.pointer + (n * cin + g * gin) * pixels,
-                                                rowStride: 1, columnStride: pixels)),
-                            b: .packed(packed[g]), c: y + offset, ldc: pixels,
-                            epilogue: GemmEpilogue(bias: bias.map { $0 + g * gout }, residual: residual.map { $0.pointer + offset },
-                                                   residualStride: pixels, activation: activation),
-                            storesTransposed: true))
-                    }
-                }
             case .channelsFirst:
-                let packed = packed[.forwardChannelsFirst]
+                let transposed = Gemm.transposesChannelsFirst(outputs: gout, pixels: pixels, inputs: gin)
+                let packed = packed[transposed ? .forwardChannelsLast : .forwardChannelsFirst]
                 for n in 0..<images {
                     for g in 0..<groups {
                         let offset = (n * cout + g * gout) * pixels
-                        problems.append(GemmProblem(
-                            m: gout, n: pixels, k: gin, a: .packed(packed[g]),
-                            b: .view(MatrixView(base: x.pointer + (n * cin + g * gin) * pixels,
-                                                rowStride: pixels, columnStride: 1)),
-                            c: y + offset, ldc: pixels,
-                            epilogue: GemmEpilogue(bias: bias.map { $0 + g * gout }, residual: residual.map { $0.pointer + offset },
-                                                   residualStride: pixels, activation: activation)))
+                        let image = x.pointer + (n * cin + g * gin) * pixels
+                        let epilogue = GemmEpilogue(bias: bias.map { $0 + g * gout },
+                                                    residual: residual.map { $0.pointer + offset },
+                                                    residualStride: pixels, activation: activation)
+                        problems.append(transposed
+                            ? GemmProblem(m: pixels, n: gout, k: gin,
+                                          a: .view(MatrixView(base: image, rowStride: 1, columnStride: pixels)),
+                                          b: .packed(packed[g]), c: y + offset, ldc: pixels, epilogue: epilogue,
+                                          storesTransposed: true)
+                            : GemmProblem(m: gout, n: pixels, k: gin, a: .packed(packed[g]),
+                                          b: .view(MatrixView(base: image, rowStride: pixels, columnStride: 1)),
+                                          c: y + offset, ldc: pixels, epilogue: epilogue))
                     }
                 }
             case .channelsLast:
