@@ -13,9 +13,8 @@ extension Conv1x1 {
         let pixels = output.dropFirst(2).reduce(1, *), images = shape[0]
         let transposed = layout == .channelsFirst
             && Gemm.transposesChannelsFirst(outputs: groupOutputs, pixels: pixels, inputs: groupInputs)
-        let (m, n, k) = layout == .channelsFirst && !transposed
-            ? (groupOutputs, pixels, groupInputs)
-            : (transposed ? pixels : images * pixels, groupOutputs, groupInputs)
+        let (m, n, k) = transposed ? (pixels, groupOutputs, groupInputs)
+            : layout == .channelsFirst ? (groupOutputs, pixels, groupInputs) : (images * pixels, groupOutputs, groupInputs)
         // When the GEMMs (images × groups) share out evenly among the threads, each runs whole ones.
         let problems = layout == .channelsFirst ? images * groups : groups
         let wholeProblems = Gemm.splitsWholeProblems(count: problems, threads: options.threads)
