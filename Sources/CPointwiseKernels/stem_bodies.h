@@ -246,13 +246,15 @@ PW_INLINE int stem_channel_block(ptrdiff_t left) {
     return left <= 8 ? 4 : 6;
 }
 
-/// Output rows [row_begin, row_end) of one image: channels-first x [cin][H][W] → y [cout][OH][OW],
-/// or channels-last x [H][W][cin] → y [OH][OW][cout]; weights packed tap-major [cin·K·K][ldw]
+/// Output rows [row_begin, row_end) of one image: x [cin][H][W] (channels-first) or [H][W][cin]
+/// (`x_channels_last`) → y [cout][OH][OW] or [OH][OW][cout] (`y_channels_last`), the two layouts
+/// independent: the input's only decides how rows are split into phases, the output's only which
+/// register block runs. Weights packed tap-major [cin·K·K][ldw]
 /// with ldw = cout rounded up to a multiple of 8 (zeros after cout), bias [cout] or NULL;
 /// `scratch` holds `pw_stem_scratch_floats(g, cin)` floats.
-PW_INLINE void stem_rows_body(const pw_depthwise_geometry *g, ptrdiff_t cin, ptrdiff_t cout, int32_t channels_last,
-                              const float *x, const float *w, const float *bias, float *y, ptrdiff_t row_begin,
-                              ptrdiff_t row_end, float *scratch) {
+PW_INLINE void stem_rows_body(const pw_depthwise_geometry *g, ptrdiff_t cin, ptrdiff_t cout, int32_t x_channels_last,
+                              int32_t y_channels_last, const float *x, const float *w, const float *bias, float *y,
+                              ptrdiff_t row_begin, ptrdiff_t row_end, float *scratch) {
     const ptrdiff_t K = g->kernel, S = g->stride, taps = cin * K * K, plane = g->out_height * g->out_width;
     const ptrdiff_t width = stem_phase_width(g), lead = stem_phase_lead(g);
     // ReLU and ReLU6 in the blocks' registers; the other activations (not identity) after each row.
@@ -283,7 +285,7 @@ PW_INLINE void stem_rows_body(const pw_depthwise_geometry *g, ptrdiff_t cin, ptr
                 const int inside = ih >= 0 && ih < g->height;
                 const float *source = x + (inside ? ih : 0) * g->width, *channel = source;
                 ptrdiff_t planes = g->height * g->width;
-                if (channels_last && inside) {
+                if (x_channels_last && inside) {
                     // Channels-last rows are first split into channel rows, then filled like channels-first.
                     source = x + ih * g->width * cin;
                     switch (cin) {
@@ -303,7 +305,7 @@ PW_INLINE void stem_rows_body(const pw_depthwise_geometry *g, ptrdiff_t cin, ptr
             }
         }
         const ptrdiff_t ldw = (cout + 7) / 8 * 8;
-        if (channels_last) {
+        if (y_channels_last) {
             float *row = y + oh * g->out_width * cout;
             if (clamp) {
                 stem_row_nhwc(1, hi, g, taps, tap, w, ldw, bias, cout, row);

@@ -56,7 +56,7 @@ struct Bench: ParsableCommand {
                                valueName: "FILE"))
     var weights: String?
 
-    @Option(help: ArgumentHelp("With --model: run blocks whose output has fewer positions than this channels-last (0: all channels-first; default 784 = 28×28).",
+    @Option(help: ArgumentHelp("With --model: run blocks whose output has fewer positions than this channels-last (0: all channels-first; default: every layer channels-last).",
                                valueName: "positions"))
     var channelsLastBelow: Int?
 

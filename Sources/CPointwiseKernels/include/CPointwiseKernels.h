@@ -152,14 +152,16 @@ typedef struct pw_kernel_config {
     int32_t (*depthwise_group)(const pw_depthwise_geometry *g, ptrdiff_t count, const float *x, ptrdiff_t x_plane,
                                const float *w, const float *bias, float *y, ptrdiff_t y_plane, float *scratch);
     /// Output rows [row_begin, row_end) of a dense K×K stride-S convolution of one image with few
-    /// input channels (a network stem), computed directly, then the activation: channels-first
-    /// x cin×height×width → y cout×out_height×out_width, or with `channels_last` x
-    /// height×width×cin → y out_height×out_width×cout. Weights packed tap-major
-    /// [cin·K·K][⌈cout/8⌉·8] (zeros after cout), bias cout values or NULL. `scratch` holds
-    /// `pw_stem_scratch_floats(g, cin)` floats. Any K and stride (the geometry's), dilation 1.
-    void (*stem_rows)(const pw_depthwise_geometry *g, ptrdiff_t cin, ptrdiff_t cout, int32_t channels_last,
-                      const float *x, const float *w, const float *bias, float *y, ptrdiff_t row_begin,
-                      ptrdiff_t row_end, float *scratch);
+    /// input channels (a network stem), computed directly, then the activation: x cin×height×width
+    /// (channels-first) or, with `x_channels_last`, height×width×cin → y cout×out_height×out_width
+    /// or, with `y_channels_last`, out_height×out_width×cout — either layout in, either out, so
+    /// that a network running channels-last takes a channels-first picture without a conversion
+    /// pass. Weights packed tap-major [cin·K·K][⌈cout/8⌉·8] (zeros after cout), bias cout values
+    /// or NULL. `scratch` holds `pw_stem_scratch_floats(g, cin)` floats. Any K and stride (the
+    /// geometry's), dilation 1.
+    void (*stem_rows)(const pw_depthwise_geometry *g, ptrdiff_t cin, ptrdiff_t cout, int32_t x_channels_last,
+                      int32_t y_channels_last, const float *x, const float *w, const float *bias, float *y,
+                      ptrdiff_t row_begin, ptrdiff_t row_end, float *scratch);
 } pw_kernel_config;
 
 /// The scratch `depthwise_planes` needs for geometry g, in floats.

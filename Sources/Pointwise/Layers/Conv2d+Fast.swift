@@ -19,10 +19,22 @@ extension Conv2d {
         }
     }
 
-    // x: [N, Cin, H, W]  →  y: [N, Cout, H', W'], same layout. Depthwise 3×3 and 5×5 on their own
-    // kernels; the rest per image and block of output rows, per group: channels-first
-    // Y_g [Cout/G × P] = W_g [Cout/G × Cin/G·KH·KW] · patches_g, channels-last
-    // Y_g [P × Cout/G] = patches_g · W_gᵀ, the bias and activation fused into the GEMM's epilogue.
+    /// Whether the fast path runs the stem kernel, which writes either layout from either.
+    var runsStemKernel: Bool {
+        !stemWeights.isEmpty && !runsDepthwiseKernel
+    }
+
+    /// Whether the fast path runs the depthwise kernels.
+    private var runsDepthwiseKernel: Bool {
+        isDepthwise && Depthwise.supports(kernelHeight: kernelHeight, kernelWidth: kernelWidth, stride: stride,
+                                          dilation: dilation)
+    }
+
+    // x: [N, Cin, H, W]  →  y: [N, Cout, H', W'], same layout (the stem kernel: either layout).
+    // Depthwise 3×3 and 5×5 on their own kernels; the rest per image and block of output rows,
+    // per group: channels-first Y_g [Cout/G × P] = W_g [Cout/G × Cin/G·KH·KW] · patches_g,
+    // channels-last Y_g [P × Cout/G] = patches_g · W_gᵀ, the bias and activation fused into the
+    // GEMM's epilogue.
     func fastForward(
         _ x: Tensor, geometry g: Conv2dGeometry, activation: Activation, into output: inout Tensor,
         threads: Int, kernels: KernelConfig
@@ -31,15 +43,14 @@ extension Conv2d {
         let (cout, gout, pixels) = (outputChannels, groupOutputs, g.outputPixels)
         (bias ?? []).withUnsafeBufferPointer { biasBuffer in
             let bias = self.bias == nil ? nil : biasBuffer.baseAddress
-            if isDepthwise, Depthwise.supports(kernelHeight: kernelHeight, kernelWidth: kernelWidth, stride: stride,
-                                               dilation: dilation) {
+            if runsDepthwiseKernel {
                 depthwiseTaps.withUnsafeBufferPointer { taps in
                     Depthwise.forward(x, geometry: g, weight: weight.pointer, taps: taps.baseAddress!, bias: bias,
                                       activation: activation, into: &output, threads: threads, kernels: kernels)
                 }
                 return
             }
-            if !stemWeights.isEmpty {
+            if runsStemKernel {
                 stemWeights.withUnsafeBufferPointer { packed in
                     Stem.forward(x, geometry: g, packedWeight: packed.baseAddress!, bias: bias, activation: activation,
                                  into: &output, threads: threads, kernels: kernels)

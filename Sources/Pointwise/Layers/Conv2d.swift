@@ -179,19 +179,34 @@ public struct Conv2d: Sendable {
     ///   - output: overwritten with the result; when its shape or layout differs, its storage is
     ///     still reused if no other tensor shares it and it is large enough (a workspace buffer
     ///     can serve layers of several shapes), else it is replaced.
+    ///   - layout: the output's layout (nil: the input's). A stem (a convolution of up to 4 input
+    ///     channels, e.g. RGB) writes either layout from either directly, so a network that runs
+    ///     channels-last takes channels-first pictures without a conversion pass; other
+    ///     convolutions compute in the input's layout and convert.
     ///   - options: implementation and threads.
     /// - Throws: `LayerError` when the input does not fit the weight.
-    public func forward(_ input: Tensor, into output: inout Tensor, options: ExecutionOptions = ExecutionOptions()) throws(LayerError) {
-        try forward(input, activation: activation, into: &output, options: options)
+    public func forward(
+        _ input: Tensor, into output: inout Tensor, layout: Layout? = nil, options: ExecutionOptions = ExecutionOptions()
+    ) throws(LayerError) {
+        try forward(input, activation: activation, into: &output, layout: layout, options: options)
     }
 
     func forward(
-        _ input: Tensor, activation: Activation, into output: inout Tensor, options: ExecutionOptions
+        _ input: Tensor, activation: Activation, into output: inout Tensor, layout: Layout? = nil,
+        options: ExecutionOptions
     ) throws(LayerError) {
         let threads = try Self.validatedThreads(options)
         let geometry = try geometry(forInput: input.shape)
         let outputShape = [input.batchSize, outputChannels, geometry.outputHeight, geometry.outputWidth]
-        do { try output.prepareOutput(shape: outputShape, layout: input.layout) } catch { throw .tensor(error) }
+        let layout = layout ?? input.layout
+        let direct = layout == input.layout || (options.algorithm == .fast && runsStemKernel)
+        if !direct {
+            var computed = Tensor.empty
+            try forward(input, activation: activation, into: &computed, options: options)
+            output = computed.converted(to: layout)
+            return
+        }
+        do { try output.prepareOutput(shape: outputShape, layout: layout) } catch { throw .tensor(error) }
         switch options.algorithm {
         case .reference: referenceForward(input, geometry: geometry, activation: activation, into: &output)
         case .fast:
@@ -281,7 +296,7 @@ public struct Conv2d: Sendable {
         return try Conv2dGeometry(self, height: shape[2], width: shape[3], inputShape: shape)
     }
 
-    private static func validatedThreads(_ options: ExecutionOptions) throws(LayerError) -> Int {
+    static func validatedThreads(_ options: ExecutionOptions) throws(LayerError) -> Int {
         do { return try options.validatedThreads() } catch { throw .convolution(error) }
     }
 }

@@ -48,13 +48,23 @@ public struct EfficientNetLite: Sendable {
     /// is the linear layer; applied at every location it gives a dense class-score map.
     public let classifier: Conv1x1
 
-    /// Blocks whose output has fewer positions per image than this run channels-last; the stem
-    /// and the blocks before them run channels-first. Small maps with many channels suit
-    /// channels-last (the depthwise kernel vectorizes across channels, the 1×1 GEMM has no
-    /// ragged pixel edge); large maps with few channels suit channels-first. The default, 28×28,
-    /// was the fastest split on a Zen 3 core (`bench --model --layers` shows each layer). 0 keeps
-    /// everything channels-first. The result is the same either way, up to float rounding.
-    public var channelsLastBelow = 28 * 28
+    /// Blocks whose output has fewer positions per image than this run channels-last; the
+    /// blocks before them run channels-first, and the stem writes the first block's layout
+    /// (from a picture in either). Channels-last suits the depthwise kernels, which vectorize
+    /// across channels, and lets the widest expansion be fused with its depthwise convolution
+    /// (`fusedExpansionBytes`); channels-first suits the 1×1 GEMM on large maps with few
+    /// channels. The default, `Int.max`, runs every layer channels-last: on a Zen 3 core it
+    /// measured faster than splitting at 28×28 (`bench --model --layers` shows each layer).
+    /// 0 keeps everything channels-first. The result is the same either way, up to float rounding.
+    public var channelsLastBelow = Int.max
+
+    /// Blocks whose expansion takes at least this many bytes per image (2 MiB: the 96 × 112 × 112
+    /// expansion of a 224×224 picture) compute it and their depthwise convolution together, a band
+    /// of rows at a time, when they run channels-last (`ExpandDepthwise`): that expansion then
+    /// never goes through memory. Smaller expansions mostly stay in cache anyway, and the
+    /// 1.8 MB ones at 56×56 measured no faster fused. `Int.max` runs every layer on its own.
+    /// The result is the same bits either way.
+    public var fusedExpansionBytes = 2 << 20
 
     /// The number of classes (1000 for ImageNet).
     public var classCount: Int { classifier.outputChannels }
@@ -193,7 +203,9 @@ public struct EfficientNetLite: Sendable {
     ) throws(LayerError) -> Tensor {
         // x: [N, 3, H, W]  →  [N, 32, H/2, W/2]  →  …  →  [N, 320, H/32, W/32]  →  [N, 1280, H/32, W/32]
         try input.checkImage(channels: stem.inputChannels)
-        let x = input.converted(to: .channelsFirst)
+        // The stem reads the picture in either layout and writes the first block's layout.
+        let stemShape = try stem.outputShape(forInput: input.shape)
+        let stemLayout: Layout = stemShape[2] * stemShape[3] < channelsLastBelow ? .channelsLast : .channelsFirst
         if workspace.buffers.count != Role.allCases.count {
             workspace.buffers = [Tensor](repeating: .empty, count: Role.allCases.count)
         }
@@ -223,7 +235,7 @@ public struct EfficientNetLite: Sendable {
             lap(.pointwise, "\(name()) 1×1 → \(size(reduced))")
             return reduced
         }
-        var current = try run(.blockEven) { (out: inout Tensor) throws(LayerError) in try stem.forward(x, into: &out, options: options) }
+        var current = try run(.blockEven) { (out: inout Tensor) throws(LayerError) in try stem.forward(input, into: &out, layout: stemLayout, options: options) }
         lap(.stem, "stem 3×3/2 → \(size(current))")
         for (index, block) in blocks.enumerated() {
             let outputPositions = ((current.shape[2] - 1) / block.depthwise.stride + 1)
@@ -232,17 +244,33 @@ public struct EfficientNetLite: Sendable {
                 current = current.converted(to: .channelsLast)
                 lap(.pointwise, "to channels-last \(size(current))")
             }
-            var hidden = current
-            if let expand = block.expand {
+            let filtered: Tensor
+            if let fused = fusedExpansion(block, input: current, options: options) {
                 observe?(current)
-                let source = try factored(current, by: block.expandFactor, role: .expandFactor, name: "blocks.\(index) expand factor")
-                hidden = try run(.expanded) { (out: inout Tensor) throws(LayerError) in
-                    try convolving { () throws(ConvolutionError) in try expand.forward(source, into: &out, options: options) }
+                var share = 0.0
+                filtered = try run(.filtered) { (out: inout Tensor) throws(LayerError) in
+                    share = try fused.forward(current, into: &out, options: options, measuresShare: timings != nil)
                 }
-                lap(.pointwise, "blocks.\(index) expand 1×1 → \(size(hidden))")
-            }
-            let filtered = try run(.filtered) { (out: inout Tensor) throws(LayerError) in
-                try block.depthwise.forward(hidden, into: &out, options: options)
+                if timings != nil {
+                    // The pair's time, split between its two layers as its first worker measured them.
+                    let expanding = share * (Self.now() - clock)
+                    let name = "blocks.\(index) expand 1×1 → \(fused.expand.outputChannels)×\(current.shape[2])×\(current.shape[3])"
+                    timings!.append(LayerTime(name: name + " (fused)", kind: .pointwise, milliseconds: expanding))
+                    clock += expanding
+                }
+            } else {
+                var hidden = current
+                if let expand = block.expand {
+                    observe?(current)
+                    let source = try factored(current, by: block.expandFactor, role: .expandFactor, name: "blocks.\(index) expand factor")
+                    hidden = try run(.expanded) { (out: inout Tensor) throws(LayerError) in
+                        try convolving { () throws(ConvolutionError) in try expand.forward(source, into: &out, options: options) }
+                    }
+                    lap(.pointwise, "blocks.\(index) expand 1×1 → \(size(hidden))")
+                }
+                filtered = try run(.filtered) { (out: inout Tensor) throws(LayerError) in
+                    try block.depthwise.forward(hidden, into: &out, options: options)
+                }
             }
             lap(.depthwise, "blocks.\(index) depthwise \(block.depthwise.kernelHeight)×\(block.depthwise.kernelWidth)/\(block.depthwise.stride) → \(size(filtered))")
             observe?(filtered)
@@ -262,6 +290,17 @@ public struct EfficientNetLite: Sendable {
         }
         lap(.head, "head 1×1 → \(size(output))")
         return output
+    }
+
+    /// The block's expansion and depthwise convolution as one banded pass (`ExpandDepthwise`),
+    /// when the block has a plain expansion, runs channels-last on the fast kernels and its
+    /// expansion is large: at least `fusedExpansionBytes` per image.
+    private func fusedExpansion(_ block: Block, input: Tensor, options: ExecutionOptions) -> ExpandDepthwise? {
+        guard let expand = block.expand, block.expandFactor == nil, input.layout == .channelsLast,
+              options.algorithm == .fast,
+              expand.outputChannels * input.pixelsPerImage * MemoryLayout<Float>.stride >= fusedExpansionBytes
+        else { return nil }
+        return ExpandDepthwise(expand: expand, depthwise: block.depthwise)
     }
 
     /// Milliseconds on a monotonic clock.

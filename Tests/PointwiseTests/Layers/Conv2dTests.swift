@@ -119,6 +119,35 @@ import Testing
         }
     }
 
+    @Test("an output layout other than the input's: the stem kernel writes it directly, bit for bit the converted result")
+    func outputLayout() throws {
+        var random = SplitMix64(seed: 31)
+        let convs = [
+            // The stem kernel (3 → 32, 3×3 stride 2, SAME padding on odd sizes), then 1 and 4 input channels.
+            try Conv2d(inputChannels: 3, outputChannels: 32, kernelSize: 3, stride: 2, padding: .same, activation: .relu6),
+            try Conv2d(inputChannels: 1, outputChannels: 5, kernelSize: 5, stride: 1, padding: .symmetric(2), activation: .silu),
+            try Conv2d(inputChannels: 4, outputChannels: 19, kernelSize: 3, stride: 2, padding: .symmetric(1)),
+            // Not the stem kernel: im2col + GEMM and the depthwise kernel compute, then convert.
+            try Conv2d(inputChannels: 6, outputChannels: 10, kernelSize: 3, stride: 1, padding: .symmetric(1)),
+            try Conv2d(inputChannels: 8, outputChannels: 8, kernelSize: 3, stride: 2, padding: .same, groups: 8),
+        ]
+        for conv in convs {
+            for inputLayout in Layout.allCases {
+                let x = TestSupport.random([2, conv.inputChannels, 23, 30], layout: inputLayout, using: &random)
+                for options in [ExecutionOptions(threads: 1), ExecutionOptions(threads: 3), Self.reference] {
+                    let same = try conv(x, options: options)
+                    for layout in Layout.allCases {
+                        var output = Tensor.empty
+                        try conv.forward(x, into: &output, layout: layout, options: options)
+                        #expect(output.layout == layout && output.shape == same.shape)
+                        #expect(output.converted(to: inputLayout).scalars == same.scalars,
+                                "\(conv.inputChannels) → \(conv.outputChannels), \(inputLayout) → \(layout), \(options.algorithm)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test("bad settings and inputs throw typed errors")
     func errors() throws {
         #expect(throws: LayerError.setting(name: "stride", value: "0", expected: "≥ 1")) {

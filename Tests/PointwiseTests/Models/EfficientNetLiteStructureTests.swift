@@ -66,7 +66,7 @@ struct EfficientNetLiteStructureTests {
         var random = SplitMix64(seed: 11)
         let x = TestSupport.random([1, 3, 67, 45], using: &random)   // odd sizes: SAME padding on every side
         let expected = try unfusedLogits(x, checkpoint: Self.checkpoint)
-        // Every layout split: all channels-first, the default, all blocks channels-last.
+        // Layout splits: all channels-first, blocks below 28×28 channels-last, all channels-last (the default).
         for split in [0, 28 * 28, Int.max] {
             var variant = model
             variant.channelsLastBelow = split
@@ -74,6 +74,21 @@ struct EfficientNetLiteStructureTests {
             #expect(actual.shape == [1, 1000])
             #expect(TestSupport.withinTolerance(TestSupport.difference(actual.scalars, expected), relative: 1e-4),
                     "channels-last below \(split) positions")
+        }
+    }
+
+    @Test("fusing the expansions with their depthwise layers changes no bit, on any thread count")
+    func fusedExpansionsKeepTheBits() throws {
+        let model = try Self.model.get()
+        var random = SplitMix64(seed: 13)
+        let x = TestSupport.random([1, 3, 67, 45], using: &random)
+        var separate = model
+        separate.fusedExpansionBytes = Int.max
+        let expected = try separate.logits(x, options: ExecutionOptions(threads: 1)).scalars
+        var fused = model
+        fused.fusedExpansionBytes = 0  // every expansion fused
+        for threads in [1, 2, 3] {
+            #expect(try fused.logits(x, options: ExecutionOptions(threads: threads)).scalars == expected, "\(threads) threads")
         }
     }
 
@@ -112,7 +127,7 @@ struct EfficientNetLiteStructureTests {
         #expect(workspace.buffers.map { ObjectIdentifier($0.storage) } == storages, "a second pass allocated")
         #expect(reused.scalars == (try model.logits(b, options: options)).scalars)
         #expect(Set(timings!.map(\.kind)) == Set(EfficientNetLite.LayerKind.allCases))
-        #expect(timings!.count == 2 * (1 + 16 + 15 + 16 + 1 + 1 + 1))   // two passes: every layer, one layout change
+        #expect(timings!.count == 2 * (1 + 16 + 15 + 16 + 1 + 1))   // two passes: every layer, all channels-last
     }
 
     @Test("missing, misshapen, non-float and extra tensors are refused with the file and key named")

@@ -4,9 +4,10 @@ import CPointwiseKernels
 /// 3×3 stride-2 conv 3→32 — on the registry's `stem_rows` kernel: each output row's inputs are
 /// split into their stride phases in L1, where every tap of consecutive output pixels is a run
 /// of consecutive floats, and 6 output channels × 16 pixels (channels-first) or 6 pixels × 16
-/// channels (channels-last) are accumulated in registers over the taps — instead of im2col writing the whole patch matrix through memory for the GEMM to read
-/// back. Every output element gets the same operations whatever the thread count, so results are
-/// bit-identical for any count.
+/// channels (channels-last) are accumulated in registers over the taps — instead of im2col writing
+/// the whole patch matrix through memory for the GEMM to read back. The input's layout and the
+/// output's are independent. Every output element gets the same operations whatever the thread
+/// count, so results are bit-identical for any count.
 enum Stem {
     /// Whether the kernel handles this convolution (either layout).
     static func supports(inputChannels: Int, groups: Int, dilation: Int) -> Bool {
@@ -24,7 +25,7 @@ enum Stem {
         return packed
     }
 
-    // x: [N, Cin, H, W]  w: [Cin·K·K][⌈Cout/8⌉·8]  →  y: [N, Cout, H', W'], in x's layout.
+    // x: [N, Cin, H, W]  w: [Cin·K·K][⌈Cout/8⌉·8]  →  y: [N, Cout, H', W'], each in its own layout.
     static func forward(
         _ x: Tensor, geometry g: Conv2dGeometry, packedWeight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         activation: Activation, into output: inout Tensor, threads: Int, kernels: KernelConfig
@@ -35,14 +36,15 @@ enum Stem {
             activation: activation.kernelCode)
         let table = kernels.table, source = x.pointer, target = output.mutablePointer()
         let (cin, cout) = (x.channels, output.channels)
-        let channelsLast: Int32 = x.layout == .channelsLast ? 1 : 0
+        let (inputChannelsLast, outputChannelsLast): (Int32, Int32) =
+            (x.layout == .channelsLast ? 1 : 0, output.layout == .channelsLast ? 1 : 0)
         let scratch = withUnsafePointer(to: shape) { pw_stem_scratch_floats($0, cin) }
         let phases = UnsafeMutablePointer<Float>.allocate(capacity: scratch * max(1, threads))
         defer { phases.deallocate() }
         Parallel.forEachRowRange(images: x.batchSize, rowsPerImage: g.outputHeight, threads: threads) { worker, n, rows in
             var shape = shape
             table.pointee.stem_rows(
-                &shape, cin, cout, channelsLast, source + n * cin * g.height * g.width, packedWeight, bias,
+                &shape, cin, cout, inputChannelsLast, outputChannelsLast, source + n * cin * g.height * g.width, packedWeight, bias,
                 target + n * cout * g.outputPixels, rows.lowerBound, rows.upperBound, phases + worker * scratch)
         }
     }
