@@ -67,10 +67,7 @@ struct ExpandDepthwise {
         let g = try depthwise.geometry(forInput: [input.batchSize, channels, input.shape[2], input.shape[3]])
         let outputShape = [input.batchSize, channels, g.outputHeight, g.outputWidth]
         do { try output.prepareOutput(shape: outputShape, layout: .channelsLast) } catch { throw .tensor(error) }
-        let shape = pw_depthwise_geometry(
-            height: g.height, width: g.width, out_height: g.outputHeight, out_width: g.outputWidth,
-            kernel: Int32(g.kernelHeight), stride: Int32(g.stride), pad_top: g.top, pad_left: g.left,
-            activation: depthwise.activation.kernelCode)
+        let shape = g.kernelGeometry(activation: depthwise.activation)
         let band = max(1, bandRows ?? Self.bandRows(g, channels: channels))
         let (source, target) = (input.pointer, output.mutablePointer())
         let (inputImage, outputImage) = (g.height * g.width * cin, g.outputPixels * channels)

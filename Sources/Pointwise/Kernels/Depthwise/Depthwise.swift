@@ -27,10 +27,7 @@ enum Depthwise {
         bias: UnsafePointer<Float>?, activation: Activation, into output: inout Tensor, threads: Int,
         kernels: KernelConfig
     ) {
-        var shape = pw_depthwise_geometry(
-            height: g.height, width: g.width, out_height: g.outputHeight, out_width: g.outputWidth,
-            kernel: Int32(g.kernelHeight), stride: Int32(g.stride), pad_top: g.top, pad_left: g.left,
-            activation: activation.kernelCode)
+        var shape = g.kernelGeometry(activation: activation)
         let table = kernels.table, source = x.pointer, target = output.mutablePointer()
         let (channels, inputPlane, outputPlane) = (x.channels, g.height * g.width, g.outputPixels)
         switch x.layout {
@@ -81,5 +78,16 @@ enum Depthwise {
         var (shape, firstInputRow) = (shape, 0)
         let band = pw_depthwise_band(&shape, rows.lowerBound, rows.count, &firstInputRow)
         return (band, firstInputRow)
+    }
+}
+
+extension Conv2dGeometry {
+    /// This geometry as the depthwise and stem kernels take it (square kernels, dilation 1),
+    /// with the activation they finish each output with.
+    func kernelGeometry(activation: Activation) -> pw_depthwise_geometry {
+        pw_depthwise_geometry(
+            height: height, width: width, out_height: outputHeight, out_width: outputWidth,
+            kernel: Int32(kernelHeight), stride: Int32(stride), pad_top: top, pad_left: left,
+            activation: activation.kernelCode)
     }
 }

@@ -30,10 +30,7 @@ enum Stem {
         _ x: Tensor, geometry g: Conv2dGeometry, packedWeight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         activation: Activation, into output: inout Tensor, threads: Int, kernels: KernelConfig
     ) {
-        let shape = pw_depthwise_geometry(
-            height: g.height, width: g.width, out_height: g.outputHeight, out_width: g.outputWidth,
-            kernel: Int32(g.kernelHeight), stride: Int32(g.stride), pad_top: g.top, pad_left: g.left,
-            activation: activation.kernelCode)
+        let shape = g.kernelGeometry(activation: activation)
         let table = kernels.table, source = x.pointer, target = output.mutablePointer()
         let (cin, cout) = (x.channels, output.channels)
         let (inputChannelsLast, outputChannelsLast): (Int32, Int32) =
@@ -44,8 +41,9 @@ enum Stem {
         Parallel.forEachRowRange(images: x.batchSize, rowsPerImage: g.outputHeight, threads: threads) { worker, n, rows in
             var shape = shape
             table.pointee.stem_rows(
-                &shape, cin, cout, inputChannelsLast, outputChannelsLast, source + n * cin * g.height * g.width, packedWeight, bias,
-                target + n * cout * g.outputPixels, rows.lowerBound, rows.upperBound, phases + worker * scratch)
+                &shape, cin, cout, inputChannelsLast, outputChannelsLast, source + n * cin * g.height * g.width,
+                packedWeight, bias, target + n * cout * g.outputPixels, rows.lowerBound, rows.upperBound,
+                phases + worker * scratch)
         }
     }
 }
