@@ -205,7 +205,8 @@ public struct EfficientNetLite: Sendable {
         try input.checkImage(channels: stem.inputChannels)
         // The stem reads the picture in either layout and writes the first block's layout.
         let stemShape = try stem.outputShape(forInput: input.shape)
-        let stemLayout: Layout = stemShape[2] * stemShape[3] < channelsLastBelow ? .channelsLast : .channelsFirst
+        let firstChannelsLast = blocks.first.map { runsChannelsLast($0, on: stemShape) } ?? false
+        let stemLayout: Layout = firstChannelsLast ? .channelsLast : .channelsFirst
         if workspace.buffers.count != Role.allCases.count {
             workspace.buffers = [Tensor](repeating: .empty, count: Role.allCases.count)
         }
@@ -238,9 +239,7 @@ public struct EfficientNetLite: Sendable {
         var current = try run(.blockEven) { (out: inout Tensor) throws(LayerError) in try stem.forward(input, into: &out, layout: stemLayout, options: options) }
         lap(.stem, "stem 3×3/2 → \(size(current))")
         for (index, block) in blocks.enumerated() {
-            let outputPositions = ((current.shape[2] - 1) / block.depthwise.stride + 1)
-                * ((current.shape[3] - 1) / block.depthwise.stride + 1)
-            if current.layout == .channelsFirst, outputPositions < channelsLastBelow {
+            if current.layout == .channelsFirst, runsChannelsLast(block, on: current.shape) {
                 current = current.converted(to: .channelsLast)
                 lap(.pointwise, "to channels-last \(size(current))")
             }
@@ -290,6 +289,13 @@ public struct EfficientNetLite: Sendable {
         }
         lap(.head, "head 1×1 → \(size(output))")
         return output
+    }
+
+    /// Whether `block`, given a map shaped `shape` ([N, C, H, W]), runs channels-last: whether its
+    /// output has fewer positions per image than `channelsLastBelow`.
+    private func runsChannelsLast(_ block: Block, on shape: [Int]) -> Bool {
+        let stride = block.depthwise.stride
+        return ((shape[2] - 1) / stride + 1) * ((shape[3] - 1) / stride + 1) < channelsLastBelow
     }
 
     /// The block's expansion and depthwise convolution as one banded pass (`ExpandDepthwise`),
