@@ -29,18 +29,18 @@ PW_INLINE const pw_epilogue *epilogue_at(const pw_epilogue *epilogue, ptrdiff_t 
     return local;
 }
 
-/// The epilogue of a whole register tile (`mr` rows of `nv` vectors, the first column being
-/// column j for a per-column bias), with each choice made once per tile rather than per vector:
-/// every element gets exactly `epilogue_vector`'s arithmetic. The cheap activations are applied
-/// with a constant kind, so the tile's vectors run through them without a branch each.
-PW_INLINE void epilogue_tile(v8f acc[PW_GEMM_MR][2], const int mr, const int nv, const pw_epilogue *epilogue,
+/// The epilogue of a whole register tile (`mr` rows of `nv` (1…3) vectors, the first column
+/// being column j for a per-column bias), with each choice made once per tile rather than per
+/// vector: every element gets exactly `epilogue_vector`'s arithmetic. The cheap activations are
+/// applied with a constant kind, so the tile's vectors run through them without a branch each.
+PW_INLINE void epilogue_tile(v8f acc[PW_GEMM_MR][3], const int mr, const int nv, const pw_epilogue *epilogue,
                              ptrdiff_t j) {
     const float *bias = epilogue->bias, *residual = epilogue->residual;
     if (bias && epilogue->bias_per_column) {
-        const v8f b0 = v8_load(bias + j), b1 = nv == 2 ? v8_load(bias + j + 8) : b0;
+        v8f columns[3];
+        for (int v = 0; v < nv; v++) columns[v] = v8_load(bias + j + 8 * v);
         for (int i = 0; i < mr; i++) {
-            acc[i][0] += b0;
-            if (nv == 2) acc[i][1] += b1;
+            for (int v = 0; v < nv; v++) acc[i][v] += columns[v];
         }
     } else if (bias) {
         for (int i = 0; i < mr; i++) {
@@ -74,7 +74,7 @@ PW_INLINE void gemm_tile_prefetching(const int mr, const int nv, ptrdiff_t k, co
                                      ptrdiff_t rsa, ptrdiff_t csa, const float *restrict b, ptrdiff_t ldb,
                                      float *restrict c, ptrdiff_t ldc, int32_t load_c,
                                      const pw_epilogue *epilogue, const float *ahead, ptrdiff_t ahead_step) {
-    v8f acc[PW_GEMM_MR][2];
+    v8f acc[PW_GEMM_MR][3];
     for (int i = 0; i < mr; i++) {
         for (int v = 0; v < nv; v++) {
             acc[i][v] = load_c ? v8_load(c + i * ldc + 8 * v) : v8_splat(0.0f);
@@ -122,6 +122,37 @@ PW_INLINE void gemm_tile(const int mr, const int nv, ptrdiff_t k, const float *r
     gemm_tile_prefetching(mr, nv, k, a, rsa, csa, b, ldb, c, ldc, load_c, epilogue, NULL, 0);
 }
 
+/// One register tile of `mr` (1…3) rows by 24 columns: a full 16-column strip at b0 and the
+/// first 8 columns of the strip at b1 (row p of each at p·ldb), A's row i at a + i·rsa. Nine
+/// accumulators take three broadcasts and three loads per k step, where a 6×8 tile over an
+/// 8-column strip alone needs seven loads for six FMAs and waits on the load ports (a C 24 or 40
+/// columns wide, a channels-last projection's, spent a third or a fifth of its work that way), and
+/// A is read once for all 24 columns rather than once per strip. (Four rows' twelve accumulators,
+/// three B vectors and a broadcast are all sixteen registers: clang spilled an accumulator to the
+/// stack and back every k step, which halved the speed.) Each element gets exactly the operations
+/// `gemm_tile` would give it.
+PW_INLINE void gemm_tile_24(const int mr, ptrdiff_t k, const float *restrict a, ptrdiff_t rsa, ptrdiff_t csa,
+                            const float *restrict b0, const float *restrict b1, ptrdiff_t ldb,
+                            float *restrict c, ptrdiff_t ldc, int32_t load_c, const pw_epilogue *epilogue) {
+    v8f acc[PW_GEMM_MR][3];
+    for (int i = 0; i < mr; i++) {
+        for (int v = 0; v < 3; v++) acc[i][v] = load_c ? v8_load(c + i * ldc + 8 * v) : v8_splat(0.0f);
+    }
+    for (ptrdiff_t p = 0; p < k; p++, a += csa, b0 += ldb, b1 += ldb) {
+        const v8f low = v8_load(b0), high = v8_load(b0 + 8), last = v8_load(b1);
+        for (int i = 0; i < mr; i++) {
+            const v8f x = v8_splat(a[i * rsa]);
+            acc[i][0] = x * low + acc[i][0];
+            acc[i][1] = x * high + acc[i][1];
+            acc[i][2] = x * last + acc[i][2];
+        }
+    }
+    if (epilogue) epilogue_tile(acc, mr, 3, epilogue, 0);
+    for (int i = 0; i < mr; i++) {
+        for (int v = 0; v < 3; v++) v8_store(c + i * ldc + 8 * v, acc[i][v]);
+    }
+}
+
 /// A single row of C over `s` (1…4) consecutive full strips at once (strip t at b + t·stride,
 /// its columns 16·t on from c and from the epilogue's column j): 2·s FMA chains where one strip
 /// has two, which wait on their latency, and `s` streams of B in flight where one strip has one,
@@ -142,7 +173,7 @@ PW_INLINE void gemv_strips(const int s, ptrdiff_t k, const float *restrict a, co
         }
     }
     for (int t = 0; t < s; t++) {
-        v8f tile[PW_GEMM_MR][2] = {{acc[t][0], acc[t][1]}};
+        v8f tile[PW_GEMM_MR][3] = {{acc[t][0], acc[t][1]}};
         if (epilogue) epilogue_tile(tile, 1, 2, epilogue, j + 16 * t);
         v8_store(c + 16 * t, tile[0][0]);
         v8_store(c + 16 * t + 8, tile[0][1]);
@@ -179,7 +210,7 @@ PW_INLINE void stream_block(const int mr, const int nv, ptrdiff_t k, const float
                             ptrdiff_t rsa, ptrdiff_t csa, const float *restrict b, ptrdiff_t ldb,
                             float *restrict c, ptrdiff_t ldc, int32_t load_c, ptrdiff_t j,
                             const pw_epilogue *epilogue) {
-    v8f acc[PW_GEMM_MR][2];
+    v8f acc[PW_GEMM_MR][3];
     for (int i = 0; i < mr; i++) {
         for (int v = 0; v < nv; v++) acc[i][v] = load_c ? v8_load(c + i * ldc + 8 * v) : v8_splat(0.0f);
     }

@@ -83,7 +83,12 @@ extension Conv1x1 {
     static func edges(m: Int, n: Int, panelsPacked: Bool, rowsInParts: Bool) -> String {
         let (mr, nr) = (KernelConfig.tileRows, KernelConfig.tileColumns)
         var parts: [String] = []
-        if n % nr >= 8 { parts.append("an 8-column strip after \(n / nr)×\(nr) columns") }
+        if n % nr >= 8 && n >= nr + 8 && !panelsPacked {
+            parts.append("the last 24 of the \(n) columns (the last whole strip and an 8-column one) in 3×24 tiles "
+                         + "down all the rows (nine accumulators, where a \(mr)×8 tile would wait on its loads)")
+        } else if n % nr >= 8 {
+            parts.append("an 8-column strip after \(n / nr)×\(nr) columns")
+        }
         switch n % 8 {
         case 0: break
         case let tail where tail <= 3 && panelsPacked:

@@ -256,6 +256,42 @@ import Testing
         }
     }
 
+    @Test("the last 24 columns of a C ending in an 8-column strip (24, 40, 56 wide), A read in place, run 3 rows at a time with the bits they get inside full strips")
+    func wideLastTilesMatchFullStrips() {
+        var random = SplitMix64(seed: 31)
+        // Rows 1…4 and past a row block (271), leaving 1 or 2 rows for the last 3-row tile; k of 1
+        // (where packed panels are evenly spaced too) and past one k block, so C is reloaded.
+        for (m, n, k, packA) in [(1, 24, 7, false), (2, 40, 3, false), (4, 24, 300, false), (49, 40, 144, false),
+                                 (100, 56, 20, false), (271, 24, 16, false), (13, 24, 1, true), (8, 40, 1, false)] {
+            let wide = (n + 15) / 16 * 16
+            let a = TestSupport.randomValues(m * k, using: &random)
+            let b = TestSupport.randomValues(k * wide, using: &random)
+            let c0 = TestSupport.randomValues(m * wide, using: &random)
+            let residual = TestSupport.randomValues(m * wide, using: &random)
+            let bias = TestSupport.randomValues(max(m, wide), using: &random)
+            for (accumulate, epilogue) in [(false, 1), (true, 2), (false, 0), (true, 0)] {
+                let full = Self.packedProduct(m: m, n: wide, k: k, a: a, b: b, ldb: wide, c0: c0, residual: residual,
+                                              bias: bias, packA: packA, packB: true, accumulate: accumulate,
+                                              epilogue: epilogue, threads: 1)
+                let expected = (0..<m).flatMap { full[$0 * wide..<$0 * wide + n] }
+                for threads in [1, 2] {
+                    let narrow = Self.packedProduct(m: m, n: n, k: k, a: a, b: b, ldb: wide, c0: c0, residual: residual,
+                                                    bias: bias, packA: packA, packB: true, accumulate: accumulate,
+                                                    epilogue: epilogue, threads: threads)
+                    let differing = zip(narrow, expected).filter { $0.0.bitPattern != $0.1.bitPattern }.count
+                    #expect(differing == 0, "m=\(m) n=\(n) k=\(k) acc=\(accumulate) epilogue \(epilogue) threads \(threads): \(differing) elements differ")
+                }
+                if epilogue == 0 {
+                    let definition = Self.naive(m: m, n: n, k: k, a: a, b: (0..<k).flatMap { b[$0 * wide..<$0 * wide + n] },
+                                                c: (0..<m).flatMap { c0[$0 * wide..<$0 * wide + n] },
+                                                accumulate: accumulate, bias: nil)
+                    let d = TestSupport.difference(expected, definition)
+                    #expect(d.maxError <= 1e-5 * max(d.scale, 1), "m=\(m) n=\(n) k=\(k): error \(d.maxError)")
+                }
+            }
+        }
+    }
+
     @Test("a block ending in one row is packed and swept as panels of 4 and 3 rows, with the bits those rows get inside whole panels")
     func lastRowsInParts() {
         #expect(Gemm.panelParts(0..<49).map(\.rows) == [0..<42, 42..<46, 46..<49])

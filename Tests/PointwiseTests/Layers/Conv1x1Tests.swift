@@ -241,10 +241,10 @@ import Testing
         }
     }
 
-    @Test("--explain names how the edge tiles run: narrow column tails down many panels, wider ones in edge tiles, a last single row in panels of 4 and 3")
+    @Test("--explain names how the edge tiles run: narrow column tails down many panels, wider ones in edge tiles, an 8-column strip in 3×24 tiles, a last single row in panels of 4 and 3")
     func explainsEdges() throws {
-        func edges(_ h: Int, _ w: Int, _ layout: Layout, inputs: Int = 960) throws -> String {
-            let conv = try Conv1x1(inputChannels: inputs, outputChannels: 160)
+        func edges(_ h: Int, _ w: Int, _ layout: Layout, inputs: Int = 960, outputs: Int = 160) throws -> String {
+            let conv = try Conv1x1(inputChannels: inputs, outputChannels: outputs)
             let text = conv.explanation(forInput: [1, inputs, h, w], layout: layout, options: ExecutionOptions(threads: 1))
             return text.split(separator: "\n").first { $0.hasPrefix("edges: ") }.map(String.init) ?? "no edges line"
         }
@@ -261,6 +261,10 @@ import Testing
         #expect(try edges(5, 5, .channelsFirst).hasPrefix("edges: an 8-column strip after 1×16 columns; the last 1 of the 25"))
         // Channels-last: 160 output channels are 10 whole strips; 8×12 = 96 pixels are 16 whole panels.
         #expect(try edges(8, 12, .channelsLast) == "edges: none: 96 rows and 160 columns fill whole 6×16 tiles")
+        // Channels-last 40 output channels (a projection's): the last 24 in 3×24 tiles over the input in place.
+        #expect(try edges(8, 12, .channelsLast, inputs: 144, outputs: 40) == "edges: the last 24 of the 40 columns (the "
+                + "last whole strip and an 8-column one) in 3×24 tiles down all the rows (nine accumulators, where a "
+                + "6×8 tile would wait on its loads)")
         // Channels-last 7×7: 49 pixels end in one row, so the last 7 go in panels of 4 and 3.
         #expect(try edges(7, 7, .channelsLast) == "edges: the last 7 of the 49 rows in panels of 4 and 3, each swept on "
                 + "its own (a 1-row tile would wait on its two FMA chains)")
