@@ -122,8 +122,9 @@ PW_INLINE void gemm_tile(const int mr, const int nv, ptrdiff_t k, const float *r
     gemm_tile_prefetching(mr, nv, k, a, rsa, csa, b, ldb, c, ldc, load_c, epilogue, NULL, 0);
 }
 
-/// One register tile of `mr` (1…3) rows by 24 columns: a full 16-column strip at b0 and the
-/// first 8 columns of the strip at b1 (row p of each at p·ldb), A's row i at a + i·rsa. Nine
+/// One register tile of `mr` (1…3) rows by 24 columns, 8 at each of b0, b1 and b2 (row p of each
+/// at p·ldb: a full 16-column strip and the first 8 columns of the next), A's row i at a + i·rsa,
+/// column p at a + p·csa (three rows of a packed panel, or of an operand read in place). Nine
 /// accumulators take three broadcasts and three loads per k step, where a 6×8 tile over an
 /// 8-column strip alone needs seven loads for six FMAs and waits on the load ports (a C 24 or 40
 /// columns wide, a channels-last projection's, spent a third or a fifth of its work that way), and
@@ -132,14 +133,14 @@ PW_INLINE void gemm_tile(const int mr, const int nv, ptrdiff_t k, const float *r
 /// stack and back every k step, which halved the speed.) Each element gets exactly the operations
 /// `gemm_tile` would give it.
 PW_INLINE void gemm_tile_24(const int mr, ptrdiff_t k, const float *restrict a, ptrdiff_t rsa, ptrdiff_t csa,
-                            const float *restrict b0, const float *restrict b1, ptrdiff_t ldb,
+                            const float *restrict b0, const float *restrict b1, const float *restrict b2, ptrdiff_t ldb,
                             float *restrict c, ptrdiff_t ldc, int32_t load_c, const pw_epilogue *epilogue) {
     v8f acc[PW_GEMM_MR][3];
     for (int i = 0; i < mr; i++) {
         for (int v = 0; v < 3; v++) acc[i][v] = load_c ? v8_load(c + i * ldc + 8 * v) : v8_splat(0.0f);
     }
-    for (ptrdiff_t p = 0; p < k; p++, a += csa, b0 += ldb, b1 += ldb) {
-        const v8f low = v8_load(b0), high = v8_load(b0 + 8), last = v8_load(b1);
+    for (ptrdiff_t p = 0; p < k; p++, a += csa, b0 += ldb, b1 += ldb, b2 += ldb) {
+        const v8f low = v8_load(b0), high = v8_load(b1), last = v8_load(b2);
         for (int i = 0; i < mr; i++) {
             const v8f x = v8_splat(a[i * rsa]);
             acc[i][0] = x * low + acc[i][0];

@@ -59,7 +59,8 @@ extension Conv1x1 {
                           + "\(Gemm.rowBlock) rows stream past from L2"))
         let panelsPacked = layout == .channelsFirst || Gemm.copiesPanels(columns: n)
         let rowsInParts = transposed || layout == .channelsLast && Gemm.copiesPanels(columns: n) && !plan.rowsOuter
-        lines.append("edges: " + Self.edges(m: m, n: n, panelsPacked: panelsPacked, rowsInParts: rowsInParts))
+        lines.append("edges: " + Self.edges(m: m, n: n, panelsPacked: panelsPacked, weightStrips: transposed || layout == .channelsLast,
+                                            rowsInParts: rowsInParts))
         lines.append("epilogue: " + (transposed ? "fused in the transposing store" : "fused in the register tile")
                      + ": bias\(bias == nil ? " (none)" : ""), residual, \(activation)")
         if wholeProblems {
@@ -78,12 +79,13 @@ extension Conv1x1 {
         return lines.joined(separator: "\n")
     }
 
-    /// How the tiles at the edges of an m×n C are run: the rule of the kernels' `sweep` (kernels.inc),
-    /// and of `Gemm.panelParts` when the driver packs A (`rowsInParts`).
-    static func edges(m: Int, n: Int, panelsPacked: Bool, rowsInParts: Bool) -> String {
+    /// How the tiles at the edges of an m×n C are run: the rule of the kernels' `sweep` (kernels.inc)
+    /// over A packed in panels or read in place, and B as packed weight strips (`weightStrips`)
+    /// or an image streamed past, and of `Gemm.panelParts` when the driver packs A (`rowsInParts`).
+    static func edges(m: Int, n: Int, panelsPacked: Bool, weightStrips: Bool, rowsInParts: Bool) -> String {
         let (mr, nr) = (KernelConfig.tileRows, KernelConfig.tileColumns)
         var parts: [String] = []
-        if n % nr >= 8 && n >= nr + 8 && !panelsPacked {
+        if n % nr >= 8 && n >= nr + 8 && weightStrips && !(m == 1 && panelsPacked) {
             parts.append("the last 24 of the \(n) columns (the last whole strip and an 8-column one) in 3×24 tiles "
                          + "down all the rows (nine accumulators, where a \(mr)×8 tile would wait on its loads)")
         } else if n % nr >= 8 {

@@ -256,13 +256,14 @@ import Testing
         }
     }
 
-    @Test("the last 24 columns of a C ending in an 8-column strip (24, 40, 56 wide), A read in place, run 3 rows at a time with the bits they get inside full strips")
+    @Test("the last 24 columns of a C ending in an 8-column strip (24, 40, 56, 152 wide), A packed or read in place, run 3 rows at a time with the bits they get inside full strips")
     func wideLastTilesMatchFullStrips() {
         var random = SplitMix64(seed: 31)
-        // Rows 1…4 and past a row block (271), leaving 1 or 2 rows for the last 3-row tile; k of 1
-        // (where packed panels are evenly spaced too) and past one k block, so C is reloaded.
+        // Rows 1…4 and past a row block (271), leaving 1 or 2 rows for the last 3-row tile, and a
+        // last packed panel of 1 to 5 rows; k of 1 and past one k block, so C is reloaded.
         for (m, n, k, packA) in [(1, 24, 7, false), (2, 40, 3, false), (4, 24, 300, false), (49, 40, 144, false),
-                                 (100, 56, 20, false), (271, 24, 16, false), (13, 24, 1, true), (8, 40, 1, false)] {
+                                 (100, 56, 20, false), (271, 24, 16, false), (13, 24, 1, true), (8, 40, 1, false),
+                                 (37, 40, 9, true), (11, 152, 300, true), (4, 24, 5, true)] {
             let wide = (n + 15) / 16 * 16
             let a = TestSupport.randomValues(m * k, using: &random)
             let b = TestSupport.randomValues(k * wide, using: &random)
