@@ -66,6 +66,12 @@ public struct EfficientNetLite: Sendable {
     /// The result is the same bits either way.
     public var fusedExpansionBytes = 2 << 20
 
+    /// Whether the stem and the first block's depthwise convolution run together, a band of rows
+    /// at a time, when the stem writes channels-last and the first block has no expansion
+    /// (`StemDepthwise`): the stem's map (32 × 112 × 112, 1.6 MB for a 224×224 picture) then
+    /// never goes through memory. The result is the same bits either way.
+    public var fusesStem = true
+
     /// The number of classes (1000 for ImageNet).
     public var classCount: Int { classifier.outputChannels }
 
@@ -217,6 +223,14 @@ public struct EfficientNetLite: Sendable {
             timings!.append(LayerTime(name: name(), kind: kind, milliseconds: now - clock))
             clock = now
         }
+        /// `lap` for the first layer of a fused pair: `share` of the pair's time so far, as its
+        /// first worker measured the split; the second layer's `lap` takes the rest.
+        func lapShare(_ share: Double, _ kind: LayerKind, _ name: @autoclosure () -> String) {
+            guard timings != nil else { return }
+            let first = share * (Self.now() - clock)
+            timings!.append(LayerTime(name: name(), kind: kind, milliseconds: first))
+            clock += first
+        }
         func size(_ t: Tensor) -> String { "\(t.channels)×\(t.shape[2])×\(t.shape[3])" }
         /// Runs `layer` into the buffer of `role`, puts the result back and returns it. The buffer
         /// is moved out of the workspace meanwhile, so that the layer finds it uniquely referenced
@@ -236,27 +250,34 @@ public struct EfficientNetLite: Sendable {
             lap(.pointwise, "\(name()) 1×1 → \(size(reduced))")
             return reduced
         }
-        var current = try run(.blockEven) { (out: inout Tensor) throws(LayerError) in try stem.forward(input, into: &out, layout: stemLayout, options: options) }
-        lap(.stem, "stem 3×3/2 → \(size(current))")
+        let stemFused = fusedStem(layout: stemLayout, options: options)
+        var current = Tensor.empty  // the block's input; the first block's is never made when the stem is fused
+        if stemFused == nil {
+            current = try run(.blockEven) { (out: inout Tensor) throws(LayerError) in
+                try stem.forward(input, into: &out, layout: stemLayout, options: options)
+            }
+            lap(.stem, "stem 3×3/2 → \(size(current))")
+        }
         for (index, block) in blocks.enumerated() {
-            if current.layout == .channelsFirst, runsChannelsLast(block, on: current.shape) {
+            if index > 0 || stemFused == nil, current.layout == .channelsFirst, runsChannelsLast(block, on: current.shape) {
                 current = current.converted(to: .channelsLast)
                 lap(.pointwise, "to channels-last \(size(current))")
             }
             let filtered: Tensor
-            if let fused = fusedExpansion(block, input: current, options: options) {
+            if index == 0, let fused = stemFused {
+                var share = 0.0
+                filtered = try run(.filtered) { (out: inout Tensor) throws(LayerError) in
+                    share = try fused.forward(input, into: &out, options: options, measuresShare: timings != nil)
+                }
+                lapShare(share, .stem, "stem 3×3/2 → \(stemShape[1])×\(stemShape[2])×\(stemShape[3]) (fused)")
+            } else if let fused = fusedExpansion(block, input: current, options: options) {
                 observe?(current)
                 var share = 0.0
                 filtered = try run(.filtered) { (out: inout Tensor) throws(LayerError) in
                     share = try fused.forward(current, into: &out, options: options, measuresShare: timings != nil)
                 }
-                if timings != nil {
-                    // The pair's time, split between its two layers as its first worker measured them.
-                    let expanding = share * (Self.now() - clock)
-                    let name = "blocks.\(index) expand 1×1 → \(fused.expand.outputChannels)×\(current.shape[2])×\(current.shape[3])"
-                    timings!.append(LayerTime(name: name + " (fused)", kind: .pointwise, milliseconds: expanding))
-                    clock += expanding
-                }
+                lapShare(share, .pointwise,
+                         "blocks.\(index) expand 1×1 → \(fused.expand.outputChannels)×\(current.shape[2])×\(current.shape[3]) (fused)")
             } else {
                 var hidden = current
                 if let expand = block.expand {
@@ -296,6 +317,16 @@ public struct EfficientNetLite: Sendable {
     private func runsChannelsLast(_ block: Block, on shape: [Int]) -> Bool {
         let stride = block.depthwise.stride
         return ((shape[2] - 1) / stride + 1) * ((shape[3] - 1) / stride + 1) < channelsLastBelow
+    }
+
+    /// The stem and the first block's depthwise convolution as one banded pass (`StemDepthwise`),
+    /// when the stem writes channels-last on the fast kernels and the first block is a plain
+    /// depthwise-separable one (no expansion, no residual, which would need the stem's map).
+    private func fusedStem(layout: Layout, options: ExecutionOptions) -> StemDepthwise? {
+        guard fusesStem, layout == .channelsLast, options.algorithm == .fast, let first = blocks.first, first.expand == nil,
+              first.expandFactor == nil, !first.hasResidual
+        else { return nil }
+        return StemDepthwise(stem: stem, depthwise: first.depthwise)
     }
 
     /// The block's expansion and depthwise convolution as one banded pass (`ExpandDepthwise`),

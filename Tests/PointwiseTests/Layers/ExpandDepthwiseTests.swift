@@ -46,9 +46,9 @@ import Testing
         let fused = try Self.pair(cin: 16, e: 96, kernel: 3, stride: 2, padding: .symmetric(1), seed: 1)
         // 112 × 96 floats are 42 KiB a row: 256 KiB hold 6 rows; 2 output rows at stride 2 reach 5.
         let large = try fused.depthwise.geometry(forInput: [1, 96, 112, 112])
-        #expect(ExpandDepthwise.bandRows(large, channels: 96) == 2)
+        #expect(DepthwiseBands.bandRows(large, channels: 96) == 2)
         let small = try fused.depthwise.geometry(forInput: [1, 96, 8, 8])
-        #expect(ExpandDepthwise.bandRows(small, channels: 96) == 4)
+        #expect(DepthwiseBands.bandRows(small, channels: 96) == 4)
     }
 
     @Test("it applies only to plain expansions and kernel-backed depthwise layers, and refuses bad input")

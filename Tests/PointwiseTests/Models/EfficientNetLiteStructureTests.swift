@@ -77,19 +77,28 @@ struct EfficientNetLiteStructureTests {
         }
     }
 
-    @Test("fusing the expansions with their depthwise layers changes no bit, on any thread count")
+    @Test("fusing the stem and the expansions with their depthwise layers changes no bit, on any thread count")
     func fusedExpansionsKeepTheBits() throws {
         let model = try Self.model.get()
         var random = SplitMix64(seed: 13)
         let x = TestSupport.random([1, 3, 67, 45], using: &random)
         var separate = model
         separate.fusedExpansionBytes = Int.max
+        separate.fusesStem = false
         let expected = try separate.logits(x, options: ExecutionOptions(threads: 1)).scalars
         var fused = model
         fused.fusedExpansionBytes = 0  // every expansion fused
         for threads in [1, 2, 3] {
             #expect(try fused.logits(x, options: ExecutionOptions(threads: threads)).scalars == expected, "\(threads) threads")
         }
+        // The stem fused (the default) and each expansion on its own, and the timed breakdown's names.
+        var stemOnly = model
+        stemOnly.fusedExpansionBytes = Int.max
+        var workspace = EfficientNetLite.Workspace()
+        var timings: [EfficientNetLite.LayerTime]? = []
+        let logits = try stemOnly.logits(x, options: ExecutionOptions(threads: 2), workspace: &workspace, timings: &timings)
+        #expect(logits.scalars == expected)
+        #expect(timings!.first.map { $0.name.hasSuffix("(fused)") && $0.kind == .stem } == true)
     }
 
     @Test("the dense class map's mean over its locations is the logits (pool and classifier are linear)")
