@@ -221,38 +221,49 @@ import Testing
         return c
     }
 
+    /// Expects the first n columns of a GEMM whose B and C rows are `wide` floats apart, with A
+    /// packed or read in place, to get on 1 and 2 threads the bits they get inside the whole
+    /// `wide`-column product on one thread, for each (packB, accumulate, epilogue) variant; and,
+    /// without an epilogue, to agree with the definition.
+    private static func expectColumnsMatchWideProduct(
+        m: Int, n: Int, k: Int, wide: Int, packA: Bool, variants: [(packB: Bool, accumulate: Bool, epilogue: Int)],
+        using random: inout SplitMix64
+    ) {
+        let a = TestSupport.randomValues(m * k, using: &random)
+        let b = TestSupport.randomValues(k * wide, using: &random)
+        let c0 = TestSupport.randomValues(m * wide, using: &random)
+        let residual = TestSupport.randomValues(m * wide, using: &random)
+        let bias = TestSupport.randomValues(max(m, wide), using: &random)
+        for (packB, accumulate, epilogue) in variants {
+            func product(columns: Int, threads: Int) -> [Float] {
+                Self.packedProduct(m: m, n: columns, k: k, a: a, b: b, ldb: wide, c0: c0, residual: residual, bias: bias,
+                                   packA: packA, packB: packB, accumulate: accumulate, epilogue: epilogue, threads: threads)
+            }
+            let full = product(columns: wide, threads: 1)
+            let expected = (0..<m).flatMap { full[$0 * wide..<$0 * wide + n] }
+            for threads in [1, 2] {
+                let differing = zip(product(columns: n, threads: threads), expected).filter { $0.bitPattern != $1.bitPattern }.count
+                #expect(differing == 0, "m=\(m) n=\(n) k=\(k) packA=\(packA) packB=\(packB) acc=\(accumulate) epilogue \(epilogue) threads \(threads): \(differing) elements differ")
+            }
+            if epilogue == 0 {
+                let definition = Self.naive(m: m, n: n, k: k, a: a, b: (0..<k).flatMap { b[$0 * wide..<$0 * wide + n] },
+                                            c: (0..<m).flatMap { c0[$0 * wide..<$0 * wide + n] },
+                                            accumulate: accumulate, bias: nil)
+                let d = TestSupport.difference(expected, definition)
+                #expect(d.maxError <= 1e-5 * max(d.scale, 1), "m=\(m) n=\(n) k=\(k): error \(d.maxError)")
+            }
+        }
+    }
+
     @Test("a narrow tail of columns, run down many packed panels at once, gets the bits those columns get inside a full strip")
     func tailColumnsMatchFullStrips() {
         var random = SplitMix64(seed: 23)
         // m past one group of panels with a short last panel; tails of 1, 2 and 3 columns (and 4
         // and 7, which go through edge tiles); k past one k block, so C is reloaded between blocks.
         for (m, n, k) in [(100, 49, 300), (7, 98, 5), (53, 51, 1), (1, 9, 17), (30, 100, 40), (13, 23, 3)] {
-            let wide = (n + 15) / 16 * 16 + 16
-            let a = TestSupport.randomValues(m * k, using: &random)
-            let b = TestSupport.randomValues(k * wide, using: &random)
-            let c0 = TestSupport.randomValues(m * wide, using: &random)
-            let residual = TestSupport.randomValues(m * wide, using: &random)
-            let bias = TestSupport.randomValues(max(m, wide), using: &random)
-            for (packB, accumulate, epilogue) in [(false, false, 1), (false, true, 0), (true, false, 2), (true, true, 1)] {
-                let full = Self.packedProduct(m: m, n: wide, k: k, a: a, b: b, ldb: wide, c0: c0, residual: residual,
-                                              bias: bias, packB: packB, accumulate: accumulate, epilogue: epilogue,
-                                              threads: 1)
-                let expected = (0..<m).flatMap { full[$0 * wide..<$0 * wide + n] }
-                for threads in [1, 2] {
-                    let narrow = Self.packedProduct(m: m, n: n, k: k, a: a, b: b, ldb: wide, c0: c0, residual: residual,
-                                                    bias: bias, packB: packB, accumulate: accumulate,
-                                                    epilogue: epilogue, threads: threads)
-                    let differing = zip(narrow, expected).filter { $0.0.bitPattern != $0.1.bitPattern }.count
-                    #expect(differing == 0, "m=\(m) n=\(n) k=\(k) packB=\(packB) acc=\(accumulate) epilogue \(epilogue) threads \(threads): \(differing) elements differ")
-                }
-                if epilogue == 0 {
-                    let definition = Self.naive(m: m, n: n, k: k, a: a, b: (0..<k).flatMap { b[$0 * wide..<$0 * wide + n] },
-                                                c: (0..<m).flatMap { c0[$0 * wide..<$0 * wide + n] },
-                                                accumulate: accumulate, bias: nil)
-                    let d = TestSupport.difference(expected, definition)
-                    #expect(d.maxError <= 1e-5 * max(d.scale, 1), "m=\(m) n=\(n) k=\(k): error \(d.maxError)")
-                }
-            }
+            Self.expectColumnsMatchWideProduct(
+                m: m, n: n, k: k, wide: (n + 15) / 16 * 16 + 16, packA: true,
+                variants: [(false, false, 1), (false, true, 0), (true, false, 2), (true, true, 1)], using: &random)
         }
     }
 
@@ -264,32 +275,9 @@ import Testing
         for (m, n, k, packA) in [(1, 24, 7, false), (2, 40, 3, false), (4, 24, 300, false), (49, 40, 144, false),
                                  (100, 56, 20, false), (271, 24, 16, false), (13, 24, 1, true), (8, 40, 1, false),
                                  (37, 40, 9, true), (11, 152, 300, true), (4, 24, 5, true)] {
-            let wide = (n + 15) / 16 * 16
-            let a = TestSupport.randomValues(m * k, using: &random)
-            let b = TestSupport.randomValues(k * wide, using: &random)
-            let c0 = TestSupport.randomValues(m * wide, using: &random)
-            let residual = TestSupport.randomValues(m * wide, using: &random)
-            let bias = TestSupport.randomValues(max(m, wide), using: &random)
-            for (accumulate, epilogue) in [(false, 1), (true, 2), (false, 0), (true, 0)] {
-                let full = Self.packedProduct(m: m, n: wide, k: k, a: a, b: b, ldb: wide, c0: c0, residual: residual,
-                                              bias: bias, packA: packA, packB: true, accumulate: accumulate,
-                                              epilogue: epilogue, threads: 1)
-                let expected = (0..<m).flatMap { full[$0 * wide..<$0 * wide + n] }
-                for threads in [1, 2] {
-                    let narrow = Self.packedProduct(m: m, n: n, k: k, a: a, b: b, ldb: wide, c0: c0, residual: residual,
-                                                    bias: bias, packA: packA, packB: true, accumulate: accumulate,
-                                                    epilogue: epilogue, threads: threads)
-                    let differing = zip(narrow, expected).filter { $0.0.bitPattern != $0.1.bitPattern }.count
-                    #expect(differing == 0, "m=\(m) n=\(n) k=\(k) acc=\(accumulate) epilogue \(epilogue) threads \(threads): \(differing) elements differ")
-                }
-                if epilogue == 0 {
-                    let definition = Self.naive(m: m, n: n, k: k, a: a, b: (0..<k).flatMap { b[$0 * wide..<$0 * wide + n] },
-                                                c: (0..<m).flatMap { c0[$0 * wide..<$0 * wide + n] },
-                                                accumulate: accumulate, bias: nil)
-                    let d = TestSupport.difference(expected, definition)
-                    #expect(d.maxError <= 1e-5 * max(d.scale, 1), "m=\(m) n=\(n) k=\(k): error \(d.maxError)")
-                }
-            }
+            Self.expectColumnsMatchWideProduct(
+                m: m, n: n, k: k, wide: (n + 15) / 16 * 16, packA: packA,
+                variants: [(true, false, 1), (true, true, 2), (true, false, 0), (true, true, 0)], using: &random)
         }
     }
 
