@@ -17,7 +17,9 @@ struct DepthwiseBands {
     /// for the band's other reads and its output rows.
     static let budget = 256 << 10
 
-    /// The depthwise convolution's geometry on the produced map.
+    /// The depthwise convolution, on the dedicated depthwise kernels.
+    let depthwise: Conv2d
+    /// Its geometry on the produced map.
     let geometry: Conv2dGeometry
     /// The same, as the kernels take it, with the depthwise activation.
     let shape: pw_depthwise_geometry
@@ -37,6 +39,7 @@ struct DepthwiseBands {
     /// The bands of `depthwise` over a produced map of `channels`×`height`×`width`, `bandRows`
     /// output rows each (nil: as many as `budget` allows).
     init(depthwise: Conv2d, channels: Int, height: Int, width: Int, bandRows: Int?) throws(LayerError) {
+        self.depthwise = depthwise
         geometry = try depthwise.geometry(forInput: [1, channels, height, width])
         shape = geometry.kernelGeometry(activation: depthwise.activation)
         self.channels = channels
@@ -51,12 +54,44 @@ struct DepthwiseBands {
         return max(1, min(g.outputHeight, (inputRows - g.kernelHeight) / g.stride + 1))
     }
 
+    /// The depthwise output of `images` produced maps into `output`, overwritten with
+    /// `[images, C, H', W']` channels-last (its storage reused when it fits), the output rows
+    /// shared among `threads` workers: `produce(worker, image, inputRows, destination)` writes
+    /// that image's map rows `inputRows` (channels-last, the first at `destination`) on behalf of
+    /// `worker`, one band at a time.
+    /// - Returns: with `measuresShare`, the producer's share (0…1) of worker 0's time, for a
+    ///   per-layer breakdown; else 0.
+    func run(
+        images: Int, into output: inout Tensor, threads: Int, kernels: KernelConfig, measuresShare: Bool,
+        produce: (_ worker: Int, _ image: Int, _ rows: Range<Int>, _ destination: UnsafeMutablePointer<Float>) -> Void
+    ) throws(LayerError) -> Double {
+        let g = geometry
+        do {
+            try output.prepareOutput(shape: [images, channels, g.outputHeight, g.outputWidth], layout: .channelsLast)
+        } catch { throw .tensor(error) }
+        let target = output.mutablePointer()
+        var share = 0.0
+        (depthwise.bias ?? []).withUnsafeBufferPointer { bias in
+            depthwise.depthwiseTaps.withUnsafeBufferPointer { taps in
+                let bias = depthwise.bias == nil ? nil : bias.baseAddress
+                Parallel.forEachRowRange(images: images, rowsPerImage: g.outputHeight, threads: threads) { worker, n, rows in
+                    let timed = worker == 0 && measuresShare
+                    let measured = filter(rows, taps: taps.baseAddress!, bias: bias,
+                                          output: target + n * g.outputPixels * channels, kernels: kernels,
+                                          measuresShare: timed) { produce(worker, n, $0, $1) }
+                    if timed { share = measured }
+                }
+            }
+        }
+        return share
+    }
+
     /// Output rows `rows` of one image into `y` (the image's first output pixel), a band at a time:
     /// `produce(inputRows, destination)` writes the map's rows `inputRows` (channels-last, the
     /// first at `destination`), then the depthwise kernel filters them with `taps` and `bias`.
     /// - Returns: with `measuresShare`, the producer's share (0…1) of the time, for a per-layer
     ///   breakdown; else 0.
-    func filter(
+    private func filter(
         _ rows: Range<Int>, taps: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         output y: UnsafeMutablePointer<Float>, kernels: KernelConfig, measuresShare: Bool,
         produce: (Range<Int>, UnsafeMutablePointer<Float>) -> Void

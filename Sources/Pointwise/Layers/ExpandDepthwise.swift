@@ -1,5 +1,4 @@
 import CPointwiseKernels
-import Foundation
 
 /// An inverted residual block's 1×1 expansion followed by its depthwise convolution, channels-last,
 /// computed a band of output rows at a time (`DepthwiseBands`) so that the expansion — the widest
@@ -47,36 +46,18 @@ struct ExpandDepthwise {
         let (cin, channels, height, width) = (expand.inputChannels, expand.outputChannels, input.shape[2], input.shape[3])
         let bands = try DepthwiseBands(depthwise: depthwise, channels: channels, height: height, width: width,
                                        bandRows: bandRows)
-        let g = bands.geometry
-        do {
-            try output.prepareOutput(shape: [input.batchSize, channels, g.outputHeight, g.outputWidth], layout: .channelsLast)
-        } catch { throw .tensor(error) }
-        let (source, target) = (input.pointer, output.mutablePointer())
-        let packed = expand.packed[.forwardChannelsLast][0], kernels = options.kernels
-        var share = 0.0
-        (expand.bias ?? []).withUnsafeBufferPointer { expandBias in
-            (depthwise.bias ?? []).withUnsafeBufferPointer { depthwiseBias in
-                depthwise.depthwiseTaps.withUnsafeBufferPointer { taps in
-                    let epilogue = GemmEpilogue(bias: expand.bias == nil ? nil : expandBias.baseAddress,
-                                                biasPerColumn: true, activation: expand.activation)
-                    let bias = depthwise.bias == nil ? nil : depthwiseBias.baseAddress
-                    Parallel.forEachRowRange(images: input.batchSize, rowsPerImage: g.outputHeight, threads: threads) {
-                        worker, n, rows in
-                        let x = source + n * height * width * cin, timed = worker == 0 && measuresShare
-                        let measured = bands.filter(
-                            rows, taps: taps.baseAddress!, bias: bias, output: target + n * g.outputPixels * channels,
-                            kernels: kernels, measuresShare: timed
-                        ) { inputRows, destination in
-                            let pixels = MatrixView(base: x + inputRows.lowerBound * width * cin, rowStride: cin, columnStride: 1)
-                            Gemm.run([GemmProblem(
-                                m: inputRows.count * width, n: channels, k: cin, a: .view(pixels), b: .packed(packed),
-                                c: destination, ldc: channels, epilogue: epilogue)], threads: 1, kernels: kernels)
-                        }
-                        if timed { share = measured }
-                    }
-                }
+        let (source, packed, kernels) = (input.pointer, expand.packed[.forwardChannelsLast][0], options.kernels)
+        return try (expand.bias ?? []).withUnsafeBufferPointer { (bias) throws(LayerError) in
+            let epilogue = GemmEpilogue(bias: expand.bias == nil ? nil : bias.baseAddress, biasPerColumn: true,
+                                        activation: expand.activation)
+            return try bands.run(images: input.batchSize, into: &output, threads: threads, kernels: kernels,
+                                 measuresShare: measuresShare) { _, n, rows, destination in
+                let pixels = MatrixView(base: source + (n * height + rows.lowerBound) * width * cin, rowStride: cin,
+                                        columnStride: 1)
+                Gemm.run([GemmProblem(
+                    m: rows.count * width, n: channels, k: cin, a: .view(pixels), b: .packed(packed),
+                    c: destination, ldc: channels, epilogue: epilogue)], threads: 1, kernels: kernels)
             }
         }
-        return share
     }
 }

@@ -38,45 +38,26 @@ struct StemDepthwise {
         let (cin, channels) = (stem.inputChannels, stem.outputChannels)
         let bands = try DepthwiseBands(depthwise: depthwise, channels: channels, height: stemGeometry.outputHeight,
                                        width: stemGeometry.outputWidth, bandRows: bandRows)
-        let g = bands.geometry
-        do {
-            try output.prepareOutput(shape: [input.batchSize, channels, g.outputHeight, g.outputWidth], layout: .channelsLast)
-        } catch { throw .tensor(error) }
         let stemShape = stemGeometry.kernelGeometry(activation: stem.activation)
         let phaseFloats = withUnsafePointer(to: stemShape) { pw_stem_scratch_floats($0, cin) }
         let phases = UnsafeMutablePointer<Float>.allocateOnCacheLines(phaseFloats * max(1, threads))
         defer { phases.deallocate() }
-        let (source, target, kernels) = (input.pointer, output.mutablePointer(), options.kernels)
+        let (source, kernels) = (input.pointer, options.kernels)
         let inputChannelsLast: Int32 = input.layout == .channelsLast ? 1 : 0
-        let rowFloats = stemGeometry.outputWidth * channels
-        var share = 0.0
-        (stem.bias ?? []).withUnsafeBufferPointer { stemBias in
-            (depthwise.bias ?? []).withUnsafeBufferPointer { depthwiseBias in
-                stem.stemWeights.withUnsafeBufferPointer { weights in
-                    depthwise.depthwiseTaps.withUnsafeBufferPointer { taps in
-                        let biases = (stem: stem.bias == nil ? nil : stemBias.baseAddress,
-                                      depthwise: depthwise.bias == nil ? nil : depthwiseBias.baseAddress)
-                        Parallel.forEachRowRange(images: input.batchSize, rowsPerImage: g.outputHeight, threads: threads) {
-                            worker, n, rows in
-                            let x = source + n * cin * stemGeometry.height * stemGeometry.width
-                            let timed = worker == 0 && measuresShare
-                            let measured = bands.filter(
-                                rows, taps: taps.baseAddress!, bias: biases.depthwise,
-                                output: target + n * g.outputPixels * channels, kernels: kernels, measuresShare: timed
-                            ) { stemRows, destination in
-                                // The kernel writes row r at y + r·rowFloats: y is where row 0 would be.
-                                var shape = stemShape
-                                kernels.table.pointee.stem_rows(
-                                    &shape, cin, channels, inputChannelsLast, 1, x, weights.baseAddress!, biases.stem,
-                                    destination - stemRows.lowerBound * rowFloats, stemRows.lowerBound,
-                                    stemRows.upperBound, phases + worker * phaseFloats)
-                            }
-                            if timed { share = measured }
-                        }
-                    }
+        let (image, rowFloats) = (cin * stemGeometry.height * stemGeometry.width, stemGeometry.outputWidth * channels)
+        return try (stem.bias ?? []).withUnsafeBufferPointer { (bias) throws(LayerError) in
+            let bias = stem.bias == nil ? nil : bias.baseAddress
+            return try stem.stemWeights.withUnsafeBufferPointer { (weights) throws(LayerError) in
+                try bands.run(images: input.batchSize, into: &output, threads: threads, kernels: kernels,
+                              measuresShare: measuresShare) { worker, n, rows, destination in
+                    // The kernel writes row r at y + r·rowFloats: y is where row 0 would be.
+                    var shape = stemShape
+                    kernels.table.pointee.stem_rows(
+                        &shape, cin, channels, inputChannelsLast, 1, source + n * image, weights.baseAddress!, bias,
+                        destination - rows.lowerBound * rowFloats, rows.lowerBound, rows.upperBound,
+                        phases + worker * phaseFloats)
                 }
             }
         }
-        return share
     }
 }
