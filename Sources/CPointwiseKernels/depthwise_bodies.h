@@ -274,22 +274,22 @@ PW_INLINE depthwise_row_window depthwise_window(const int K, const int S, const 
     return r;
 }
 
-/// P interior output pixels from column ow (or one edge pixel when P is 0) of one output row, every
-/// channel: eight at a time, then the channel tail through zero-padded vectors, so every channel
-/// gets the same arithmetic.
+/// P interior output pixels from column ow (or one edge pixel when P is 0) of one output row,
+/// channels [c_begin, c_end): eight at a time, then the channel tail through zero-padded vectors,
+/// so every channel gets the same arithmetic.
 PW_INLINE void depthwise_column_block(const int K, const int S, const int P, const pw_depthwise_geometry *g,
                                       ptrdiff_t channels, const depthwise_row_window *r, const float *w,
-                                      const float *bias, ptrdiff_t ow) {
+                                      const float *bias, ptrdiff_t ow, ptrdiff_t c_begin, ptrdiff_t c_end) {
     const ptrdiff_t row_stride = g->width * channels;
     const float *in = r->in + (ow * S - g->pad_left) * channels;
     float *out = r->out + ow * channels;
-    ptrdiff_t c = 0;
+    ptrdiff_t c = c_begin;
     if (P == 0) {
-        for (; c + 32 <= channels; c += 32)
+        for (; c + 32 <= c_end; c += 32)
             depthwise_edge_pixel(K, S, 4, 8, g, ow, r->in + c, channels, row_stride, r->kh0, r->kh1, w + c,
                                  bias ? bias + c : NULL, r->out + c);
-        for (; c < channels; c += 8) {
-            const int lanes = channels - c < 8 ? (int)(channels - c) : 8;
+        for (; c < c_end; c += 8) {
+            const int lanes = c_end - c < 8 ? (int)(c_end - c) : 8;
             if (lanes == 8)
                 depthwise_edge_pixel(K, S, 1, 8, g, ow, r->in + c, channels, row_stride, r->kh0, r->kh1, w + c,
                                      bias ? bias + c : NULL, r->out + c);
@@ -299,8 +299,8 @@ PW_INLINE void depthwise_column_block(const int K, const int S, const int P, con
         }
         return;
     }
-    for (; c < channels; c += 8) {
-        const int lanes = channels - c < 8 ? (int)(channels - c) : 8;
+    for (; c < c_end; c += 8) {
+        const int lanes = c_end - c < 8 ? (int)(c_end - c) : 8;
         if (lanes == 8) {
             const v8f start = bias ? v8_load(bias + c) : v8_splat(0.0f);
             depthwise_pixels(K, S, P, 8, in + c, channels, row_stride, r->kh0, r->kh1, w + c, start,
@@ -313,44 +313,64 @@ PW_INLINE void depthwise_column_block(const int K, const int S, const int P, con
     }
 }
 
+/// Output row oh of one channels-last image, channels [c0, c1): the edge pixels one by
+/// one (32 channels at a time), the interior in blocks of 7 pixels when it has 7 or 14, of 8 when
+/// it has at least 16, else of 4 (the last block overlapping the one before it rather than
+/// shrinking), or one block of the 1…3 there are; each pixel block runs through the channels, as
+/// consecutive channel groups share cache lines. (On a Zen 3 core the 32-channel edge groups
+/// took EfficientNet-Lite0's 5×5 layers at 7×7 from about 0.21 to 0.13 ms, and 8-pixel blocks the
+/// 5×5 layer at 28×28 from about 0.27 to 0.23 ms. Blocks of 7, seven FMA chains, fit the 7- and
+/// 14-pixel interiors of EfficientNet's padded copies exactly, where blocks of 4 had four chains:
+/// the channels-first 5×5 layer at 14×14, 672 channels, went from 0.172 to 0.133 ms.)
+PW_INLINE void depthwise_row_body(const int K, const int S, const pw_depthwise_geometry *g, ptrdiff_t channels,
+                                  const float *restrict x, const float *restrict w, const float *restrict bias,
+                                  float *restrict y, ptrdiff_t oh, ptrdiff_t c0, ptrdiff_t c1) {
+    const depthwise_row_window r = depthwise_window(K, S, g, channels, x, y, oh);
+    const ptrdiff_t interior = r.end - r.first;
+    for (ptrdiff_t ow = 0; ow < r.first; ow++) depthwise_column_block(K, S, 0, g, channels, &r, w, bias, ow, c0, c1);
+    switch (interior) {
+    case 0: break;
+    case 1: depthwise_column_block(K, S, 1, g, channels, &r, w, bias, r.first, c0, c1); break;
+    case 2: depthwise_column_block(K, S, 2, g, channels, &r, w, bias, r.first, c0, c1); break;
+    case 3: depthwise_column_block(K, S, 3, g, channels, &r, w, bias, r.first, c0, c1); break;
+    default:
+        if (interior == 7 || interior == 14) {
+            for (ptrdiff_t i = 0; i < interior; i += 7)
+                depthwise_column_block(K, S, 7, g, channels, &r, w, bias, r.first + i, c0, c1);
+        } else if (interior >= 16) {
+            for (ptrdiff_t i = 0; i < interior; i += 8)
+                depthwise_column_block(K, S, 8, g, channels, &r, w, bias, i + 8 > interior ? r.end - 8 : r.first + i, c0, c1);
+        } else {
+            for (ptrdiff_t i = 0; i < interior; i += 4)
+                depthwise_column_block(K, S, 4, g, channels, &r, w, bias, i + 4 > interior ? r.end - 4 : r.first + i, c0, c1);
+        }
+    }
+    for (ptrdiff_t ow = r.end; ow < g->out_width; ow++) depthwise_column_block(K, S, 0, g, channels, &r, w, bias, ow, c0, c1);
+}
+
+/// The channels one pass of `depthwise_rows_body` convolves down all its rows: 64 for a 5×5
+/// kernel, every channel for a 3×3 one. A block's five input rows (36 KiB for 64 channels 28
+/// pixels wide) stay in or near L1 from one output row to the next, where every channel's
+/// (134 KiB for 240 channels) came from L2 again for each output row. (On a Zen 3 core, 1 thread, channels-last: the 5×5 layer at 28×28, 240 channels,
+/// 0.168 → 0.149 ms, at 14×14 stride 2, 672 channels, 0.061 → 0.050 ms; in EfficientNet-Lite0
+/// blocks.4's 0.175 → 0.153 ms and blocks.11's 0.072 → 0.059 ms. Blocks of 32 were as fast, of
+/// 16 slower, with their edge pixels down to one FMA chain. For a 3×3 kernel blocking was
+/// slower: 144 channels at 56×56 0.174 → 0.189 ms, 96 at 112×112 stride 2 0.161 → 0.185 ms.)
+PW_INLINE ptrdiff_t depthwise_channel_block(const int K, ptrdiff_t channels) {
+    return K >= 5 && channels > 64 ? 64 : channels;
+}
+
 /// Output rows [row_begin, row_end) of one channels-last image; taps outside the input contribute
-/// nothing. w holds the taps as [K·K][channels], bias `channels` values or NULL. Per output row:
-/// the edge pixels one by one (32 channels at a time), the interior in blocks of 7 pixels when it
-/// has 7 or 14, of 8 when it has at least 16, else of 4 (the last block overlapping the one
-/// before it rather than shrinking), or one block of the 1…3 there are; each pixel block runs
-/// through all channels, as consecutive channel groups share cache lines. (On a Zen 3 core the
-/// 32-channel edge groups took EfficientNet-Lite0's 5×5 layers at 7×7 from about 0.21 to
-/// 0.13 ms, and 8-pixel blocks the 5×5 layer at 28×28 from about 0.27 to 0.23 ms. Blocks of 7,
-/// seven FMA chains, fit the 7- and 14-pixel interiors of EfficientNet's padded copies exactly,
-/// where blocks of 4 had four chains: the channels-first 5×5 layer at 14×14, 672 channels, went
-/// from 0.172 to 0.133 ms. Blocking the channels so that a row's windows stay in L1 measured no
-/// faster on EfficientNet-Lite0's shapes.)
+/// nothing. w holds the taps as [K·K][channels], bias `channels` values or NULL. The channels go
+/// in blocks (`depthwise_channel_block`), each block down every row (`depthwise_row_body`).
 PW_INLINE void depthwise_rows_body(const int K, const int S, const pw_depthwise_geometry *g,
                                    ptrdiff_t channels, const float *restrict x,
                                    const float *restrict w, const float *restrict bias,
                                    float *restrict y, ptrdiff_t row_begin, ptrdiff_t row_end) {
-    for (ptrdiff_t oh = row_begin; oh < row_end; oh++) {
-        const depthwise_row_window r = depthwise_window(K, S, g, channels, x, y, oh);
-        const ptrdiff_t interior = r.end - r.first;
-        for (ptrdiff_t ow = 0; ow < r.first; ow++) depthwise_column_block(K, S, 0, g, channels, &r, w, bias, ow);
-        switch (interior) {
-        case 0: break;
-        case 1: depthwise_column_block(K, S, 1, g, channels, &r, w, bias, r.first); break;
-        case 2: depthwise_column_block(K, S, 2, g, channels, &r, w, bias, r.first); break;
-        case 3: depthwise_column_block(K, S, 3, g, channels, &r, w, bias, r.first); break;
-        default:
-            if (interior == 7 || interior == 14) {
-                for (ptrdiff_t i = 0; i < interior; i += 7)
-                    depthwise_column_block(K, S, 7, g, channels, &r, w, bias, r.first + i);
-            } else if (interior >= 16) {
-                for (ptrdiff_t i = 0; i < interior; i += 8)
-                    depthwise_column_block(K, S, 8, g, channels, &r, w, bias, i + 8 > interior ? r.end - 8 : r.first + i);
-            } else {
-                for (ptrdiff_t i = 0; i < interior; i += 4)
-                    depthwise_column_block(K, S, 4, g, channels, &r, w, bias, i + 4 > interior ? r.end - 4 : r.first + i);
-            }
-        }
-        for (ptrdiff_t ow = r.end; ow < g->out_width; ow++) depthwise_column_block(K, S, 0, g, channels, &r, w, bias, ow);
+    const ptrdiff_t block = depthwise_channel_block(K, channels);
+    for (ptrdiff_t c0 = 0; c0 < channels; c0 += block) {
+        const ptrdiff_t c1 = c0 + block < channels ? c0 + block : channels;
+        for (ptrdiff_t oh = row_begin; oh < row_end; oh++) depthwise_row_body(K, S, g, channels, x, w, bias, y, oh, c0, c1);
     }
 }
 

@@ -102,11 +102,14 @@ import Testing
     @Test("channels-last bands of rows give the bits of one thread, zero-padded copies included")
     func channelsLastBandsMatch() throws {
         // Narrow images at stride 1 (the zero-padded copies of the rows a band reads, windows in
-        // the top and bottom padding), a wide one and stride 2 (edge pixels one by one).
+        // the top and bottom padding), a wide one and stride 2 (edge pixels one by one). The 5×5
+        // layers of more than 64 channels run in blocks of 64 channels down every row: one block
+        // and a group, blocks ending in a 4-channel tail, three blocks on a padded copy.
         try Self.expectBandsMatchOneThread([
             (5, 1, .same, 19, 14, 14), (3, 1, .symmetric(1), 9, 7, 7),
             (5, 1, .explicit(top: 1, bottom: 3, left: 2, right: 0), 8, 9, 7), (3, 1, .same, 5, 6, 40),
-            (5, 2, .same, 11, 13, 14)], layout: .channelsLast, seed: 43)
+            (5, 2, .same, 11, 13, 14), (5, 1, .same, 72, 9, 28), (5, 2, .symmetric(2), 100, 11, 14),
+            (5, 1, .same, 150, 6, 7)], layout: .channelsLast, seed: 43)
     }
 
     /// Runs each depthwise layer (kernel, stride, padding, channels, input height and width) on
