@@ -9,8 +9,9 @@ struct Bench: ParsableCommand {
         discussion: """
             Runs each shape (channels-first, batch and bias as given) on the reference loops and the \
             fast path, and reports median ms, GFLOP/s, the speed-up, % of the FMA peak and, for \
-            memory-bound shapes (Cin or Cout ≤ 16), % of the copy bandwidth. The peak and bandwidth \
-            are measured by the tool at the same thread count. The default suite holds real layer \
+            memory-bound shapes (Cin or Cout ≤ 16), % of the copy bandwidth, and % of the roofline \
+            (the longer of the FLOPs at the peak and the bytes at the bandwidth, over the time). The \
+            peak and bandwidth are measured by the tool at the same thread count. The default suite holds real layer \
             shapes (ResNet-50, MobileNetV2, FPN, multispectral fusion, grayscale).
             """)
 
@@ -89,6 +90,7 @@ struct Bench: ParsableCommand {
             results.append(result)
             print(Bench.row(result, shape: shape))
         }
+        print(Bench.rooflineLegend)
         if let json {
             let report = BenchmarkReport(machine: machine, results: results)
             let encoder = JSONEncoder()
@@ -101,12 +103,13 @@ struct Bench: ParsableCommand {
     /// The `--depthwise` table: each MobileNet layer's time, bytes per second and share of the
     /// copy bandwidth.
     private func runConvolutions(threads: Int, machine: MachineProfile) throws {
-        print("layer (\(layout))                 fast ms     GB/s  % copy bw  GFLOP/s")
+        print("layer (\(layout))                 fast ms     GB/s  % copy bw  GFLOP/s  % roofline")
         for shape in ConvolutionBenchmarkShape.mobileNet {
             let r = try Benchmark.runConvolution(shape, threads: threads, machine: machine, layout: layout)
-            print(String(format: "%-26@ %9.3f %8.2f %9.0f%% %8.1f", r.name.padding(toLength: 26, withPad: " ", startingAt: 0),
-                         r.milliseconds, r.gigabytesPerSecond, r.bandwidthFraction * 100, r.gflops))
+            print(String(format: "%-26@ %9.3f %8.2f %9.0f%% %8.1f %10.0f%%", r.name.padding(toLength: 26, withPad: " ", startingAt: 0),
+                         r.milliseconds, r.gigabytesPerSecond, r.bandwidthFraction * 100, r.gflops, r.rooflineFraction * 100))
         }
+        print(Bench.rooflineLegend)
     }
 
     /// `--model`: the median batch-1 latency and the per-layer-kind breakdown.
@@ -188,8 +191,14 @@ struct Bench: ParsableCommand {
         }
     }
 
+    /// What the `% roofline` column means, printed under the tables that have it.
+    static let rooflineLegend = """
+        % roofline: the roofline's least time, max(FLOPs at the FMA peak, bytes at the copy bandwidth), \
+        over the measured time; where the FLOPs take longer, % copy bw cannot reach 100%.
+        """
+
     static func header(backward: Bool) -> String {
-        "shape                        ref ms    fast ms  GFLOP/s  speed-up  % peak  % copy bw"
+        "shape                        ref ms    fast ms  GFLOP/s  speed-up  % peak  % copy bw  % roofline"
             + (backward ? "   dX ms  % peak   dW ms  % peak" : "")
     }
 
@@ -197,9 +206,10 @@ struct Bench: ParsableCommand {
         let reference = r.referenceMilliseconds.map { String(format: "%9.2f", $0) } ?? "        –"
         let speedup = r.speedup.map { String(format: "%8.0f×", $0) } ?? "        –"
         let bandwidth = r.bandwidthFraction.map { String(format: "%9.0f%%", $0 * 100) } ?? "          "
-        var line = String(format: "%-26@ %@ %9.3f %8.1f %@ %6.0f%% %@",
+        var line = String(format: "%-26@ %@ %9.3f %8.1f %@ %6.0f%% %@ %10.0f%%",
                           r.name.padding(toLength: 26, withPad: " ", startingAt: 0),
-                          reference, r.fastMilliseconds, r.fastGflops, speedup, r.peakFraction * 100, bandwidth)
+                          reference, r.fastMilliseconds, r.fastGflops, speedup, r.peakFraction * 100, bandwidth,
+                          r.rooflineFraction * 100)
         if let dx = r.backwardInputMilliseconds, let dxPeak = r.backwardInputPeakFraction,
            let dw = r.backwardWeightMilliseconds, let dwPeak = r.backwardWeightPeakFraction {
             line += String(format: " %7.3f %6.0f%% %7.3f %6.0f%%", dx, dxPeak * 100, dw, dwPeak * 100)

@@ -72,6 +72,8 @@ public struct BenchmarkResult: Sendable, Codable {
     public var peakFraction: Double
     /// Bytes moved per second / the measured copy bandwidth, for memory-bound shapes.
     public var bandwidthFraction: Double?
+    /// The roofline's least time (`MachineProfile.rooflineMilliseconds`) / the fast path's time.
+    public var rooflineFraction: Double
     /// Median milliseconds of the backward GEMM for dX (nil unless the backward pass was timed).
     public var backwardInputMilliseconds: Double?
     /// Its GFLOP/s over the measured FMA peak.
@@ -84,7 +86,7 @@ public struct BenchmarkResult: Sendable, Codable {
     enum CodingKeys: String, CodingKey {
         case name, n, cin, cout, h, w
         case referenceMilliseconds = "reference_ms", fastMilliseconds = "fast_ms", fastGflops = "fast_gflops"
-        case peakFraction = "peak_fraction", bandwidthFraction = "bandwidth_fraction"
+        case peakFraction = "peak_fraction", bandwidthFraction = "bandwidth_fraction", rooflineFraction = "roofline_fraction"
         case backwardInputMilliseconds = "backward_input_ms", backwardInputPeakFraction = "backward_input_peak_fraction"
         case backwardWeightMilliseconds = "backward_weight_ms"
         case backwardWeightPeakFraction = "backward_weight_peak_fraction"
@@ -146,7 +148,8 @@ public enum Benchmark {
             name: shape.name, n: shape.n, cin: shape.cin, cout: shape.cout, h: shape.h, w: shape.w,
             referenceMilliseconds: reference, fastMilliseconds: fast, fastGflops: gflops,
             peakFraction: gflops / machine.fmaPeakGflops,
-            bandwidthFraction: shape.isMemoryBound ? shape.bytes / fast / 1e6 / machine.copyGbps : nil)
+            bandwidthFraction: shape.isMemoryBound ? shape.bytes / fast / 1e6 / machine.copyGbps : nil,
+            rooflineFraction: machine.rooflineMilliseconds(flops: shape.flops, bytes: shape.bytes) / fast)
         if backward {
             let (input, weight) = try timeBackward(conv, input: x, outputShape: y.shape, threads: threads, random: &random)
             result.backwardInputMilliseconds = input

@@ -54,9 +54,12 @@ public struct ConvolutionBenchmarkResult: Sendable, Codable {
     public var bandwidthFraction: Double
     /// GFLOP/s.
     public var gflops: Double
+    /// The roofline's least time (`MachineProfile.rooflineMilliseconds`) / the measured time.
+    public var rooflineFraction: Double
 
     enum CodingKeys: String, CodingKey {
         case name, milliseconds = "ms", gigabytesPerSecond = "gb_per_s", bandwidthFraction = "bandwidth_fraction", gflops
+        case rooflineFraction = "roofline_fraction"
     }
 }
 
@@ -78,6 +81,7 @@ extension Benchmark {
         let gigabytesPerSecond = shape.bytes / milliseconds / 1e6
         return ConvolutionBenchmarkResult(
             name: shape.name, milliseconds: milliseconds, gigabytesPerSecond: gigabytesPerSecond,
-            bandwidthFraction: gigabytesPerSecond / machine.copyGbps, gflops: shape.flops / milliseconds / 1e6)
+            bandwidthFraction: gigabytesPerSecond / machine.copyGbps, gflops: shape.flops / milliseconds / 1e6,
+            rooflineFraction: machine.rooflineMilliseconds(flops: shape.flops, bytes: shape.bytes) / milliseconds)
     }
 }

@@ -14,6 +14,15 @@ public struct MachineProfile: Sendable, Codable {
         case fmaPeakGflops = "fma_peak_gflops", copyGbps = "copy_gbps", threads
     }
 
+    /// The roofline's least time, in milliseconds, for work of `flops` that must move `bytes`: the
+    /// longer of the flops at the FMA peak and the bytes at the copy bandwidth. A layer whose
+    /// flops take the longer is compute-bound on this machine, whatever its channel counts, and
+    /// cannot reach the copy bandwidth: 16→96 at 112×112 moves 5.6 MB in 38.5 MFLOP, which at
+    /// 103 GFLOP/s take 0.375 ms, where 5.6 MB at 19.6 GB/s take 0.287 ms (77% of it at best).
+    public func rooflineMilliseconds(flops: Double, bytes: Double) -> Double {
+        max(flops / (fmaPeakGflops * 1e6), bytes / (copyGbps * 1e6))
+    }
+
     /// Measures both ceilings on `threads` threads (about a second in all).
     public static func measure(threads: Int, kernels: KernelConfig = .best) -> MachineProfile {
         MachineProfile(
