@@ -351,11 +351,12 @@ PW_INLINE void depthwise_row_body(const int K, const int S, const pw_depthwise_g
 /// The channels one pass of `depthwise_rows_body` convolves down all its rows: 64 for a 5×5
 /// kernel, every channel for a 3×3 one. A block's five input rows (36 KiB for 64 channels 28
 /// pixels wide) stay in or near L1 from one output row to the next, where every channel's
-/// (134 KiB for 240 channels) came from L2 again for each output row. (On a Zen 3 core, 1 thread, channels-last: the 5×5 layer at 28×28, 240 channels,
-/// 0.168 → 0.149 ms, at 14×14 stride 2, 672 channels, 0.061 → 0.050 ms; in EfficientNet-Lite0
-/// blocks.4's 0.175 → 0.153 ms and blocks.11's 0.072 → 0.059 ms. Blocks of 32 were as fast, of
-/// 16 slower, with their edge pixels down to one FMA chain. For a 3×3 kernel blocking was
-/// slower: 144 channels at 56×56 0.174 → 0.189 ms, 96 at 112×112 stride 2 0.161 → 0.185 ms.)
+/// (134 KiB for 240 channels) came from L2 again for each output row. (On a Zen 3 core, 1 thread,
+/// channels-last: the 5×5 layer at 28×28, 240 channels, 0.168 → 0.145–0.149 ms, at 14×14 stride
+/// 2, 672 channels, 0.061 → 0.050–0.051 ms; in EfficientNet-Lite0 blocks.4's 0.175 → 0.153 ms and
+/// blocks.11's 0.072 → 0.059 ms. Blocks of 32 were as fast, of 16 slower, with their edge pixels
+/// down to one FMA chain. For a 3×3 kernel blocking was slower: 144 channels at 56×56 0.174 →
+/// 0.189 ms, 96 at 112×112 stride 2 0.161 → 0.185 ms.)
 PW_INLINE ptrdiff_t depthwise_channel_block(const int K, ptrdiff_t channels) {
     return K >= 5 && channels > 64 ? 64 : channels;
 }

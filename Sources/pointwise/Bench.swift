@@ -11,8 +11,8 @@ struct Bench: ParsableCommand {
             fast path, and reports median ms, GFLOP/s, the speed-up, % of the FMA peak and, for \
             memory-bound shapes (Cin or Cout ≤ 16), % of the copy bandwidth, and % of the roofline \
             (the longer of the FLOPs at the peak and the bytes at the bandwidth, over the time). The \
-            peak and bandwidth are measured by the tool at the same thread count. The default suite holds real layer \
-            shapes (ResNet-50, MobileNetV2, FPN, multispectral fusion, grayscale).
+            peak and bandwidth are measured by the tool at the same thread count. The default suite \
+            holds real layer shapes (ResNet-50, MobileNetV2, FPN, multispectral fusion, grayscale).
             """)
 
     @Option(help: "Worker threads (default: every CPU).")
@@ -100,8 +100,8 @@ struct Bench: ParsableCommand {
         }
     }
 
-    /// The `--depthwise` table: each MobileNet layer's time, bytes per second and share of the
-    /// copy bandwidth.
+    /// The `--depthwise` table: each MobileNet layer's time, bytes per second, share of the copy
+    /// bandwidth, GFLOP/s and share of the roofline.
     private func runConvolutions(threads: Int, machine: MachineProfile) throws {
         print("layer (\(layout))                 fast ms     GB/s  % copy bw  GFLOP/s  % roofline")
         for shape in ConvolutionBenchmarkShape.mobileNet {
