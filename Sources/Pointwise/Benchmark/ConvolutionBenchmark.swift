@@ -32,8 +32,9 @@ public struct ConvolutionBenchmarkShape: Sendable, Codable, Equatable {
     }
 
     /// MobileNet's depthwise layers (V2's 3×3, V3/EfficientNet's 5×5, stride 1 and 2) and the
-    /// MobileNetV2 stem (3 → 32, 3×3, stride 2): memory-bound layers a 1×1 network runs between
-    /// its pointwise convolutions.
+    /// MobileNetV2 stem (3 → 32, 3×3, stride 2): the layers a 1×1 network runs between its
+    /// pointwise convolutions, few FLOPs per byte (though on one core the 5×5 stride-1 layer and
+    /// the stem have more than the machine's ridge point; see `MachineProfile.rooflineMilliseconds`).
     public static let mobileNet: [ConvolutionBenchmarkShape] = [
         .init(name: "dw3x3 s1 144ch 56×56", n: 1, cin: 144, cout: 144, h: 56, w: 56, kernel: 3, stride: 1, padding: 1, groups: 144),
         .init(name: "dw3x3 s2 96ch 112×112", n: 1, cin: 96, cout: 96, h: 112, w: 112, kernel: 3, stride: 2, padding: 1, groups: 96),
