@@ -39,11 +39,11 @@ const pw_kernel_config *pw_kernel_config_best(void) {
 }
 
 ptrdiff_t pw_stem_scratch_floats(const pw_depthwise_geometry *g, ptrdiff_t cin) {
-    // The phase rows, a pointer and an offset per tap, the row number each ring slot holds, and
+    // The ring of input rows, a pointer and an offset per tap, the row number each ring slot holds, and
     // (channels-last) one input row split into channels.
     const ptrdiff_t taps = cin * g->kernel * g->kernel;
     const ptrdiff_t bytes = taps * (ptrdiff_t)(sizeof(float *) + sizeof(ptrdiff_t)) + g->kernel * (ptrdiff_t)sizeof(ptrdiff_t);
-    return stem_phase_floats(g, cin) + bytes / (ptrdiff_t)sizeof(float) + cin * g->width;
+    return stem_ring_floats(g, cin) + bytes / (ptrdiff_t)sizeof(float) + cin * g->width;
 }
 
 ptrdiff_t pw_depthwise_scratch_floats(const pw_depthwise_geometry *g) {

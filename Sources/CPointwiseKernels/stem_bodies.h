@@ -8,6 +8,13 @@
 // no edge cases in the inner loop. The phase rows of one output row (cin·K·S rows of about OW
 // floats, 9 KB for EfficientNet's stem) stay in L1 while every output channel reads them.
 //
+// Channels-last output needs no phases: its register block broadcasts one input per pixel, and a
+// broadcast reads any address as cheaply as the next. So when the pixels' inputs lie a fixed PS
+// floats apart in the input's own rows — PS = S reading a channels-first picture, PS = S·cin a
+// channels-last one — each input row is only copied, with its padding, into the ring, and the
+// taps read it with that stride: no deinterleaving into phases. For an RGB stem at stride 2 (PS 2
+// or 6) that removes about a tenth of the time.
+//
 // The output is then an M×16 register block — M ≤ 6 output channels × 16 pixels, 12 accumulators —
 // updated once per tap with 2 vector loads and M broadcast weights: the shape of the GEMM's 6×16
 // microkernel, so the FMA units, not loads, set the pace. (im2col + GEMM would write and re-read
@@ -39,6 +46,44 @@ PW_INLINE ptrdiff_t stem_phase_width(const pw_depthwise_geometry *g) {
 /// Floats of all phase rows of one output row, rounded up to keep the tap pointers after them aligned.
 PW_INLINE ptrdiff_t stem_phase_floats(const pw_depthwise_geometry *g, ptrdiff_t cin) {
     return (cin * g->kernel * g->stride * stem_phase_width(g) + 7) / 8 * 8;
+}
+
+/// Floats of one channel's input row copied for the direct path (`stem_direct_stride`): the left
+/// padding, the row, and zeros out to the last column a tap reaches.
+PW_INLINE ptrdiff_t stem_direct_width(const pw_depthwise_geometry *g) {
+    const ptrdiff_t row = g->pad_left + g->width, reach = g->stride * (g->out_width - 1) + g->kernel;
+    return row > reach ? row : reach;
+}
+
+/// The ring of input rows one output row reads, in floats: phase rows, or the direct path's
+/// padded copies, whichever is longer (one layout serves both), rounded up to keep the tap
+/// pointers after it aligned.
+PW_INLINE ptrdiff_t stem_ring_floats(const pw_depthwise_geometry *g, ptrdiff_t cin) {
+    const ptrdiff_t direct = (cin * g->kernel * stem_direct_width(g) + 7) / 8 * 8, phases = stem_phase_floats(g, cin);
+    return direct > phases ? direct : phases;
+}
+
+/// The stride, in floats, between consecutive output pixels' inputs in the input's rows when the
+/// direct path runs (channels-last output): S for a channels-first input, S·cin for a
+/// channels-last one; 0 (phase rows) for a channels-first output or another stride. The strides
+/// are compile-time constants of the register block; 2 and 6 are an RGB stem's at stride 2.
+PW_INLINE int stem_direct_stride(const pw_depthwise_geometry *g, ptrdiff_t cin, int32_t x_channels_last,
+                                 int32_t y_channels_last) {
+    const ptrdiff_t stride = x_channels_last ? g->stride * cin : g->stride;
+    return y_channels_last && (stride == 2 || stride == 6) ? (int)stride : 0;
+}
+
+/// The direct path's copy of input row `in` (channels-first: one channel's `width` floats;
+/// channels-last: width × cin; NULL for a row of padding) into `out`, `floats` long in all, after
+/// `lead` floats of left padding and followed by zeros.
+PW_INLINE void stem_copy_row(const float *in, ptrdiff_t count, ptrdiff_t lead, ptrdiff_t floats, float *out) {
+    ptrdiff_t j = 0;
+    if (in) {
+        for (; j < lead; j++) out[j] = 0.0f;
+        for (ptrdiff_t i = 0; i < count; i++) out[lead + i] = in[i];
+        j = lead + count;
+    }
+    for (; j < floats; j++) out[j] = 0.0f;
 }
 
 /// Fills the S phase rows of one channel's input row `in` (channels-first; NULL for a row of
@@ -162,11 +207,12 @@ PW_INLINE void stem_channels(const int M, const int clamp, float hi, const pw_de
 
 /// Channels-last: P pixels (1…6) from column `ow` × NV vectors (1 or 2) of 8 output channels from
 /// channel o, of which `valid` (≥ 1) exist (all 8·NV when `full`): bias, the taps in order, then the
-/// valid channels stored, clamped to [0, hi] when `clamp`. The roles swap against the
+/// valid channels stored, clamped to [0, hi] when `clamp`. Pixel p's input for tap t is
+/// `tap[t][PS·(ow + p)]`: PS 1 over phase rows, the direct path's stride over copied rows. The roles swap against the
 /// channels-first block — the weights of 8 channels are a vector and each pixel's input a
 /// broadcast — so the order of the sums, and every output's bits, stay the same. `w` is weights
 /// [taps][ldw] from channel o, ldw a multiple of 8 whose padding is zeros.
-PW_INLINE void stem_block_nhwc(const int P, const int NV, const int full, const int clamp, float hi,
+PW_INLINE void stem_block_nhwc(const int PS, const int P, const int NV, const int full, const int clamp, float hi,
                                const pw_depthwise_geometry *g, ptrdiff_t taps, const float *const *tap,
                                const float *w, ptrdiff_t ldw, const float *bias, ptrdiff_t valid, float *y,
                                ptrdiff_t cout, ptrdiff_t ow) {
@@ -185,13 +231,13 @@ PW_INLINE void stem_block_nhwc(const int P, const int NV, const int full, const 
     }
     const float *wt = w;
     for (const float *const *next = tap, *const *end = tap + taps; next != end; next++, wt += ldw) {
-        const float *in = *next + ow;
+        const float *in = *next + PS * ow;
         v8f weight[2];
         PW_UNROLL
         for (int v = 0; v < NV; v++) weight[v] = v8_load(wt + 8 * v);
         PW_UNROLL
         for (int p = 0; p < P; p++) {
-            const v8f x = v8_splat(in[p]);
+            const v8f x = v8_splat(in[PS * p]);
             PW_UNROLL
             for (int v = 0; v < NV; v++) acc[p][v] = weight[v] * x + acc[p][v];
         }
@@ -204,34 +250,35 @@ PW_INLINE void stem_block_nhwc(const int P, const int NV, const int full, const 
 }
 
 /// Channels-last: P pixels × channels o ..< o + valid (1…16), the widest block that fits.
-PW_INLINE void stem_pixels_nhwc(const int P, const int clamp, float hi, const pw_depthwise_geometry *g,
+PW_INLINE void stem_pixels_nhwc(const int PS, const int P, const int clamp, float hi, const pw_depthwise_geometry *g,
                                 ptrdiff_t taps, const float *const *tap, const float *w, ptrdiff_t ldw,
                                 const float *bias, ptrdiff_t valid, float *y, ptrdiff_t cout, ptrdiff_t ow) {
     if (valid == 16) {
-        stem_block_nhwc(P, 2, 1, clamp, hi, g, taps, tap, w, ldw, bias, valid, y, cout, ow);
+        stem_block_nhwc(PS, P, 2, 1, clamp, hi, g, taps, tap, w, ldw, bias, valid, y, cout, ow);
     } else if (valid > 8) {
-        stem_block_nhwc(P, 2, 0, clamp, hi, g, taps, tap, w, ldw, bias, valid, y, cout, ow);
+        stem_block_nhwc(PS, P, 2, 0, clamp, hi, g, taps, tap, w, ldw, bias, valid, y, cout, ow);
     } else {
-        stem_block_nhwc(P, 1, 0, clamp, hi, g, taps, tap, w, ldw, bias, valid, y, cout, ow);
+        stem_block_nhwc(PS, P, 1, 0, clamp, hi, g, taps, tap, w, ldw, bias, valid, y, cout, ow);
     }
 }
 
 /// Channels-last: one output row (y at its first pixel), 16 channels at a time (the last block
-/// narrower), across the row in blocks of 6 pixels.
-PW_INLINE void stem_row_nhwc(const int clamp, float hi, const pw_depthwise_geometry *g, ptrdiff_t taps,
+/// narrower), across the row in blocks of 6 pixels, the taps' inputs PS floats apart per pixel.
+PW_INLINE void stem_row_nhwc(const int PS, const int clamp, float hi, const pw_depthwise_geometry *g, ptrdiff_t taps,
                              const float *const *tap, const float *w, ptrdiff_t ldw, const float *bias,
                              ptrdiff_t cout, float *y) {
     for (ptrdiff_t o = 0; o < cout; o += 16) {
         const ptrdiff_t valid = cout - o < 16 ? cout - o : 16;
         const float *b = bias ? bias + o : 0;
         ptrdiff_t ow = 0;
-        for (; ow + 6 <= g->out_width; ow += 6) stem_pixels_nhwc(6, clamp, hi, g, taps, tap, w + o, ldw, b, valid, y + o, cout, ow);
+        for (; ow + 6 <= g->out_width; ow += 6)
+            stem_pixels_nhwc(PS, 6, clamp, hi, g, taps, tap, w + o, ldw, b, valid, y + o, cout, ow);
         switch (g->out_width - ow) {
-        case 5: stem_pixels_nhwc(5, clamp, hi, g, taps, tap, w + o, ldw, b, valid, y + o, cout, ow); break;
-        case 4: stem_pixels_nhwc(4, clamp, hi, g, taps, tap, w + o, ldw, b, valid, y + o, cout, ow); break;
-        case 3: stem_pixels_nhwc(3, clamp, hi, g, taps, tap, w + o, ldw, b, valid, y + o, cout, ow); break;
-        case 2: stem_pixels_nhwc(2, clamp, hi, g, taps, tap, w + o, ldw, b, valid, y + o, cout, ow); break;
-        case 1: stem_pixels_nhwc(1, clamp, hi, g, taps, tap, w + o, ldw, b, valid, y + o, cout, ow); break;
+        case 5: stem_pixels_nhwc(PS, 5, clamp, hi, g, taps, tap, w + o, ldw, b, valid, y + o, cout, ow); break;
+        case 4: stem_pixels_nhwc(PS, 4, clamp, hi, g, taps, tap, w + o, ldw, b, valid, y + o, cout, ow); break;
+        case 3: stem_pixels_nhwc(PS, 3, clamp, hi, g, taps, tap, w + o, ldw, b, valid, y + o, cout, ow); break;
+        case 2: stem_pixels_nhwc(PS, 2, clamp, hi, g, taps, tap, w + o, ldw, b, valid, y + o, cout, ow); break;
+        case 1: stem_pixels_nhwc(PS, 1, clamp, hi, g, taps, tap, w + o, ldw, b, valid, y + o, cout, ow); break;
         default: break;
         }
     }
@@ -248,31 +295,41 @@ PW_INLINE int stem_channel_block(ptrdiff_t left) {
 
 /// Output rows [row_begin, row_end) of one image: x [cin][H][W] (channels-first) or [H][W][cin]
 /// (`x_channels_last`) → y [cout][OH][OW] or [OH][OW][cout] (`y_channels_last`), the two layouts
-/// independent: the input's only decides how rows are split into phases, the output's only which
-/// register block runs. Weights packed tap-major [cin·K·K][ldw]
-/// with ldw = cout rounded up to a multiple of 8 (zeros after cout), bias [cout] or NULL;
-/// `scratch` holds `pw_stem_scratch_floats(g, cin)` floats.
+/// independent: the input's decides how rows enter the ring, the output's which register block
+/// runs. Weights packed tap-major [cin·K·K][ldw] with ldw = cout rounded up to a multiple of 8
+/// (zeros after cout), bias [cout] or NULL; `scratch` holds `pw_stem_scratch_floats(g, cin)` floats.
 PW_INLINE void stem_rows_body(const pw_depthwise_geometry *g, ptrdiff_t cin, ptrdiff_t cout, int32_t x_channels_last,
                               int32_t y_channels_last, const float *x, const float *w, const float *bias, float *y,
                               ptrdiff_t row_begin, ptrdiff_t row_end, float *scratch) {
     const ptrdiff_t K = g->kernel, S = g->stride, taps = cin * K * K, plane = g->out_height * g->out_width;
-    const ptrdiff_t width = stem_phase_width(g), lead = stem_phase_lead(g);
+    const ptrdiff_t width = stem_phase_width(g), lead = stem_phase_lead(g), direct_width = stem_direct_width(g);
+    const int direct = stem_direct_stride(g, cin, x_channels_last, y_channels_last);
     // ReLU and ReLU6 in the blocks' registers; the other activations (not identity) after each row.
     const int clamp = stem_clamps(g->activation);
     const int after = !clamp && g->activation != PW_ACTIVATION_IDENTITY;
     const float hi = g->activation == PW_ACTIVATION_RELU6 ? 6.0f : __builtin_inff();
-    // The phase rows are a ring of K input rows per input channel: input row ih lives in slot
-    // ih mod K, so the K − S rows consecutive output rows share are split only once. After the
-    // ring come the tap pointers, then each slot's row number.
-    const float **tap = (const float **)(scratch + stem_phase_floats(g, cin));
+    // The ring holds K input rows: input row ih lives in slot ih mod K, so the K − S rows
+    // consecutive output rows share enter it only once. A slot is `slot_floats` from the next and
+    // holds, per input channel, `channel_floats` apart: the row's S phase rows, or on the direct
+    // path its padded copy (channels-last: one copy of all channels). After the ring come the tap
+    // pointers, each tap's offset within a slot, then each slot's row number.
+    const ptrdiff_t slot_floats = direct ? (x_channels_last ? cin : 1) * direct_width : S * width;
+    const ptrdiff_t channel_floats = direct ? (x_channels_last ? 0 : K * direct_width) : K * S * width;
+    const float **tap = (const float **)(scratch + stem_ring_floats(g, cin));
     ptrdiff_t *offset = (ptrdiff_t *)(tap + taps), *held = offset + taps;
-    float *split = (float *)(held + K);  // channels-last: one input row split into cin channel rows
-    // Tap t = (c·K + kh)·K + kw reads phase r of channel c's row in the slot of kh, from offset
-    // q, where kw − left = S·q + r with 0 ≤ r < S (floor division); only the slot changes per row.
+    float *split = (float *)(held + K);  // channels-last phases: one input row split into cin channel rows
     for (ptrdiff_t t = 0; t < taps; t++) {
-        const ptrdiff_t c = t / (K * K), shifted = t % K - g->pad_left;
-        const ptrdiff_t q = shifted >= 0 ? shifted / S : -((-shifted + S - 1) / S), r = shifted - S * q;
-        offset[t] = (c * K * S + r) * width + lead + q;
+        // Tap t = (c·K + kh)·K + kw reads channel c's row in the slot of kh.
+        const ptrdiff_t c = t / (K * K), kw = t % K;
+        if (direct) {
+            // Column S·ow + kw − left is the copy's S·ow + kw, channels-last times cin, plus c.
+            offset[t] = x_channels_last ? kw * cin + c : c * channel_floats + kw;
+        } else {
+            // Phase r from offset q, where kw − left = S·q + r with 0 ≤ r < S (floor division).
+            const ptrdiff_t shifted = kw - g->pad_left;
+            const ptrdiff_t q = shifted >= 0 ? shifted / S : -((-shifted + S - 1) / S), r = shifted - S * q;
+            offset[t] = c * channel_floats + r * width + lead + q;
+        }
     }
     for (ptrdiff_t slot = 0; slot < K; slot++) held[slot] = PTRDIFF_MIN;
     ptrdiff_t first = row_begin * S - g->pad_top;  // input row of kh = 0
@@ -280,26 +337,35 @@ PW_INLINE void stem_rows_body(const pw_depthwise_geometry *g, ptrdiff_t cin, ptr
         const ptrdiff_t first_slot = (first % K + K) % K;
         for (ptrdiff_t kh = 0; kh < K; kh++) {
             const ptrdiff_t ih = first + kh, slot = (first_slot + kh) % K;
+            float *rows = scratch + slot * slot_floats;
             if (held[slot] != ih) {
                 held[slot] = ih;
                 const int inside = ih >= 0 && ih < g->height;
-                const float *source = x + (inside ? ih : 0) * g->width, *channel = source;
-                ptrdiff_t planes = g->height * g->width;
-                if (x_channels_last && inside) {
-                    // Channels-last rows are first split into channel rows, then filled like channels-first.
-                    source = x + ih * g->width * cin;
-                    switch (cin) {
-                    case 1: stem_split_channels(1, source, g->width, split, g->width); break;
-                    case 2: stem_split_channels(2, source, g->width, split, g->width); break;
-                    case 3: stem_split_channels(3, source, g->width, split, g->width); break;
-                    default: stem_split_channels(4, source, g->width, split, g->width); break;
+                if (direct && x_channels_last) {
+                    stem_copy_row(inside ? x + ih * g->width * cin : 0, g->width * cin, g->pad_left * cin,
+                                  direct_width * cin, rows);
+                } else if (direct) {
+                    for (ptrdiff_t c = 0; c < cin; c++)
+                        stem_copy_row(inside ? x + (c * g->height + ih) * g->width : 0, g->width, g->pad_left,
+                                      direct_width, rows + c * channel_floats);
+                } else {
+                    const float *channel = x + (inside ? ih : 0) * g->width;
+                    ptrdiff_t planes = g->height * g->width;
+                    if (x_channels_last && inside) {
+                        // Channels-last rows are first split into channel rows, then filled like channels-first.
+                        const float *source = x + ih * g->width * cin;
+                        switch (cin) {
+                        case 1: stem_split_channels(1, source, g->width, split, g->width); break;
+                        case 2: stem_split_channels(2, source, g->width, split, g->width); break;
+                        case 3: stem_split_channels(3, source, g->width, split, g->width); break;
+                        default: stem_split_channels(4, source, g->width, split, g->width); break;
+                        }
+                        channel = split, planes = g->width;
                     }
-                    channel = split, planes = g->width;
+                    for (ptrdiff_t c = 0; c < cin; c++)
+                        stem_fill_phases(g, inside ? channel + c * planes : 0, rows + c * channel_floats);
                 }
-                for (ptrdiff_t c = 0; c < cin; c++)
-                    stem_fill_phases(g, inside ? channel + c * planes : 0, scratch + (c * K + slot) * S * width);
             }
-            const float *rows = scratch + slot * S * width;
             for (ptrdiff_t t = kh * K; t < taps; t += K * K) {
                 for (ptrdiff_t kw = 0; kw < K; kw++) tap[t + kw] = rows + offset[t + kw];
             }
@@ -307,12 +373,16 @@ PW_INLINE void stem_rows_body(const pw_depthwise_geometry *g, ptrdiff_t cin, ptr
         const ptrdiff_t ldw = (cout + 7) / 8 * 8;
         if (y_channels_last) {
             float *row = y + oh * g->out_width * cout;
-            if (clamp) {
-                stem_row_nhwc(1, hi, g, taps, tap, w, ldw, bias, cout, row);
-            } else {
-                stem_row_nhwc(0, hi, g, taps, tap, w, ldw, bias, cout, row);
-                if (after) activate_body(row, g->out_width * cout, g->activation);
+#define PW_STEM_ROW(PS, CLAMP) stem_row_nhwc(PS, CLAMP, hi, g, taps, tap, w, ldw, bias, cout, row)
+#define PW_STEM_STRIDE(PS) if (clamp) PW_STEM_ROW(PS, 1); else PW_STEM_ROW(PS, 0);
+            switch (direct) {
+            case 2: PW_STEM_STRIDE(2) break;
+            case 6: PW_STEM_STRIDE(6) break;
+            default: PW_STEM_STRIDE(1) break;
             }
+#undef PW_STEM_STRIDE
+#undef PW_STEM_ROW
+            if (after) activate_body(row, g->out_width * cout, g->activation);
             continue;
         }
         float *row = y + oh * g->out_width;

@@ -29,6 +29,39 @@ import Testing
         #expect(last.converted(to: .channelsFirst).scalars == one.scalars, "\(label): channels-last")
     }
 
+    /// Channels-last output reads copied input rows with a stride (2 from a channels-first
+    /// picture at stride 2, 6 from a channels-last RGB one) where other geometries split rows into
+    /// phases; channels-first output always splits. The two must agree bit for bit.
+    @Test("the strided direct path (channels-last output) gives the phase rows' bits, from either input layout")
+    func directPathMatchesPhases() throws {
+        var random = SplitMix64(seed: 4242)
+        let cases: [(cin: Int, k: Int, stride: Int, padding: Conv2d.Padding, h: Int, w: Int)] = [
+            (3, 3, 2, .same, 14, 22),          // EfficientNet's; a last block of 5 pixels
+            (3, 3, 2, .symmetric(1), 9, 23),   // PyTorch's padding 1: a column of left padding
+            (3, 7, 2, .symmetric(3), 13, 29),  // ResNet's 7×7 stem
+            (3, 5, 2, .explicit(top: 0, bottom: 2, left: 2, right: 0), 11, 12),
+            (1, 3, 2, .valid, 7, 40),          // grayscale: 2 apart from either layout
+            (2, 1, 3, .symmetric(0), 5, 19),   // 2 channels at stride 3: 6 apart channels-last
+            (2, 4, 1, .same, 6, 9),            // 2 channels at stride 1: 2 apart channels-last
+            (3, 3, 2, .same, 3, 3),            // one output pixel
+        ]
+        for c in cases {
+            let conv = try Conv2d(inputChannels: c.cin, outputChannels: 21, kernelSize: c.k, stride: c.stride,
+                                  padding: c.padding, bias: true, activation: .relu6, seed: random.next())
+            let x = TestSupport.random([2, c.cin, c.h, c.w], using: &random)
+            let phases = try conv(x, options: ExecutionOptions(threads: 1))
+            TestSupport.expectClose(phases, try conv(x, options: ExecutionOptions(threads: 1, algorithm: .reference)),
+                                    "\(c): phase rows")
+            for input in [x, x.converted(to: .channelsLast)] {
+                var direct = Tensor.empty
+                try conv.forward(input, into: &direct, layout: .channelsLast, options: ExecutionOptions(threads: 2))
+                let differing = zip(direct.converted(to: .channelsFirst).scalars, phases.scalars)
+                    .filter { $0.bitPattern != $1.bitPattern }.count
+                #expect(differing == 0, "\(c) from \(input.layout): \(differing) outputs differ")
+            }
+        }
+    }
+
     @Test("EfficientNet's stem, 3×3 stride 2 3→32 SAME on 224×224, matches the reference")
     func efficientNetStem() throws {
         var random = SplitMix64(seed: 77)

@@ -1,9 +1,10 @@
 import CPointwiseKernels
 
 /// Dense convolutions of images with few input channels — a network's stem, e.g. EfficientNet's
-/// 3×3 stride-2 conv 3→32 — on the registry's `stem_rows` kernel: each output row's inputs are
-/// split into their stride phases in L1, where every tap of consecutive output pixels is a run
-/// of consecutive floats, and 6 output channels × 16 pixels (channels-first) or 6 pixels × 16
+/// 3×3 stride-2 conv 3→32 — on the registry's `stem_rows` kernel: each output row's input rows
+/// are held in L1, split into their stride phases (where every tap of consecutive output pixels
+/// is a run of consecutive floats) or, for an RGB stem at stride 2 writing channels-last, only
+/// copied and read with a stride; 6 output channels × 16 pixels (channels-first) or 6 pixels × 16
 /// channels (channels-last) are accumulated in registers over the taps — instead of im2col writing
 /// the whole patch matrix through memory for the GEMM to read back. The input's layout and the
 /// output's are independent. Every output element gets the same operations whatever the thread
