@@ -8,17 +8,18 @@
 // no edge cases in the inner loop. The phase rows of one output row (cin·K·S rows of about OW
 // floats, 9 KB for EfficientNet's stem) stay in L1 while every output channel reads them.
 //
-// Channels-last output needs no phases: its register block broadcasts one input per pixel, and a
-// broadcast reads any address as cheaply as the next. So when the pixels' inputs lie a fixed PS
-// floats apart in the input's own rows — PS = S reading a channels-first picture, PS = S·cin a
-// channels-last one — each input row is only copied, with its padding, into the ring, and the
-// taps read it with that stride: no deinterleaving into phases. For an RGB stem at stride 2 (PS 2
-// or 6) that removes about a tenth of the time.
-//
 // The output is then an M×16 register block — M ≤ 6 output channels × 16 pixels, 12 accumulators —
 // updated once per tap with 2 vector loads and M broadcast weights: the shape of the GEMM's 6×16
 // microkernel, so the FMA units, not loads, set the pace. (im2col + GEMM would write and re-read
-// the whole patch matrix, 1.35 MB for a 224×224 stem, through memory.)
+// the whole patch matrix, 1.35 MB for a 224×224 stem, through memory.) Channels-last output swaps
+// the roles: 6 pixels × 16 output channels, the weights a vector and each pixel's input a broadcast.
+//
+// That block needs no phases: a broadcast reads any address as cheaply as the next. So when the
+// pixels' inputs lie a fixed PS floats apart in the input's own rows — PS = S reading a
+// channels-first picture, PS = S·cin a channels-last one — each input row is only copied, with its
+// padding, into the ring of rows, and the taps read it with that stride. For an RGB stem at stride
+// 2 (PS 2 or 6) skipping the deinterleave took EfficientNet's channels-last stem from 0.27 to
+// 0.25 ms on one Zen 3 core.
 #ifndef PW_STEM_BODIES_H
 #define PW_STEM_BODIES_H
 
