@@ -209,10 +209,10 @@ PW_INLINE void stem_channels(const int M, const int clamp, float hi, const pw_de
 /// Channels-last: P pixels (1…6) from column `ow` × NV vectors (1 or 2) of 8 output channels from
 /// channel o, of which `valid` (≥ 1) exist (all 8·NV when `full`): bias, the taps in order, then the
 /// valid channels stored, clamped to [0, hi] when `clamp`. Pixel p's input for tap t is
-/// `tap[t][PS·(ow + p)]`: PS 1 over phase rows, the direct path's stride over copied rows. The roles swap against the
-/// channels-first block — the weights of 8 channels are a vector and each pixel's input a
-/// broadcast — so the order of the sums, and every output's bits, stay the same. `w` is weights
-/// [taps][ldw] from channel o, ldw a multiple of 8 whose padding is zeros.
+/// `tap[t][PS·(ow + p)]`: PS 1 over phase rows, the direct path's stride over copied rows. The
+/// roles swap against the channels-first block — the weights of 8 channels are a vector and each
+/// pixel's input a broadcast — so the order of the sums, and every output's bits, stay the same.
+/// `w` is weights [taps][ldw] from channel o, ldw a multiple of 8 whose padding is zeros.
 PW_INLINE void stem_block_nhwc(const int PS, const int P, const int NV, const int full, const int clamp, float hi,
                                const pw_depthwise_geometry *g, ptrdiff_t taps, const float *const *tap,
                                const float *w, ptrdiff_t ldw, const float *bias, ptrdiff_t valid, float *y,
