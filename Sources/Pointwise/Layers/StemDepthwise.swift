@@ -39,9 +39,9 @@ struct StemDepthwise {
         let bands = try DepthwiseBands(depthwise: depthwise, channels: channels, height: stemGeometry.outputHeight,
                                        width: stemGeometry.outputWidth, bandRows: bandRows)
         let stemShape = stemGeometry.kernelGeometry(activation: stem.activation)
-        let phaseFloats = withUnsafePointer(to: stemShape) { pw_stem_scratch_floats($0, cin) }
-        let phases = UnsafeMutablePointer<Float>.allocateOnCacheLines(phaseFloats * max(1, threads))
-        defer { phases.deallocate() }
+        let scratchFloats = withUnsafePointer(to: stemShape) { pw_stem_scratch_floats($0, cin) }
+        let scratch = UnsafeMutablePointer<Float>.allocateOnCacheLines(scratchFloats * max(1, threads))
+        defer { scratch.deallocate() }
         let (source, kernels) = (input.pointer, options.kernels)
         let inputChannelsLast: Int32 = input.layout == .channelsLast ? 1 : 0
         let (image, rowFloats) = (cin * stemGeometry.height * stemGeometry.width, stemGeometry.outputWidth * channels)
@@ -55,7 +55,7 @@ struct StemDepthwise {
                     kernels.table.pointee.stem_rows(
                         &shape, cin, channels, inputChannelsLast, 1, source + n * image, weights.baseAddress!, bias,
                         destination - rows.lowerBound * rowFloats, rows.lowerBound, rows.upperBound,
-                        phases + worker * phaseFloats)
+                        scratch + worker * scratchFloats)
                 }
             }
         }

@@ -37,14 +37,14 @@ enum Stem {
         let (inputChannelsLast, outputChannelsLast): (Int32, Int32) =
             (x.layout == .channelsLast ? 1 : 0, output.layout == .channelsLast ? 1 : 0)
         let scratch = withUnsafePointer(to: shape) { pw_stem_scratch_floats($0, cin) }
-        let phases = UnsafeMutablePointer<Float>.allocate(capacity: scratch * max(1, threads))
-        defer { phases.deallocate() }
+        let rings = UnsafeMutablePointer<Float>.allocate(capacity: scratch * max(1, threads))
+        defer { rings.deallocate() }
         Parallel.forEachRowRange(images: x.batchSize, rowsPerImage: g.outputHeight, threads: threads) { worker, n, rows in
             var shape = shape
             table.pointee.stem_rows(
                 &shape, cin, cout, inputChannelsLast, outputChannelsLast, source + n * cin * g.height * g.width,
                 packedWeight, bias, target + n * cout * g.outputPixels, rows.lowerBound, rows.upperBound,
-                phases + worker * scratch)
+                rings + worker * scratch)
         }
     }
 }
