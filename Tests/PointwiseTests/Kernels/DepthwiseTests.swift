@@ -45,10 +45,11 @@ import Testing
         let table = kernels.table.pointee
         // Channel counts around the groups of eight; planes narrower than a vector, around one and
         // two vectors, and padding that is wider than the kernel's reach or negative on the right;
-        // a plane whose group copy takes two or three bands of rows.
+        // left padding of 8 and 9, whose single-plane copies start 0 and 7 floats into their rows
+        // (`depthwise_padded_shift`); a plane whose group copy takes two or three bands of rows.
         let planes: [(channels: Int, height: Int, width: Int, top: Int, left: Int)] = [
             (1, 1, 1, 1, 1), (5, 3, 2, 2, 2), (8, 7, 7, 1, 1), (13, 9, 9, 0, 0), (17, 6, 14, 2, 1), (9, 12, 24, 1, 0),
-            (3, 5, 40, 2, 2), (3, 45, 120, 1, 2)]
+            (3, 5, 40, 2, 2), (2, 6, 30, 1, 8), (2, 6, 30, 1, 9), (3, 45, 120, 1, 2)]
         for k in [3, 5] {
             for step in [1, 2] {
                 for p in planes {
