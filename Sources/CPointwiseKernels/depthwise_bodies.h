@@ -149,10 +149,10 @@ PW_INLINE void depthwise_tiles(const int K, const int S, const int R, const int 
 /// x_plane and y_plane floats apart), w their taps [count][K·K], bias NULL or `count` values.
 /// Each plane is copied into `padded` (rows of `depthwise_padded_width` floats, each starting with
 /// `depthwise_padded_shift` unused ones) whose padding is made of zeros, so the loops below have
-/// no edges; then its output is computed in tiles
-/// (`depthwise_tiles`). The padding is zeroed once, and each plane's copy writes only the input's
-/// own columns and rows, which are the same for every plane. The dispatch sends stride 2, and
-/// narrow planes, to `depthwise_group_body` instead (`depthwise_groups`).
+/// no edges; then its output is computed in tiles (`depthwise_tiles`). The padding is zeroed once,
+/// and each plane's copy writes only the input's own columns and rows, which are the same for every
+/// plane. The dispatch sends stride 2, and narrow planes, to `depthwise_group_body` instead
+/// (`depthwise_groups`).
 PW_INLINE void depthwise_planes_body(const int K, const int S, const pw_depthwise_geometry *g, ptrdiff_t count,
                                      const float *restrict x, ptrdiff_t x_plane, const float *restrict w,
                                      const float *restrict bias, float *restrict y, ptrdiff_t y_plane,
