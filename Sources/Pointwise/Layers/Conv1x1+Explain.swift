@@ -31,9 +31,12 @@ extension Conv1x1 {
             let input: String
             if plan.rowsOuter {
                 input = "input packed once per k block into 16-pixel strips that every row panel reuses from L2"
-            } else if m <= Gemm.streamingRowLimit || k <= Gemm.streamingDepthLimit {
-                input = "streaming kernel (≤ \(Gemm.streamingRowLimit) output or ≤ \(Gemm.streamingDepthLimit) input "
-                    + "channels per group): the input is read straight from memory in blocks of up to 256 pixels "
+            } else if Gemm.streams(m: m, n: n, k: k) {
+                let why = m <= Gemm.streamingRowLimit || k <= Gemm.streamingDepthLimit
+                    ? "≤ \(Gemm.streamingRowLimit) output or ≤ \(Gemm.streamingDepthLimit) input channels per group"
+                    : "≤ \(Gemm.cachedStreamingRowLimit) output channels per group and an input of at most "
+                        + "\(Gemm.cachedStreamingBytes >> 20) MiB per image and group, read from cache"
+                input = "streaming kernel (\(why)): the input is read where it lies, in blocks of up to 256 pixels "
                     + "(as many as 16 KiB of input holds), every row panel with the whole Cin loop over a block "
                     + "(no packing, no tile bookkeeping)"
             } else {

@@ -156,10 +156,14 @@ import Testing
         }
     }
 
-    @Test("the streaming kernel (few rows or a shallow k) over several column blocks and a ragged last one, any thread count")
+    @Test("the streaming kernel (few rows, a shallow k, or up to 48 rows over a B in cache) over several column blocks, a ragged last one and two k blocks, any thread count")
     func streamingColumnBlocks() {
         var random = SplitMix64(seed: 19)
-        for (m, n, k) in [(7, 1000, 13), (12, 600, 300), (13, 530, 16), (96, 777, 16), (20, 520, 24)] {
+        // The last two stream only for a B in cache; (44, 530, 400) runs two k blocks of 200, the
+        // second accumulating into the first's C.
+        for (m, n, k) in [(7, 1000, 13), (12, 600, 300), (13, 530, 16), (96, 777, 16), (20, 520, 24), (44, 530, 400),
+                          (29, 301, 100)] {
+            #expect(Gemm.streams(m: m, n: n, k: k))
             let a = TestSupport.randomValues(m * k, using: &random)
             let b = TestSupport.randomValues(k * n, using: &random)
             let bias = TestSupport.randomValues(m, using: &random)

@@ -82,13 +82,25 @@ import Testing
         }
     }
 
+    @Test("few output channels stream from cache, not from memory")
+    func streamingChoice() {
+        // EfficientNet's channels-first 144→24 at 56×56 streams; the seed's 64→32 at 224×224 (12.8 MB
+        // of input per image) copies strips, whose prefetches keep up with memory; 64→64 copies.
+        #expect(Gemm.streams(m: 24, n: 56 * 56, k: 144))
+        #expect(!Gemm.streams(m: 32, n: 224 * 224, k: 64))
+        #expect(!Gemm.streams(m: 64, n: 56 * 56, k: 64))
+        #expect(Gemm.streams(m: 96, n: 224 * 224, k: 16))
+    }
+
     @Test("large streamed outputs with a residual and ReLU6 match the reference with any thread count's bits")
     func largeStreamedOutputs() throws {
         var random = SplitMix64(seed: 17)
-        // Both run on the streaming kernel (Cin ≤ 32): 96 × 64² floats (1.5 MB) per image in whole
-        // tiles; 40 × 61² (595 KB) with rows that are not a multiple of 8 floats and a narrow tail.
-        for (cin, cout, side) in [(16, 96, 64), (24, 40, 61)] {
-            #expect(cin <= Gemm.streamingDepthLimit)
+        // All run on the streaming kernel: 96 × 64² floats (1.5 MB) per image in whole tiles and
+        // 40 × 61² (595 KB) with rows that are not a multiple of 8 floats and a narrow tail, both for
+        // Cin ≤ 32; 24 output channels over 144 input channels of 45² pixels (1.2 MB, read from cache),
+        // with a last pixel past the whole vectors.
+        for (cin, cout, side) in [(16, 96, 64), (24, 40, 61), (144, 24, 45)] {
+            #expect(Gemm.streams(m: cout, n: side * side, k: cin))
             let conv = try Conv1x1(inputChannels: cin, outputChannels: cout, activation: .relu6, seed: 9)
             let x = TestSupport.random([2, cin, side, side], using: &random)
             let residual = TestSupport.random([2, cout, side, side], using: &random)

@@ -271,8 +271,8 @@ private struct TileRunner {
     }
 
     /// Runs `columns` of C reading B (rows contiguous in memory, a channels-first image) as it
-    /// streams past: with few rows or a shallow k, blocks of columns straight from B by the
-    /// streaming kernel; otherwise strip by strip, each 16-column strip copied into L1 just before
+    /// streams past: with few rows or a shallow k (`Gemm.streams`), blocks of columns straight
+    /// from B by the streaming kernel; otherwise strip by strip, each 16-column strip copied into L1 just before
     /// every row panel runs over it.
     private mutating func stream(
         _ problem: GemmProblem, view: MatrixView, a: APanels, depth: Range<Int>, rows: Range<Int>,
@@ -284,7 +284,7 @@ private struct TileRunner {
         strips.reserve(depth.count * KernelConfig.tileColumns)
         if fullWidth > 0 {
             withEpilogue(problem, row: rows.lowerBound, column: columns.lowerBound, last: last) { epilogue in
-                if problem.m <= Gemm.streamingRowLimit || problem.k <= Gemm.streamingDepthLimit {
+                if Gemm.streams(m: problem.m, n: problem.n, k: problem.k) {
                     config.pointee.stream_rows(
                         rows.count, depth.count, a.base, a.rowStride, a.columnStride, a.panelStride, b, view.rowStride,
                         fullWidth, c, problem.ldc, loadC ? 1 : 0, epilogue)
