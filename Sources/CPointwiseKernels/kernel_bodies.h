@@ -241,6 +241,38 @@ PW_INLINE void stream_block(const int mr, const int nv, ptrdiff_t k, const float
     }
 }
 
+/// `stream_block` for a last row panel of one or two rows, over 32 columns: four vectors per row
+/// keep eight FMA chains in flight for two rows (four for one) rather than four (two), too few to
+/// hide the FMA latency. Each element gets exactly `stream_block`'s operations.
+PW_INLINE void stream_block_wide(const int mr, ptrdiff_t k, const float *restrict a, ptrdiff_t rsa, ptrdiff_t csa,
+                                 const float *restrict b, ptrdiff_t ldb, float *restrict c, ptrdiff_t ldc,
+                                 int32_t load_c, ptrdiff_t j, const pw_epilogue *epilogue) {
+    v8f acc[2][4];
+    for (int i = 0; i < mr; i++) {
+        for (int v = 0; v < 4; v++) acc[i][v] = load_c ? v8_load(c + i * ldc + 8 * v) : v8_splat(0.0f);
+    }
+    for (ptrdiff_t p = 0; p < k; p++) {
+        v8f row[4];
+        for (int v = 0; v < 4; v++) row[v] = v8_load(b + p * ldb + 8 * v);
+        for (int i = 0; i < mr; i++) {
+            const v8f x = v8_splat(a[i * rsa + p * csa]);
+            for (int v = 0; v < 4; v++) acc[i][v] = x * row[v] + acc[i][v];
+        }
+    }
+    if (epilogue) {
+        // The epilogue works on tiles of up to three vectors: the two halves in turn.
+        for (int h = 0; h < 2; h++) {
+            v8f half[PW_GEMM_MR][3];
+            for (int i = 0; i < mr; i++) half[i][0] = acc[i][2 * h], half[i][1] = acc[i][2 * h + 1];
+            epilogue_tile(half, mr, 2, epilogue, j + 16 * h);
+            for (int i = 0; i < mr; i++) acc[i][2 * h] = half[i][0], acc[i][2 * h + 1] = half[i][1];
+        }
+    }
+    for (int i = 0; i < mr; i++) {
+        for (int v = 0; v < 4; v++) v8_store(c + i * ldc + 8 * v, acc[i][v]);
+    }
+}
+
 /// `w` (1…3) columns of C over `g` consecutive row panels of A packed in panels (panel q at
 /// a + q·stride, its element (i, p) at [p·6 + i]; `rows` valid rows in all), g·w ≤ 9:
 /// C[i·ldc + j] (=|+=) Σ_p A[i][p]·b[p·ldb + j], then the epilogue, which describes element (0, 0).
