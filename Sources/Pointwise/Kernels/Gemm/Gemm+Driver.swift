@@ -272,8 +272,8 @@ private struct TileRunner {
 
     /// Runs `columns` of C reading B (rows contiguous in memory, a channels-first image) as it
     /// streams past: with few rows or a shallow k (`Gemm.streams`), blocks of columns straight
-    /// from B by the streaming kernel; otherwise strip by strip, each 16-column strip copied into L1 just before
-    /// every row panel runs over it.
+    /// from B by the streaming kernel; otherwise strip by strip, each 16-column strip copied into
+    /// L1 just before every row panel runs over it.
     private mutating func stream(
         _ problem: GemmProblem, view: MatrixView, a: APanels, depth: Range<Int>, rows: Range<Int>,
         columns: Range<Int>, loadC: Bool, last: Bool

@@ -44,12 +44,12 @@ enum Gemm {
     /// A channels-first GEMM with C of at most `cachedStreamingRowLimit` rows also streams when B
     /// (k × n floats) is at most `cachedStreamingBytes`, so that it comes from cache. Copying each
     /// 16-column strip costs a store per B vector, paid again for every strip and shared by only
-    /// m / 6 row panels: few rows leave it a large share. But the streaming kernel reads k rows of
-    /// B at once, more streams than hardware prefetchers follow, so from memory it stalls where the
+    /// m/6 row panels: few rows leave it a large share. But the streaming kernel reads k rows of B
+    /// at once, more streams than hardware prefetchers follow, so from memory it stalls where the
     /// strip copy's explicit prefetches do not. On a Zen 3 core, one thread, best of three
-    /// interleaved rounds: 144→24 at 56×56 0.275 → 0.251 ms and at 112×112 (7.2 MB of input)
-    /// 1.16 → 1.08 ms, 96→24 at 56×56 0.185 → 0.169 ms, 200→13 0.333 → 0.272 ms, 64→48 0.230 → 0.221
-    /// ms, 320→32 at 28×28 0.251 → 0.228 ms, 1024→32 at 14×14 0.237 → 0.225 ms; but 64→32 at
+    /// interleaved rounds: 144→24 at 56×56 0.275 → 0.251 ms and at 112×112 (7.2 MB of input) 1.16 →
+    /// 1.08 ms, 96→24 at 56×56 0.185 → 0.169 ms, 200→13 0.333 → 0.272 ms and 64→48 0.230 → 0.221 ms
+    /// at 56×56, 320→32 at 28×28 0.251 → 0.228 ms, 1024→32 at 14×14 0.237 → 0.225 ms; but 64→32 at
     /// 224×224 (12.8 MB) 3.4 → 4.1 ms and 64→64 at 56×56 0.299 → 0.360 ms.
     static let cachedStreamingRowLimit = 48
     static let cachedStreamingBytes = 8 << 20
@@ -60,6 +60,7 @@ enum Gemm {
         m <= streamingRowLimit || k <= streamingDepthLimit
             || m <= cachedStreamingRowLimit && k * n * MemoryLayout<Float>.stride <= cachedStreamingBytes
     }
+
     /// How far ahead of the strip being copied (in floats) a streamed B row is prefetched: four
     /// strips (timed best of 0, 32, 64 and 128 on the suite's compute-bound shapes).
     static let prefetchDistance = 64
