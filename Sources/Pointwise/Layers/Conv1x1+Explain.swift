@@ -32,7 +32,7 @@ extension Conv1x1 {
             if plan.rowsOuter {
                 input = "input packed once per k block into 16-pixel strips that every row panel reuses from L2"
             } else if Gemm.streams(m: m, n: n, k: k) {
-                let why = m <= Gemm.streamingRowLimit || k <= Gemm.streamingDepthLimit
+                let why = Gemm.streamsMemoryBound(m: m, k: k)
                     ? "≤ \(Gemm.streamingRowLimit) output or ≤ \(Gemm.streamingDepthLimit) input channels per group"
                     : "≤ \(Gemm.cachedStreamingRowLimit) output channels per group and an input of at most "
                         + "\(Gemm.cachedStreamingBytes >> 20) MiB per image and group, read from cache"

@@ -57,8 +57,14 @@ enum Gemm {
     /// Whether a channels-first GEMM of C m×n and depth k (a view of B with contiguous rows) runs
     /// on the streaming kernel rather than copying B strip by strip.
     static func streams(m: Int, n: Int, k: Int) -> Bool {
-        m <= streamingRowLimit || k <= streamingDepthLimit
+        streamsMemoryBound(m: m, k: k)
             || m <= cachedStreamingRowLimit && k * n * MemoryLayout<Float>.stride <= cachedStreamingBytes
+    }
+
+    /// Whether C's m rows or the depth k alone send a channels-first GEMM to the streaming kernel
+    /// (`streamingRowLimit`, `streamingDepthLimit`), wherever B comes from.
+    static func streamsMemoryBound(m: Int, k: Int) -> Bool {
+        m <= streamingRowLimit || k <= streamingDepthLimit
     }
 
     /// How far ahead of the strip being copied (in floats) a streamed B row is prefetched: four
