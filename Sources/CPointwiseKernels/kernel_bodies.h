@@ -65,15 +65,24 @@ PW_INLINE void epilogue_tile(v8f acc[PW_GEMM_MR][3], const int mr, const int nv,
 #undef PW_ACTIVATE_TILE
 }
 
+/// Stores one B row of `nv` vectors (b0, then b1 when nv is 2) at `to`.
+PW_INLINE void gemm_copy_row(const int nv, v8f b0, v8f b1, float *to) {
+    v8_store(to, b0);
+    if (nv == 2) v8_store(to + 8, b1);
+}
+
 /// One register tile of C: `mr` rows (1…6) by `nv` vectors of 8 columns (1 or 2). Every loop
 /// here has a constant trip count once inlined, so the accumulators live in registers. The k loop
 /// is the only loop that runs; edges are the caller's business (it picks a smaller tile). Step p
 /// also prefetches the line at `ahead + p·ahead_step` unless `ahead` is NULL (the sweep's way of
-/// bringing B in from memory before the tiles that read it).
+/// bringing B in from memory before the tiles that read it), and stores the B row it loaded at
+/// `copy + p·8·nv` unless `copy` is NULL (the strip path's copy of B riding along with the first
+/// row panel's FMAs, see `stream_strips`).
 PW_INLINE void gemm_tile_prefetching(const int mr, const int nv, ptrdiff_t k, const float *restrict a,
                                      ptrdiff_t rsa, ptrdiff_t csa, const float *restrict b, ptrdiff_t ldb,
                                      float *restrict c, ptrdiff_t ldc, int32_t load_c,
-                                     const pw_epilogue *epilogue, const float *ahead, ptrdiff_t ahead_step) {
+                                     const pw_epilogue *epilogue, const float *ahead, ptrdiff_t ahead_step,
+                                     float *restrict copy) {
     v8f acc[PW_GEMM_MR][3];
     for (int i = 0; i < mr; i++) {
         for (int v = 0; v < nv; v++) {
@@ -86,6 +95,7 @@ PW_INLINE void gemm_tile_prefetching(const int mr, const int nv, ptrdiff_t k, co
             if (ahead) __builtin_prefetch(ahead + p * ahead_step, 0, 3);
             v8f b0 = v8_load(b);
             v8f b1 = nv == 2 ? v8_load(b + 8) : b0;
+            if (copy) gemm_copy_row(nv, b0, b1, copy + p * 8 * nv);
             for (int i = 0; i < mr; i++) {
                 v8f x = v8_splat(a[i]);
                 acc[i][0] = x * b0 + acc[i][0];
@@ -99,6 +109,7 @@ PW_INLINE void gemm_tile_prefetching(const int mr, const int nv, ptrdiff_t k, co
             if (ahead) __builtin_prefetch(ahead + p * ahead_step, 0, 3);
             v8f b0 = v8_load(b);
             v8f b1 = nv == 2 ? v8_load(b + 8) : b0;
+            if (copy) gemm_copy_row(nv, b0, b1, copy + p * 8 * nv);
             for (int i = 0; i < mr; i++) {
                 v8f x = v8_splat(a[i * rsa]);
                 acc[i][0] = x * b0 + acc[i][0];
@@ -119,7 +130,7 @@ PW_INLINE void gemm_tile(const int mr, const int nv, ptrdiff_t k, const float *r
                          ptrdiff_t rsa, ptrdiff_t csa, const float *restrict b, ptrdiff_t ldb,
                          float *restrict c, ptrdiff_t ldc, int32_t load_c,
                          const pw_epilogue *epilogue) {
-    gemm_tile_prefetching(mr, nv, k, a, rsa, csa, b, ldb, c, ldc, load_c, epilogue, NULL, 0);
+    gemm_tile_prefetching(mr, nv, k, a, rsa, csa, b, ldb, c, ldc, load_c, epilogue, NULL, 0, NULL);
 }
 
 /// One register tile of `mr` (1…3) rows by 24 columns, 8 at each of b0, b1 and b2 (row p of each
@@ -354,6 +365,20 @@ PW_INLINE void copy_strip_body(const float *src, ptrdiff_t ld, ptrdiff_t k, int 
         for (ptrdiff_t p = 0; p < k; p++, src += ld, dst += 8) {
             if (prefetch) __builtin_prefetch(src + prefetch);
             v8_store(dst, v8_load(src));
+        }
+    }
+}
+
+/// The last four rows of an A in row panels of 6 (m rows, m mod 6 = 2: rows m − 4 and m − 3 end one
+/// panel, m − 2 and m − 1 are the next; panel q at a + q·a_panel_stride, its element (i, p) at
+/// [i·rsa + p·csa]), k columns, packed as one panel of their own at `dst` (6·k floats, rows 4 and 5
+/// zeros), so that they run as one 4-row tile.
+PW_INLINE void strip_last_rows(ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
+                               ptrdiff_t a_panel_stride, float *dst) {
+    for (ptrdiff_t p = 0; p < k; p++) {
+        for (ptrdiff_t r = 0; r < PW_GEMM_MR; r++) {
+            const ptrdiff_t i = m - 4 + r;
+            dst[p * PW_GEMM_MR + r] = r < 4 ? a[i / PW_GEMM_MR * a_panel_stride + i % PW_GEMM_MR * rsa + p * csa] : 0.0f;
         }
     }
 }

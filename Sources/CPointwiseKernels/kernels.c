@@ -19,7 +19,9 @@
 
 // MARK: - x86-64 AVX2 + FMA3
 #if defined(__x86_64__)
-#define PW_TARGET __attribute__((target("avx2,fma")))
+// Each kernel starts on a 64-byte line, so where its loops fall against the lines (which moved
+// the streaming kernel's speed by 2–4% on a Zen 3 core) does not shift with unrelated code.
+#define PW_TARGET __attribute__((target("avx2,fma"), aligned(64)))
 #define PW_NAME(x) avx2_##x
 #define PW_FAMILY_NAME "gemm-6x16-fma3"
 #define PW_ISA_NAME "avx2+fma"
@@ -37,6 +39,8 @@ const pw_kernel_config *pw_kernel_config_best(void) {
 #endif
     return &portable_config;
 }
+
+ptrdiff_t pw_stream_strips_scratch_floats(ptrdiff_t k) { return k * (PW_GEMM_NR + PW_GEMM_MR); }
 
 ptrdiff_t pw_stem_scratch_floats(const pw_depthwise_geometry *g, ptrdiff_t cin) {
     // The ring of input rows, a pointer and an offset per tap, the row number each ring slot holds, and

@@ -40,8 +40,11 @@ extension Conv1x1 {
                     + "(as many as 16 KiB of input holds), every row panel with the whole Cin loop over a block "
                     + "(no packing, no tile bookkeeping)"
             } else {
-                input = "input streamed 16 pixels at a time: each strip copied into L1 (prefetched four strips ahead) "
-                    + "just before all row panels run over it"
+                input = "input streamed 16 pixels at a time (prefetched four strips ahead): "
+                    + (m <= Gemm.stripFusedRows
+                        ? "the first row panel's tile copies each strip into L1 as it reads it (≤ "
+                          + "\(Gemm.stripFusedRows) output channels), and the other row panels run over the copy"
+                        : "each strip copied into L1 just before all row panels run over it")
             }
             lines.append("gemm: per image and group, Y[\(m)×\(n)] = W[\(m)×\(k)] · X[\(k)×\(n)] — weights packed once "
                          + "into 6-row panels; \(input)")
@@ -62,8 +65,9 @@ extension Conv1x1 {
                           + "\(Gemm.rowBlock) rows stream past from L2"))
         let panelsPacked = layout == .channelsFirst || Gemm.copiesPanels(columns: n)
         let rowsInParts = transposed || layout == .channelsLast && Gemm.copiesPanels(columns: n) && !plan.rowsOuter
+        let stripPath = layout == .channelsFirst && !transposed && !plan.rowsOuter && !Gemm.streams(m: m, n: n, k: k)
         lines.append("edges: " + Self.edges(m: m, n: n, panelsPacked: panelsPacked, weightStrips: transposed || layout == .channelsLast,
-                                            rowsInParts: rowsInParts))
+                                            rowsInParts: rowsInParts, stripPath: stripPath))
         lines.append("epilogue: " + (transposed ? "fused in the transposing store" : "fused in the register tile")
                      + ": bias\(bias == nil ? " (none)" : ""), residual, \(activation)")
         if wholeProblems {
@@ -84,8 +88,10 @@ extension Conv1x1 {
 
     /// How the tiles at the edges of an m×n C are run: the rule of the kernels' `sweep` (kernels.inc)
     /// over A packed in panels or read in place, and B as packed weight strips (`weightStrips`)
-    /// or an image streamed past, and of `Gemm.panelParts` when the driver packs A (`rowsInParts`).
-    static func edges(m: Int, n: Int, panelsPacked: Bool, weightStrips: Bool, rowsInParts: Bool) -> String {
+    /// or an image streamed past, of `Gemm.panelParts` when the driver packs A (`rowsInParts`), and
+    /// of the kernels' `stream_strips` for an image streamed strip by strip (`stripPath`).
+    static func edges(m: Int, n: Int, panelsPacked: Bool, weightStrips: Bool, rowsInParts: Bool,
+                      stripPath: Bool) -> String {
         let (mr, nr) = (KernelConfig.tileRows, KernelConfig.tileColumns)
         var parts: [String] = []
         if n % nr >= 8 && n >= nr + 8 && weightStrips && !(m == 1 && panelsPacked) {
@@ -108,6 +114,9 @@ extension Conv1x1 {
         if rowsInParts && m > mr && m % mr == 1 {
             parts.append("the last 7 of the \(m) rows in panels of 4 and 3, each swept on its own (a 1-row tile "
                          + "would wait on its two FMA chains)")
+        } else if stripPath && m % mr == 2 && m % Gemm.rowBlock >= 8 {
+            parts.append("the last 8 of the \(m) rows as two tiles of 4 (a last row panel of 2 would wait on its "
+                         + "four FMA chains)")
         } else if m % mr != 0 {
             parts.append("a last row panel of \(m % mr) of the \(m) rows")
         }

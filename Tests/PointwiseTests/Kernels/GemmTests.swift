@@ -317,6 +317,20 @@ import Testing
         }
     }
 
+    @Test("the strip path's first row panel copying B as it reads it, and a last panel of two rows run as two tiles of four, get the bits of whole panels")
+    func stripPathCopyAndLastRows() {
+        var random = SplitMix64(seed: 37)
+        // m = 6q + 2 above the streaming kernel's 48 rows and k above its 32 (the last eight rows run
+        // 4 + 4), a second row block ending in 6q + 2 (264 + 14), and m = 6q; n ending in an 8-column
+        // strip or a 5-column tail; k within one k block and past it. The whole products have one
+        // more whole panel than the part, so that none of their rows end in tiles of four.
+        for (m, n, k) in [(50, 88, 40), (56, 101, 33), (54, 40, 330), (278, 45, 36)] {
+            #expect(!Gemm.streams(m: m, n: n, k: k))
+            Self.expectPartMatchesWholeProduct(m: m, n: n, k: k, wholeRows: (m + 5) / 6 * 6 + 6, wide: n, packA: true,
+                                               variants: [(false, false, 1), (false, true, 2), (false, false, 0)], using: &random)
+        }
+    }
+
     @Test("k is cut into as few blocks as keep each within the depth limit, of equal depth to within one")
     func depthBlocks() {
         #expect(Gemm.depthBlocks(1152) == [0..<288, 288..<576, 576..<864, 864..<1152])

@@ -253,7 +253,7 @@ import Testing
         }
     }
 
-    @Test("--explain names how the edge tiles run: narrow column tails down many panels, wider ones in edge tiles, an 8-column strip in 3×24 tiles, a last single row in panels of 4 and 3")
+    @Test("--explain names how the edge tiles run: narrow column tails down many panels, wider ones in edge tiles, an 8-column strip in 3×24 tiles, a last single row in panels of 4 and 3, a last pair of rows in tiles of 4")
     func explainsEdges() throws {
         func edges(_ h: Int, _ w: Int, _ layout: Layout, inputs: Int = 960, outputs: Int = 160) throws -> String {
             let conv = try Conv1x1(inputChannels: inputs, outputChannels: outputs)
@@ -280,5 +280,10 @@ import Testing
         // Channels-last 7×7: 49 pixels end in one row, so the last 7 go in panels of 4 and 3.
         #expect(try edges(7, 7, .channelsLast) == "edges: the last 7 of the 49 rows in panels of 4 and 3, each swept on "
                 + "its own (a 1-row tile would wait on its two FMA chains)")
+        // The seed's 64→32 at 224×224 runs strip by strip: its 32 rows end in two tiles of four. The
+        // streaming kernel runs a last panel of two 32 columns at a time instead (32 rows over 56×56).
+        #expect(try edges(224, 224, .channelsFirst, inputs: 64, outputs: 32) == "edges: the last 8 of the 32 rows as "
+                + "two tiles of 4 (a last row panel of 2 would wait on its four FMA chains)")
+        #expect(try edges(56, 56, .channelsFirst, inputs: 64, outputs: 32) == "edges: a last row panel of 2 of the 32 rows")
     }
 }

@@ -281,7 +281,7 @@ private struct TileRunner {
         let fullWidth = columns.count - columns.count % 8
         let b = view.base + depth.lowerBound * view.rowStride + columns.lowerBound
         let c = problem.c + rows.lowerBound * problem.ldc + columns.lowerBound
-        strips.reserve(depth.count * KernelConfig.tileColumns)
+        strips.reserve(pw_stream_strips_scratch_floats(depth.count))
         if fullWidth > 0 {
             withEpilogue(problem, row: rows.lowerBound, column: columns.lowerBound, last: last) { epilogue in
                 if Gemm.streams(m: problem.m, n: problem.n, k: problem.k) {

@@ -67,6 +67,11 @@ enum Gemm {
         m <= streamingRowLimit || k <= streamingDepthLimit
     }
 
+    /// The most rows of C for which the strip path copies each strip (after a call's first) inside
+    /// the first row panel's tile as it reads B, rather than in a pass of its own (the kernels'
+    /// `PW_STRIP_FUSED_ROWS`).
+    static let stripFusedRows = Int(PW_STRIP_FUSED_ROWS)
+
     /// How far ahead of the strip being copied (in floats) a streamed B row is prefetched: four
     /// strips (timed best of 0, 32, 64 and 128 on the suite's compute-bound shapes).
     static let prefetchDistance = 64
