@@ -376,10 +376,11 @@ PW_INLINE void copy_strip_body(const float *src, ptrdiff_t ld, ptrdiff_t k, int 
 PW_INLINE void strip_last_rows(ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
                                ptrdiff_t a_panel_stride, float *dst) {
     for (ptrdiff_t p = 0; p < k; p++) {
-        for (ptrdiff_t r = 0; r < PW_GEMM_MR; r++) {
+        for (ptrdiff_t r = 0; r < 4; r++) {
             const ptrdiff_t i = m - 4 + r;
-            dst[p * PW_GEMM_MR + r] = r < 4 ? a[i / PW_GEMM_MR * a_panel_stride + i % PW_GEMM_MR * rsa + p * csa] : 0.0f;
+            dst[p * PW_GEMM_MR + r] = a[i / PW_GEMM_MR * a_panel_stride + i % PW_GEMM_MR * rsa + p * csa];
         }
+        dst[p * PW_GEMM_MR + 4] = dst[p * PW_GEMM_MR + 5] = 0.0f;
     }
 }
 
