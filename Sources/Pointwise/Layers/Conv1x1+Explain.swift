@@ -19,6 +19,10 @@ extension Conv1x1 {
         let problems = layout == .channelsFirst ? images * groups : groups
         let wholeProblems = Gemm.splitsWholeProblems(count: problems, threads: options.threads)
         let plan = Gemm.Plan(m: m, n: n, threads: wholeProblems ? 1 : options.threads)
+        // A channels-first image streamed past the weight panels runs on the streaming kernel or
+        // strip by strip (the driver's `stream`).
+        let streamed = layout == .channelsFirst && !transposed && !plan.rowsOuter
+        let streaming = streamed && Gemm.streams(m: m, n: n, k: k)
         lines.append("kernels: \(options.kernels.name) (\(options.kernels.instructionSet)), register tiles up to "
                      + "\(KernelConfig.tileRows)×\(KernelConfig.tileColumns)")
         if transposed {
@@ -31,7 +35,7 @@ extension Conv1x1 {
             let input: String
             if plan.rowsOuter {
                 input = "input packed once per k block into 16-pixel strips that every row panel reuses from L2"
-            } else if Gemm.streams(m: m, n: n, k: k) {
+            } else if streaming {
                 let why = Gemm.streamsMemoryBound(m: m, k: k)
                     ? "≤ \(Gemm.streamingRowLimit) output or ≤ \(Gemm.streamingDepthLimit) input channels per group"
                     : "≤ \(Gemm.cachedStreamingRowLimit) output channels per group and an input of at most "
@@ -65,9 +69,9 @@ extension Conv1x1 {
                           + "\(Gemm.rowBlock) rows stream past from L2"))
         let panelsPacked = layout == .channelsFirst || Gemm.copiesPanels(columns: n)
         let rowsInParts = transposed || layout == .channelsLast && Gemm.copiesPanels(columns: n) && !plan.rowsOuter
-        let stripPath = layout == .channelsFirst && !transposed && !plan.rowsOuter && !Gemm.streams(m: m, n: n, k: k)
         lines.append("edges: " + Self.edges(m: m, n: n, panelsPacked: panelsPacked, weightStrips: transposed || layout == .channelsLast,
-                                            rowsInParts: rowsInParts, stripPath: stripPath))
+                                            rowsInParts: rowsInParts, stripPath: streamed && !streaming,
+                                            streaming: streaming))
         lines.append("epilogue: " + (transposed ? "fused in the transposing store" : "fused in the register tile")
                      + ": bias\(bias == nil ? " (none)" : ""), residual, \(activation)")
         if wholeProblems {
@@ -89,9 +93,10 @@ extension Conv1x1 {
     /// How the tiles at the edges of an m×n C are run: the rule of the kernels' `sweep` (kernels.inc)
     /// over A packed in panels or read in place, and B as packed weight strips (`weightStrips`)
     /// or an image streamed past, of `Gemm.panelParts` when the driver packs A (`rowsInParts`), and
-    /// of the kernels' `stream_strips` for an image streamed strip by strip (`stripPath`).
+    /// of the kernels' `stream_strips` for an image streamed strip by strip (`stripPath`), and of
+    /// `stream_rows` for one read in blocks of columns by the streaming kernel (`streaming`).
     static func edges(m: Int, n: Int, panelsPacked: Bool, weightStrips: Bool, rowsInParts: Bool,
-                      stripPath: Bool) -> String {
+                      stripPath: Bool, streaming: Bool) -> String {
         let (mr, nr) = (KernelConfig.tileRows, KernelConfig.tileColumns)
         var parts: [String] = []
         if n % nr >= 8 && n >= nr + 8 && weightStrips && !(m == 1 && panelsPacked) {
@@ -117,6 +122,11 @@ extension Conv1x1 {
         } else if stripPath && m % mr == 2 && m % Gemm.rowBlock >= 8 {
             parts.append("the last 8 of the \(m) rows as two tiles of 4 (a last row panel of 2 would wait on its "
                          + "four FMA chains)")
+        } else if streaming && m % mr <= 2 && m % mr > 0 && n - n % 8 >= 2 * nr {
+            // `stream_rows` runs a panel of one or two rows over blocks of 32 columns (`stream_block_wide`).
+            let rows = m % mr
+            parts.append("a last row panel of \(rows) of the \(m) rows, 32 columns at a time (\(4 * rows) FMA chains, "
+                         + "where 16 columns would give \(2 * rows))")
         } else if m % mr != 0 {
             parts.append("a last row panel of \(m % mr) of the \(m) rows")
         }

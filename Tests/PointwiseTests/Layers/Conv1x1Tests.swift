@@ -253,7 +253,7 @@ import Testing
         }
     }
 
-    @Test("--explain names how the edge tiles run: narrow column tails down many panels, wider ones in edge tiles, an 8-column strip in 3×24 tiles, a last single row in panels of 4 and 3, a last pair of rows in tiles of 4")
+    @Test("--explain names how the edge tiles run: narrow column tails down many panels, wider ones in edge tiles, an 8-column strip in 3×24 tiles, a last single row in panels of 4 and 3, a last pair of rows in tiles of 4 or 32 columns at a time")
     func explainsEdges() throws {
         func edges(_ h: Int, _ w: Int, _ layout: Layout, inputs: Int = 960, outputs: Int = 160) throws -> String {
             let conv = try Conv1x1(inputChannels: inputs, outputChannels: outputs)
@@ -284,6 +284,12 @@ import Testing
         // streaming kernel runs a last panel of two 32 columns at a time instead (32 rows over 56×56).
         #expect(try edges(224, 224, .channelsFirst, inputs: 64, outputs: 32) == "edges: the last 8 of the 32 rows as "
                 + "two tiles of 4 (a last row panel of 2 would wait on its four FMA chains)")
-        #expect(try edges(56, 56, .channelsFirst, inputs: 64, outputs: 32) == "edges: a last row panel of 2 of the 32 rows")
+        #expect(try edges(56, 56, .channelsFirst, inputs: 64, outputs: 32) == "edges: a last row panel of 2 of the 32 rows, "
+                + "32 columns at a time (8 FMA chains, where 16 columns would give 4)")
+        // A single output row (gray 3→1) streams the same way; 3×8 pixels are too few for 32 columns.
+        #expect(try edges(224, 224, .channelsFirst, inputs: 3, outputs: 1) == "edges: a last row panel of 1 of the 1 rows, "
+                + "32 columns at a time (4 FMA chains, where 16 columns would give 2)")
+        #expect(try edges(3, 8, .channelsFirst, inputs: 3, outputs: 1) == "edges: an 8-column strip after 1×16 columns; "
+                + "a last row panel of 1 of the 1 rows")
     }
 }
