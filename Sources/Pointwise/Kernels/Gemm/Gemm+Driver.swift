@@ -298,9 +298,19 @@ private struct TileRunner {
         }
         guard fullWidth < columns.count else { return }
         let tailWidth = columns.count - fullWidth
-        pw_pack_strip(b + fullWidth, view.rowStride, 1, depth.count, tailWidth, strips.base, 8)
-        let tail = pw_strips(b: strips.base, ldb: 8, stride: 0, width: 0, tail: strips.base, tail_ldb: 8,
+        // A tail of up to three columns run down the panels reads only its own columns, so it reads
+        // them in place (a 7×7 map's 49th pixel; one Zen 3 core, best of 12 interleaved rounds:
+        // 960→160 0.173 → 0.169 ms, 672→112 0.088 → 0.085 ms); edge tiles read 8 columns, so a
+        // wider tail is copied into a zero-padded strip first.
+        let tail: pw_strips
+        if pw_sweep_tail_by_column(Int32(tailWidth), a.rowStride, a.columnStride, a.panelStride, depth.count) != 0 {
+            tail = pw_strips(b: b + fullWidth, ldb: view.rowStride, stride: 0, width: 0, tail: b + fullWidth,
+                             tail_ldb: view.rowStride, tail_width: Int32(tailWidth))
+        } else {
+            pw_pack_strip(b + fullWidth, view.rowStride, 1, depth.count, tailWidth, strips.base, 8)
+            tail = pw_strips(b: strips.base, ldb: 8, stride: 0, width: 0, tail: strips.base, tail_ldb: 8,
                              tail_width: Int32(tailWidth))
+        }
         sweep(problem, tail, a: a, rows: rows, column: columns.lowerBound + fullWidth, loadC: loadC, last: last,
               rowsOuter: false)
     }
