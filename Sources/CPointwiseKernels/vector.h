@@ -77,13 +77,24 @@ PW_INLINE void transpose8x8(v8f v[8]) {
 }
 
 PW_INLINE v8f v8_splat(float x) { return (v8f){x, x, x, x, x, x, x, x}; }
-PW_INLINE v8f v8_max(v8f a, v8f b) { return __builtin_elementwise_max(a, b); }
-PW_INLINE v8f v8_min(v8f a, v8f b) { return __builtin_elementwise_min(a, b); }
+/// max(a, b) and min(a, b) where a NaN in `a` comes through, as in PyTorch's relu, relu6 and
+/// clamp (and in the reference's Swift.max(z, 0)): IEEE maxNum would return b. `b` is a constant
+/// at every call. On x86 each is one vmaxps/vminps with its operands in that order.
+PW_INLINE v8f v8_max(v8f a, v8f b) {
+    const v8i take_b = a < b;
+    return (v8f)((take_b & (v8i)b) | (~take_b & (v8i)a));
+}
+PW_INLINE v8f v8_min(v8f a, v8f b) {
+    const v8i take_b = a > b;
+    return (v8f)((take_b & (v8i)b) | (~take_b & (v8i)a));
+}
 
 /// e^x to about 2 ulp over the float range (Cephes' expf polynomial, range-reduced by ln 2).
-/// Arguments are clamped to [-87, 88], so results stay finite and normal.
-PW_INLINE v8f v8_exp(v8f x) {
-    x = v8_min(v8_max(x, v8_splat(-87.0f)), v8_splat(88.0f));
+/// Arguments are clamped to [-87, 88], so results stay finite and normal; NaN stays NaN (its
+/// lanes run as 0 and are put back at the end: converting NaN to an integer is undefined in C).
+PW_INLINE v8f v8_exp(v8f input) {
+    const v8i nan = input != input;
+    v8f x = (v8f)(~nan & (v8i)v8_min(v8_max(input, v8_splat(-87.0f)), v8_splat(88.0f)));
     // Round x·log2(e) to the nearest integer with the 1.5·2^23 trick (exact for |v| < 2^22),
     // which needs no rounding instruction on any target.
     const v8f magic = v8_splat(12582912.0f);
@@ -98,7 +109,7 @@ PW_INLINE v8f v8_exp(v8f x) {
     p = p * r + v8_splat(5.0000001201e-1f);
     p = p * (r * r) + r + v8_splat(1.0f);
     v8i scale = (__builtin_convertvector(n, v8i) + 127) << 23;
-    return p * (v8f)scale;
+    return (v8f)((nan & (v8i)input) | (~nan & (v8i)(p * (v8f)scale)));
 }
 
 PW_INLINE v8f v8_sigmoid(v8f x) { return v8_splat(1.0f) / (v8_splat(1.0f) + v8_exp(-x)); }

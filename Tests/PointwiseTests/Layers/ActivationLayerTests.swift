@@ -22,6 +22,43 @@ import Testing
         }
     }
 
+    @Test("NaN comes through every activation as in PyTorch and the reference: on its own, fused into a 1×1 convolution (both layouts), a depthwise convolution and the stem", arguments: Activation.allCases)
+    func nanComesThrough(activation: Activation) throws {
+        var random = SplitMix64(seed: 41)
+        // Values far past every clamp (relu6's 6, the exponential's ±87) and a NaN every 37th.
+        func values(_ count: Int) -> [Float] {
+            (0..<count).map { $0 % 37 == 3 ? .nan : random.nextFloat(in: -100...100) }
+        }
+        func expectSame(_ fast: [Float], _ reference: [Float], _ what: String) {
+            #expect(fast.count == reference.count && reference.contains { $0.isNaN }, "\(what)")
+            let differing = zip(fast, reference).filter { f, r in
+                f.isNaN != r.isNaN || !r.isNaN && abs(f - r) > 1e-5 * max(1, abs(r))
+            }
+            let count = differing.count
+            #expect(count == 0, "\(activation) \(what): of \(fast.count), for example \(differing.prefix(3))")
+        }
+        let reference = ExecutionOptions(algorithm: .reference)
+        let x = try Tensor(shape: [1, 8, 7, 7], values: values(8 * 49))
+        expectSame(activation(x).scalars, x.scalars.map { Float(activation.reference(Double($0))) }, "layer")
+        // A NaN reaches every output channel of its pixel (0 · NaN is NaN), as in PyTorch.
+        let eye = (0..<64).map { Float($0 % 9 == 0 ? 1 : 0) }
+        let pointwise = try Conv1x1(weight: Tensor(shape: [8, 8], values: eye), activation: activation)
+        let depthwise = try Conv2d(inputChannels: 8, outputChannels: 8, kernelSize: 3, padding: .symmetric(1),
+                                   groups: 8, activation: activation, seed: 3)
+        let stem = try Conv2d(inputChannels: 3, outputChannels: 16, kernelSize: 3, stride: 2, padding: .symmetric(1),
+                              activation: activation, seed: 4)
+        let picture = try Tensor(shape: [1, 3, 15, 15], values: values(3 * 225))
+        for layout in Layout.allCases {
+            let x = x.converted(to: layout), picture = picture.converted(to: layout)
+            expectSame(try pointwise(x).converted(to: .channelsFirst).scalars,
+                       try pointwise(x, options: reference).converted(to: .channelsFirst).scalars, "1×1 \(layout)")
+            expectSame(try depthwise(x).converted(to: .channelsFirst).scalars,
+                       try depthwise(x, options: reference).converted(to: .channelsFirst).scalars, "depthwise \(layout)")
+            expectSame(try stem(picture).converted(to: .channelsFirst).scalars,
+                       try stem(picture, options: reference).converted(to: .channelsFirst).scalars, "stem \(layout)")
+        }
+    }
+
     @Test("slopes at the kinks follow PyTorch: relu'(0) = 0, relu6'(6) = 0, hardswish'(±3) = x/3 + 1/2")
     func kinks() throws {
         let x = try Tensor(shape: [1, 9], values: Self.points + [6])
