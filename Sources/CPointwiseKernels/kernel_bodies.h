@@ -284,6 +284,75 @@ PW_INLINE void stream_block_wide(const int mr, ptrdiff_t k, const float *restric
     }
 }
 
+/// The starting accumulator of `rows` (≤ 6) rows of one column of C held in a vector's lanes (row
+/// i in lane i, ldc apart from c): C's values when `load_c`, else zeros.
+PW_INLINE v8f column_start(ptrdiff_t rows, const float *c, ptrdiff_t ldc, int32_t load_c) {
+    float lanes[8] = {0};
+    if (load_c) {
+        for (ptrdiff_t i = 0; i < rows; i++) lanes[i] = c[i * ldc];
+    }
+    return v8_load(lanes);
+}
+
+/// Stores `rows` lanes of `z`, rows first ..< first + rows of column j of C, after the epilogue
+/// (which describes C's element (0, 0)): each lane's own bias and residual gathered beside it
+/// and put through `epilogue_vector`, so every element gets the arithmetic of a full tile's.
+PW_INLINE void column_finish(v8f z, ptrdiff_t rows, ptrdiff_t first, ptrdiff_t j, float *c, ptrdiff_t ldc,
+                             const pw_epilogue *epilogue) {
+    if (epilogue) {
+        float bias[8] = {0}, residual[8] = {0};
+        for (ptrdiff_t i = 0; i < rows; i++) {
+            if (epilogue->bias) bias[i] = epilogue->bias[epilogue->bias_per_column ? j : first + i];
+            if (epilogue->residual) residual[i] = epilogue->residual[(first + i) * epilogue->ldr + j];
+        }
+        const pw_epilogue lanes = {
+            .bias = epilogue->bias ? bias : NULL, .bias_per_column = 1, .activation = epilogue->activation,
+            .residual = epilogue->residual ? residual : NULL, .ldr = 0};
+        z = epilogue_vector(z, &lanes, 0, 0);
+    }
+    float out[8];
+    v8_store(out, z);
+    for (ptrdiff_t i = 0; i < rows; i++) c[(first + i) * ldc + j] = out[i];
+}
+
+/// The full 6×16 tile over a copied B strip (rows 16 apart) and, riding along, one more column
+/// of C from a column of B read in place (`column`, rows ldb apart), its six rows in one vector's
+/// lanes: a 7×7 map's 49th pixel computed while the panel is in registers and L1, where a pass of
+/// its own reads all of A again for one FMA per panel and k step. Thirteen accumulators, two B
+/// vectors and one broadcast fill the sixteen registers; the column's A vector is an operand
+/// read from memory. Every element gets exactly `gemm_tile`'s (and `tail_block`'s) operations.
+PW_INLINE void gemm_tile_column(ptrdiff_t k, const float *restrict a, const float *restrict b,
+                                const float *restrict column, ptrdiff_t ldb, float *restrict c, ptrdiff_t ldc,
+                                ptrdiff_t j, int32_t load_c, const pw_epilogue *epilogue) {
+    v8f acc[PW_GEMM_MR][3];
+    for (int i = 0; i < PW_GEMM_MR; i++) {
+        for (int v = 0; v < 2; v++) acc[i][v] = load_c ? v8_load(c + i * ldc + 8 * v) : v8_splat(0.0f);
+    }
+    v8f last = column_start(PW_GEMM_MR, c + j, ldc, load_c);
+    // The 8-lane A load at step p reads two floats past the panel's column p: the last step's
+    // would run past the panel, so it loads only six. (Written first in the step, the column's FMA
+    // leaves clang 16 registers for the loop; written last, it spilled an accumulator every step.)
+#define PW_COLUMN_STEP(ROWS)                                                                      \
+    {                                                                                             \
+        last = (ROWS) * v8_splat(*column) + last;                                                 \
+        const v8f b0 = v8_load(b), b1 = v8_load(b + 8);                                           \
+        for (int i = 0; i < PW_GEMM_MR; i++) {                                                    \
+            const v8f x = v8_splat(a[i]);                                                         \
+            acc[i][0] = x * b0 + acc[i][0];                                                       \
+            acc[i][1] = x * b1 + acc[i][1];                                                       \
+        }                                                                                         \
+    }
+    ptrdiff_t p = 0;
+    for (; p + 1 < k; p++, a += PW_GEMM_MR, b += PW_GEMM_NR, column += ldb) PW_COLUMN_STEP(v8_load(a))
+    if (p < k) PW_COLUMN_STEP(v8_load_first(a, PW_GEMM_MR))
+#undef PW_COLUMN_STEP
+    if (epilogue) epilogue_tile(acc, PW_GEMM_MR, 2, epilogue, 0);
+    for (int i = 0; i < PW_GEMM_MR; i++) {
+        for (int v = 0; v < 2; v++) v8_store(c + i * ldc + 8 * v, acc[i][v]);
+    }
+    column_finish(last, PW_GEMM_MR, 0, j, c, ldc, epilogue);
+}
+
 /// `w` (1…3) columns of C over `g` consecutive row panels of A packed in panels (panel q at
 /// a + q·stride, its element (i, p) at [p·6 + i]; `rows` valid rows in all), g·w ≤ 9:
 /// C[i·ldc + j] (=|+=) Σ_p A[i][p]·b[p·ldb + j], then the epilogue, which describes element (0, 0).
@@ -298,13 +367,7 @@ PW_INLINE void tail_block(const int g, const int w, ptrdiff_t k, const float *re
     ptrdiff_t valid[8];  // the rows of panel q that exist
     for (int q = 0; q < g; q++) {
         valid[q] = rows - q * PW_GEMM_MR < PW_GEMM_MR ? rows - q * PW_GEMM_MR : PW_GEMM_MR;
-        for (int j = 0; j < w; j++) {
-            float lanes[8] = {0};
-            if (load_c) {
-                for (ptrdiff_t i = 0; i < valid[q]; i++) lanes[i] = c[(q * PW_GEMM_MR + i) * ldc + j];
-            }
-            acc[q][j] = v8_load(lanes);
-        }
+        for (int j = 0; j < w; j++) acc[q][j] = column_start(valid[q], c + q * PW_GEMM_MR * ldc + j, ldc, load_c);
     }
     // An 8-lane load at column p of a panel reads two floats past it, which for the last column
     // may lie past the operand: that column is copied out, its valid rows only.
@@ -326,25 +389,7 @@ PW_INLINE void tail_block(const int g, const int w, ptrdiff_t k, const float *re
         }
     }
     for (int q = 0; q < g; q++) {
-        const ptrdiff_t first = q * PW_GEMM_MR;
-        for (int j = 0; j < w; j++) {
-            v8f z = acc[q][j];
-            if (epilogue) {
-                // The lanes' own bias and residual, gathered beside them, through the tile epilogue.
-                float bias[8] = {0}, residual[8] = {0};
-                for (ptrdiff_t i = 0; i < valid[q]; i++) {
-                    if (epilogue->bias) bias[i] = epilogue->bias[epilogue->bias_per_column ? j : first + i];
-                    if (epilogue->residual) residual[i] = epilogue->residual[(first + i) * epilogue->ldr + j];
-                }
-                const pw_epilogue lanes = {
-                    .bias = epilogue->bias ? bias : NULL, .bias_per_column = 1, .activation = epilogue->activation,
-                    .residual = epilogue->residual ? residual : NULL, .ldr = 0};
-                z = epilogue_vector(z, &lanes, 0, 0);
-            }
-            float out[8];
-            v8_store(out, z);
-            for (ptrdiff_t i = 0; i < valid[q]; i++) c[(first + i) * ldc + j] = out[i];
-        }
+        for (int j = 0; j < w; j++) column_finish(acc[q][j], valid[q], q * PW_GEMM_MR, j, c, ldc, epilogue);
     }
 }
 

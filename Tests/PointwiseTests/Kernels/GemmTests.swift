@@ -331,6 +331,20 @@ import Testing
         }
     }
 
+    @Test("one column after whole strips, computed inside the strip path's last strip (its rows left over down the panels), gets the bits of whole strips")
+    func lastColumnInLastStrip() {
+        var random = SplitMix64(seed: 43)
+        // n = 16q + 1 over m above the streaming kernel's 48 rows: rows ending in 4 + 4 (50, 56), in a
+        // panel of 4 (64) or of 1 (61), and past the fused copy's 64 rows (100); the last strip also
+        // the only one (17) or the first fused copy's (33); k within one k block and past it.
+        for (m, n, k) in [(50, 49, 40), (56, 33, 330), (64, 17, 36), (61, 65, 33), (100, 49, 330)] {
+            #expect(!Gemm.streams(m: m, n: n, k: k))
+            Self.expectPartMatchesWholeProduct(m: m, n: n, k: k, wholeRows: (m + 5) / 6 * 6 + 6, wide: (n + 15) / 16 * 16,
+                                               packA: true,
+                                               variants: [(false, false, 1), (false, true, 2), (false, false, 0)], using: &random)
+        }
+    }
+
     @Test("k is cut into as few blocks as keep each within the depth limit, of equal depth to within one")
     func depthBlocks() {
         #expect(Gemm.depthBlocks(1152) == [0..<288, 288..<576, 576..<864, 864..<1152])
