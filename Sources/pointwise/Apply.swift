@@ -59,8 +59,7 @@ struct Apply: ParsableCommand {
     var explain = false
 
     func run() throws {
-        let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
-        guard threads >= 1 else { throw CLIError("--threads", "must be ≥ 1, got \(threads)") }
+        let threads = try threadCount(self.threads)
         let options = try streaming.options(threads: threads, algorithm: algorithm, label: "apply")
         let w = try readNPY(weight, argument: "--weight")
         guard (2...5).contains(w.shape.count), let weightTensor = try? Tensor(shape: w.shape, values: w.values) else {
@@ -84,10 +83,22 @@ struct Apply: ParsableCommand {
             // One tile of the stream: up to `largestTile` output pixels of one image, explained as
             // the 1-D input whose subsampling by the stride gives them.
             let spatial = layout == .channelsFirst ? x.shape.dropFirst(2) : x.shape.dropFirst().dropLast()
-            let outputPixels = spatial.map { ($0 + stride - 1) / stride }.reduce(1, *)
+            // A file with no images can claim any sizes, and the stride can be any: every product is checked.
+            var outputPixels = 1
+            for size in spatial {
+                let (product, overflow) = outputPixels.multipliedReportingOverflow(by: size == 0 ? 0 : (size - 1) / stride + 1)
+                guard !overflow else { throw CLIError("--input \(input)", "shape \(x.shape) has more pixels than an Int counts") }
+                outputPixels = product
+            }
             let tilePixels = max(1, min(StreamingOptions.largestTile, outputPixels))
-            let tile = [1, conv.inputChannels, tilePixels * stride]
-            print(conv.explanation(forInput: tile, layout: layout, options: options.execution))
+            let (tileLength, overflow) = (tilePixels - 1).multipliedReportingOverflow(by: stride)
+            guard !overflow else { throw CLIError("--stride \(stride)", "a tile of \(tilePixels) pixels spans more than an Int counts") }
+            let tile = [1, conv.inputChannels, tileLength + 1]
+            do {
+                print(try conv.explanation(forInput: tile, layout: layout, options: options.execution))
+            } catch {
+                throw CLIError(convolutionSubject(error), error)
+            }
             print("streaming: input \(x.shape) memory-mapped, read in tiles of up to \(tilePixels.grouped) "
                   + "output pixels within --max-memory \(streaming.maxMemory); " + (options.shard.map { "shard \($0) into a part file" }
                   ?? "the whole output into \(output)"))

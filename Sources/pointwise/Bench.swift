@@ -69,13 +69,12 @@ struct Bench: ParsableCommand {
     var input: String?
 
     func run() throws {
-        let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
-        guard threads >= 1 else { throw CLIError("--threads", "must be ≥ 1, got \(threads)") }
+        let threads = try threadCount(self.threads)
         if let model { return try runModel(model, threads: threads) }
         if subnormal { return try runSubnormals(threads: threads) }
         let suite = try loadSuite()
         printError("measuring this machine's FMA peak and copy bandwidth on \(threads) thread(s)…")
-        let machine = MachineProfile.measure(threads: threads)
+        let machine = try MachineProfile.measure(threads: threads)
         print(String(format: "machine: FMA peak %.1f GFLOP/s, copy bandwidth %.1f GB/s, %d thread(s), kernels %@, layout %@",
                      machine.fmaPeakGflops, machine.copyGbps, threads, KernelConfig.best.name, layout.description))
         if depthwise { return try runConvolutions(threads: threads, machine: machine) }
@@ -224,8 +223,10 @@ struct Bench: ParsableCommand {
             guard parts.count == 5, let values = parts as? [Int], values.allSatisfy({ $0 >= 1 }) else {
                 throw CLIError("--shape \(text)", "expected five positive integers N,CIN,COUT,H,W")
             }
-            extra.append(BenchmarkShape(name: "\(values[0])x\(values[1])to\(values[2])-\(values[3])x\(values[4])",
-                                        n: values[0], cin: values[1], cout: values[2], h: values[3], w: values[4]))
+            let shape = BenchmarkShape(name: "\(values[0])x\(values[1])to\(values[2])-\(values[3])x\(values[4])",
+                                       n: values[0], cin: values[1], cout: values[2], h: values[3], w: values[4])
+            do { try shape.validate() } catch { throw CLIError("--shape \(text)", error) }
+            extra.append(shape)
         }
         if suite == nil && !extra.isEmpty { return BenchmarkSuite(shapes: extra) }
         let (data, source): (Data, String)

@@ -41,7 +41,7 @@ struct Classify: ParsableCommand {
     func validate() throws {
         guard (1...1000).contains(top) else { throw CLIError("--top", "must be 1…1000, got \(top)") }
         guard denseSize >= 32 else { throw CLIError("--dense-size", "must be ≥ 32, got \(denseSize)") }
-        if let threads, threads < 1 { throw CLIError("--threads", "must be ≥ 1, got \(threads)") }
+        _ = try threadCount(threads)
         if denseMap != nil, !image.lowercased().hasSuffix(".png") {
             throw CLIError("--dense-map", "needs a picture (.png), not a preprocessed tensor")
         }
@@ -52,7 +52,7 @@ struct Classify: ParsableCommand {
         let loadStart = Date()
         let model = try loadModel(weights: weights)
         let loadMilliseconds = Date().timeIntervalSince(loadStart) * 1000
-        let options = ExecutionOptions(threads: threads)
+        let options = ExecutionOptions(threads: try threadCount(threads))
         let start = Date()
         let logits: Tensor
         do { logits = try model.logits(input, options: options) } catch { throw CLIError(image, error) }

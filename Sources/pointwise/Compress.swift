@@ -82,7 +82,7 @@ struct Compress: ParsableCommand {
             }
             return value
         }
-        guard threads >= 1 else { throw CLIError("--threads", "must be ≥ 1, got \(threads)") }
+        let threads = try threadCount(self.threads)
         let sizes = try calibrationSizes.split(separator: ",").map { text -> Int in
             guard let value = Int(text.trimmingCharacters(in: .whitespaces)), value >= 32 else {
                 throw CLIError("--calibration-sizes", "'\(text)' is not a number of pixels ≥ 32")

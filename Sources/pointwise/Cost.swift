@@ -22,12 +22,11 @@ struct Cost: ParsableCommand {
     var skipMeasure = false
 
     func run() throws {
-        let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
-        guard threads >= 1 else { throw CLIError("--threads", "must be ≥ 1, got \(threads)") }
+        let threads = try threadCount(self.threads)
         var machine: MachineProfile? = nil
         if !skipMeasure {
             printError("measuring this machine's FMA peak and copy bandwidth on \(threads) thread(s)…")
-            machine = MachineProfile.measure(threads: threads)
+            machine = try MachineProfile.measure(threads: threads)
             print(String(format: "machine: FMA peak %.1f GFLOP/s, copy bandwidth %.1f GB/s, %d thread(s); "
                          + "ridge point %.1f FLOP/byte", machine!.fmaPeakGflops, machine!.copyGbps, threads,
                          machine!.fmaPeakGflops / machine!.copyGbps))

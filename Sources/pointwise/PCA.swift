@@ -46,10 +46,11 @@ struct PCA: ParsableCommand {
     var threads: Int?
 
     func run() throws {
-        let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
-        guard threads >= 1 else { throw CLIError("--threads", "must be ≥ 1, got \(threads)") }
+        let threads = try threadCount(self.threads)
         guard components >= 1 else { throw CLIError("--components", "must be ≥ 1, got \(components)") }
-        guard steps >= 1 else { throw CLIError("--steps", "must be ≥ 1, got \(steps)") }
+        guard (1...PCAComparison.maximumSteps).contains(steps) else {
+            throw CLIError("--steps", "must be in 1…\(PCAComparison.maximumSteps), got \(steps)")
+        }
         guard batchSize >= 1 else { throw CLIError("--batch-size", "must be ≥ 1, got \(batchSize)") }
         guard lr > 0, lr.isFinite else { throw CLIError("--lr", "must be > 0, got \(lr)") }
         let x = try readInput()

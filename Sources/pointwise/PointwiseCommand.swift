@@ -55,6 +55,15 @@ struct CLIError: Error, CustomStringConvertible {
     init(_ message: String) { description = message }
 }
 
+/// `--threads`, or every CPU (up to `ExecutionOptions.maximumThreads`) when it is not given.
+/// - Throws: `CLIError` naming `--threads` for a count outside 1…`ExecutionOptions.maximumThreads`.
+func threadCount(_ threads: Int?) throws -> Int {
+    let maximum = ExecutionOptions.maximumThreads
+    guard let threads else { return min(ProcessInfo.processInfo.activeProcessorCount, maximum) }
+    guard (1...maximum).contains(threads) else { throw CLIError("--threads", "must be in 1…\(maximum), got \(threads)") }
+    return threads
+}
+
 /// Writes a line to standard error (progress and diagnostics; standard output is for results).
 func printError(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))

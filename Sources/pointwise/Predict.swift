@@ -35,8 +35,7 @@ struct Predict: ParsableCommand {
     var output: String
 
     func run() throws {
-        let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
-        guard threads >= 1 else { throw CLIError("--threads", "must be ≥ 1, got \(threads)") }
+        let threads = try threadCount(self.threads)
         let options = try streaming.options(threads: threads, label: "predict")
         let network: PixelNetwork
         do { network = try PixelNetwork.load(from: URL(fileURLWithPath: model)) } catch {

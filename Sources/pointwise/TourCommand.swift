@@ -30,8 +30,7 @@ struct TourCommand: ParsableCommand {
     var weights: String?
 
     func run() throws {
-        let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
-        guard threads >= 1 else { throw CLIError("--threads", "must be ≥ 1, got \(threads)") }
+        let threads = try threadCount(self.threads)
         if let photo, !FileManager.default.isReadableFile(atPath: photo) { throw CLIError("--photo \(photo)", "no such readable file") }
         if let weights, !FileManager.default.isReadableFile(atPath: weights) {
             throw CLIError("--weights \(weights)", "no such readable file")

@@ -59,12 +59,14 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Directory for the trained model.", valueName: "DIR"))
     var output: String
 
+    /// The most classes `--labels` may have: the output layer has one channel per class.
+    static let maximumClasses = 65_536
+
     enum OptimizerName: String, ExpressibleByArgument, CaseIterable { case sgd, adam, adamw }
     enum ScheduleName: String, ExpressibleByArgument, CaseIterable { case constant, step, cosine }
 
     func run() throws {
-        let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
-        guard threads >= 1 else { throw CLIError("--threads", "must be ≥ 1, got \(threads)") }
+        let threads = try threadCount(self.threads)
         guard epochs >= 1 else { throw CLIError("--epochs", "must be ≥ 1, got \(epochs)") }
         guard batchSize >= 1 else { throw CLIError("--batch-size", "must be ≥ 1, got \(batchSize)") }
         guard (labels == nil) != (target == nil) else {
@@ -83,7 +85,12 @@ struct Train: ParsableCommand {
             if let bad = counted.first(where: { $0 < 0 }) {
                 throw CLIError("--labels \(labels)", "label \(bad) is negative (only -100, ignore, may be)")
             }
-            outputs = (counted.max() ?? 0) + 1
+            let largest = counted.max() ?? 0
+            guard largest < Self.maximumClasses else {
+                throw CLIError("--labels \(labels)", "label \(largest) is above \(Self.maximumClasses - 1), the largest class "
+                               + "index supported (\(Self.maximumClasses) classes)")
+            }
+            outputs = largest + 1
             targets = .classes(y.values)
         } else {
             let t = try readFiniteTensor(target!, argument: "--target")

@@ -92,8 +92,9 @@ extension LayerCost {
 
 extension Conv1x1 {
     /// The cost of running this layer on an input of shape `[N, Cin, *spatial]`.
-    public func cost(forInput shape: [Int]) -> LayerCost {
-        let output = outputShape(forInput: shape)
+    /// - Throws: `ConvolutionError.tensor` when `shape` is not a tensor's shape.
+    public func cost(forInput shape: [Int]) throws(ConvolutionError) -> LayerCost {
+        let output = try outputShape(forInput: shape)
         let positions = output.dropFirst(2).reduce(1, *), inputPositions = shape.dropFirst(2).reduce(1, *)
         let weights = outputChannels * inputChannels / groups, parameters = weights + (bias == nil ? 0 : outputChannels)
         let elements = shape[0] * (inputChannels * inputPositions + outputChannels * positions)
@@ -127,26 +128,29 @@ extension EfficientNetLite {
         var result: [(LayerKind, LayerCost)] = [(.stem, try stem.cost(forInput: shape))]
         var current = try stem.outputShape(forInput: shape)
         /// A 1×1 convolution, after its low-rank first factor when it has one.
-        func pointwise(_ conv: Conv1x1, factor: Conv1x1?, input: [Int], kind: LayerKind) -> [Int] {
-            var shape = input
-            if let factor {
-                result.append((kind, factor.cost(forInput: shape)))
-                shape = factor.outputShape(forInput: shape)
+        func pointwise(_ conv: Conv1x1, factor: Conv1x1?, input: [Int], kind: LayerKind) throws(LayerError) -> [Int] {
+            try convolving { () throws(ConvolutionError) in
+                var shape = input
+                if let factor {
+                    result.append((kind, try factor.cost(forInput: shape)))
+                    shape = try factor.outputShape(forInput: shape)
+                }
+                result.append((kind, try conv.cost(forInput: shape)))
+                return try conv.outputShape(forInput: shape)
             }
-            result.append((kind, conv.cost(forInput: shape)))
-            return conv.outputShape(forInput: shape)
         }
         for block in blocks {
             var hidden = current
             if let expand = block.expand {
-                hidden = pointwise(expand, factor: block.expandFactor, input: current, kind: .pointwise)
+                hidden = try pointwise(expand, factor: block.expandFactor, input: current, kind: .pointwise)
             }
             result.append((.depthwise, try block.depthwise.cost(forInput: hidden)))
             let filtered = try block.depthwise.outputShape(forInput: hidden)
-            current = pointwise(block.project, factor: block.projectFactor, input: filtered, kind: .pointwise)
+            current = try pointwise(block.project, factor: block.projectFactor, input: filtered, kind: .pointwise)
         }
-        _ = pointwise(head, factor: headFactor, input: current, kind: .head)
-        result.append((.head, classifier.cost(forInput: [shape[0], head.outputChannels, 1, 1])))
+        _ = try pointwise(head, factor: headFactor, input: current, kind: .head)
+        let classifierInput = [shape[0], head.outputChannels, 1, 1]
+        result.append((.head, try convolving { () throws(ConvolutionError) in try classifier.cost(forInput: classifierInput) }))
         return result
     }
 }

@@ -28,6 +28,9 @@ public struct PCAComparison: Sendable {
         public var reconstructionError: Double
     }
 
+    /// The most steps an autoencoder may be asked to train for (each step's loss is kept).
+    public static let maximumSteps = 100_000_000
+
     /// K, the channels of the code.
     public let components: Int
     /// PCA, the linear autoencoder, the ReLU autoencoder, in that order.
@@ -43,7 +46,7 @@ public struct PCAComparison: Sendable {
     /// - Parameters:
     ///   - x: `[N, C, *spatial]` in either layout, at least two pixels, finite.
     ///   - components: K, in `1…C`.
-    ///   - steps: the fewest optimizer steps for each autoencoder, ≥ 1.
+    ///   - steps: the fewest optimizer steps for each autoencoder, 1…`maximumSteps`.
     ///   - batchSize: pixels per step, ≥ 1.
     ///   - learningRate: Adam's initial rate, > 0.
     ///   - seed: seeds initialisation and shuffling.
@@ -57,8 +60,14 @@ public struct PCAComparison: Sendable {
         let pca = try PCA(fitting: x)
         let pcaError = try pca.reconstructionError(of: x, components: components, options: options)
         guard steps >= 1 else { throw .setting(name: "steps", value: "\(steps)", expected: "≥ 1") }
-        let stepsPerEpoch = (x.batchSize * x.pixelsPerImage + batchSize - 1) / max(batchSize, 1)
-        let epochs = (steps + stepsPerEpoch - 1) / stepsPerEpoch
+        guard steps <= Self.maximumSteps else {
+            throw .setting(name: "steps", value: "\(steps)", expected: "at most \(Self.maximumSteps)")
+        }
+        guard batchSize >= 1 else { throw .setting(name: "batchSize", value: "\(batchSize)", expected: "≥ 1") }
+        // Ceilings that cannot overflow, for any batch size and pixel count (PCA saw at least two pixels).
+        let pixels = x.batchSize * x.pixelsPerImage
+        let stepsPerEpoch = pixels / batchSize + (pixels % batchSize == 0 ? 0 : 1)
+        let epochs = steps / stepsPerEpoch + (steps % stepsPerEpoch == 0 ? 0 : 1)
         let trainer = Trainer(epochs: epochs, batchSize: batchSize, seed: seed, schedule: .cosine(epochs: epochs),
                               options: options)
         var rows = [Row(method: .pca, reconstructionError: pcaError)]

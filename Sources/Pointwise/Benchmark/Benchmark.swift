@@ -14,14 +14,32 @@ public struct BenchmarkShape: Sendable, Codable, Equatable {
         (self.name, self.n, self.cin, self.cout, self.h, self.w) = (name, n, cin, cout, h, w)
     }
 
-    /// Multiply-adds × 2.
-    public var flops: Double { 2 * Double(n * cin * cout) * Double(h * w) }
+    /// The most elements each of the input, output and weight may have (2³⁰, 4 GiB of Float32):
+    /// the benchmark allocates them, and the reference loops time them.
+    public static let maximumElements = 1 << 30
+
+    /// Multiply-adds × 2 (in floating point, so that any shape has a value).
+    public var flops: Double { 2 * Double(n) * Double(cin) * Double(cout) * Double(h) * Double(w) }
     /// Bytes the convolution must move at least: input, output and weights, once each.
-    public var bytes: Double { 4 * Double(n * h * w * (cin + cout) + cin * cout + cout) }
+    public var bytes: Double {
+        4 * (Double(n) * Double(h) * Double(w) * (Double(cin) + Double(cout)) + Double(cin) * Double(cout) + Double(cout))
+    }
     /// Memory-bound by the definition: Cin or Cout ≤ 16.
     public var isMemoryBound: Bool { cin <= 16 || cout <= 16 }
     /// Compute-bound by the definition: Cin, Cout ≥ 64 and H·W ≥ 49.
-    public var isComputeBound: Bool { cin >= 64 && cout >= 64 && h * w >= 49 }
+    public var isComputeBound: Bool { cin >= 64 && cout >= 64 && Double(h) * Double(w) >= 49 }
+
+    /// Throws unless every dimension is ≥ 1 and the input `[n, cin, h, w]`, the output
+    /// `[n, cout, h, w]` and the weight `[cout, cin]` each have at most `maximumElements` elements.
+    /// - Throws: `BenchmarkError.invalidShape` or `.tooLarge`, naming the shape.
+    public func validate() throws(BenchmarkError) {
+        guard [n, cin, cout, h, w].allSatisfy({ $0 >= 1 }) else { throw .invalidShape(name) }
+        for tensor in [[n, cin, h, w], [n, cout, h, w], [cout, cin]] {
+            guard let count = Tensor.nonZeroProduct(of: tensor), count <= Self.maximumElements else {
+                throw .tooLarge(name)
+            }
+        }
+    }
 }
 
 /// A benchmark suite file: `{"about": "…", "shapes": [{"name", "n", "cin", "cout", "h", "w"}, …]}`.
@@ -29,13 +47,11 @@ public struct BenchmarkSuite: Sendable, Codable {
     public var about: String?
     public var shapes: [BenchmarkShape]
 
-    /// Parses a suite, checking every dimension is positive.
+    /// Parses a suite, checking every shape (`BenchmarkShape.validate()`).
     /// - Throws: `DecodingError` for malformed JSON, `BenchmarkError` for impossible shapes.
     public init(json: Data) throws {
         self = try JSONDecoder().decode(BenchmarkSuite.self, from: json)
-        for shape in shapes where [shape.n, shape.cin, shape.cout, shape.h, shape.w].contains(where: { $0 < 1 }) {
-            throw BenchmarkError.invalidShape(shape.name)
-        }
+        for shape in shapes { try shape.validate() }
     }
 
     /// A suite of the given shapes.
@@ -49,11 +65,16 @@ public struct BenchmarkSuite: Sendable, Codable {
 public enum BenchmarkError: Error, CustomStringConvertible, Equatable {
     /// A suite shape has a dimension below 1.
     case invalidShape(String)
+    /// A suite shape's input, output or weight has more than `BenchmarkShape.maximumElements` elements.
+    case tooLarge(String)
 
     /// What was wrong.
     public var description: String {
         switch self {
         case .invalidShape(let name): "shape '\(name)' has a dimension below 1"
+        case .tooLarge(let name):
+            "shape '\(name)' is too large: its input, output and weight may have at most "
+                + "\(BenchmarkShape.maximumElements) elements each"
         }
     }
 }
@@ -119,7 +140,7 @@ public enum Benchmark {
     /// A tensor of `shape` (logical, `[N, C, *spatial]`) in `layout`, its values uniform in [-1, 1]
     /// drawn in channels-first order.
     static func randomTensor(_ shape: [Int], layout: Layout = .channelsFirst, using random: inout SplitMix64) throws -> Tensor {
-        let values = (0..<shape.reduce(1, *)).map { _ in random.nextFloat(in: -1...1) }
+        let values = (0..<(try Tensor.validatedCount(of: shape))).map { _ in random.nextFloat(in: -1...1) }
         return try Tensor(shape: shape, values: values).converted(to: layout)
     }
 

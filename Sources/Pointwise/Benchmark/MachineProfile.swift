@@ -24,8 +24,13 @@ public struct MachineProfile: Sendable, Codable {
     }
 
     /// Measures both ceilings on `threads` threads (about a second in all).
-    public static func measure(threads: Int, kernels: KernelConfig = .best) -> MachineProfile {
-        MachineProfile(
+    /// - Parameters:
+    ///   - threads: 1…`ExecutionOptions.maximumThreads`; the copy moves 256 MiB per thread.
+    ///   - kernels: the microkernel family whose FMA peak is measured.
+    /// - Throws: `ConvolutionError.threads` for a thread count out of range.
+    public static func measure(threads: Int, kernels: KernelConfig = .best) throws(ConvolutionError) -> MachineProfile {
+        let threads = try ExecutionOptions.validated(threads: threads)
+        return MachineProfile(
             fmaPeakGflops: measureFMAPeak(threads: threads, kernels: kernels),
             copyGbps: measureCopyBandwidth(threads: threads), threads: threads)
     }

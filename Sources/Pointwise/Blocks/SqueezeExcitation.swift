@@ -84,7 +84,7 @@ public struct SqueezeExcitation: Block {
         try outputGradient.check("output gradient", shape: input.shape)
         let dy = outputGradient.converted(to: input.layout)
         var inputGradient = dy.scaledPerChannel(by: t.gates)
-        let gateGradient = dy.channelDots(with: input)
+        let gateGradient = try dy.channelDots(with: input)
         let g2 = try convolving { () throws(ConvolutionError) in
             try fc2.gradients(input: t.squeezed, outputGradient: gateGradient, options: options)
         }
@@ -112,8 +112,8 @@ extension Tensor {
 
     /// Σ over positions of self[n, c, s] · other[n, c, s] (the same shape and layout), as `[N, C, 1, 1]`
     /// in this layout.
-    func channelDots(with other: Tensor) -> Tensor {
-        var output = Tensor.zeros(like: self, shape: [batchSize, channels, 1, 1])
+    func channelDots(with other: Tensor) throws(LayerError) -> Tensor {
+        var output = try Tensor.zeros(like: self, shape: [batchSize, channels, 1, 1])
         let y = output.mutablePointer(), a = pointer, b = other.pointer
         for n in 0..<batchSize {
             for c in 0..<channels {

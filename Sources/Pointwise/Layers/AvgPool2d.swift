@@ -40,7 +40,7 @@ public struct AvgPool2d: ParameterFreeLayer {
     /// - Throws: `LayerError.shape` when the input is not four-dimensional or too small.
     public func callAsFunction(_ input: Tensor) throws(LayerError) -> Tensor {
         // x: [N, C, H, W]  →  y: [N, C, H', W']
-        var output = Tensor.zeros(like: input, shape: try outputShape(forInput: input.shape))
+        var output = try Tensor.zeros(like: input, shape: try outputShape(forInput: input.shape))
         let x = input.pointer, y = output.mutablePointer()
         window.forEachWindow(input: input, output: output) { o, window in
             var sum: Float = 0

@@ -20,7 +20,7 @@ public struct Concat: Sendable {
             throw .shape(role: "input", expected: expected, actual: input.shape)
         }
         let channels = inputs.reduce(0) { $0 + $1.channels }
-        var output = Tensor.zeros(like: first, shape: [first.batchSize, channels] + first.spatialShape)
+        var output = try Tensor.zeros(like: first, shape: [first.batchSize, channels] + first.spatialShape)
         let y = output.mutablePointer()
         var offset = 0
         for input in inputs {

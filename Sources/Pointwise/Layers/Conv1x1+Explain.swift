@@ -1,8 +1,12 @@
 extension Conv1x1 {
     /// A description of how `options` would run this convolution on an input of `shape` in
     /// `layout`: the kernels, the GEMM each image and group becomes, tiles, blocking and threads.
-    public func explanation(forInput shape: [Int], layout: Layout, options: ExecutionOptions) -> String {
-        let output = outputShape(forInput: shape)
+    /// - Throws: `ConvolutionError` when `shape` is not a tensor's shape or the thread count is out of range.
+    public func explanation(
+        forInput shape: [Int], layout: Layout, options: ExecutionOptions
+    ) throws(ConvolutionError) -> String {
+        let output = try outputShape(forInput: shape)
+        let threads = try options.validatedThreads()
         var lines = ["conv1x1: \(shape) → \(output), \(layout), groups \(groups), stride \(stride), "
                      + "bias \(bias == nil ? "no" : "yes"), activation \(activation)"]
         guard options.algorithm == .fast else {
@@ -17,8 +21,8 @@ extension Conv1x1 {
             : layout == .channelsFirst ? (groupOutputs, pixels, groupInputs) : (images * pixels, groupOutputs, groupInputs)
         // When the GEMMs (images × groups) share out evenly among the threads, each runs whole ones.
         let problems = layout == .channelsFirst ? images * groups : groups
-        let wholeProblems = Gemm.splitsWholeProblems(count: problems, threads: options.threads)
-        let plan = Gemm.Plan(m: m, n: n, threads: wholeProblems ? 1 : options.threads)
+        let wholeProblems = Gemm.splitsWholeProblems(count: problems, threads: threads)
+        let plan = Gemm.Plan(m: m, n: n, threads: wholeProblems ? 1 : threads)
         // A channels-first image streamed past the weight panels runs on the streaming kernel or
         // strip by strip (the driver's `stream`).
         let streamed = layout == .channelsFirst && !transposed && !plan.rowsOuter
@@ -75,10 +79,10 @@ extension Conv1x1 {
         lines.append("epilogue: " + (transposed ? "fused in the transposing store" : "fused in the register tile")
                      + ": bias\(bias == nil ? " (none)" : ""), residual, \(activation)")
         if wholeProblems {
-            lines.append("threads: \(options.threads), each owning a contiguous share of the \(problems) GEMMs "
+            lines.append("threads: \(threads), each owning a contiguous share of the \(problems) GEMMs "
                          + "(results bit-identical for any count)")
         } else {
-            lines.append("threads: \(plan.workers) of \(options.threads) requested, each owning a contiguous range of "
+            lines.append("threads: \(plan.workers) of \(threads) requested, each owning a contiguous range of "
                          + (plan.rowsOuter ? "row panels" : "column strips") + " (results bit-identical for any count)")
         }
         if stride > 1 { lines.append("stride: the input is first subsampled to the output grid, then convolved") }

@@ -20,11 +20,12 @@ extension Conv1x1 {
     }
 
     /// The input on the output grid: every `stride`-th position along each spatial axis.
-    func subsampled(_ input: Tensor) -> Tensor {
+    func subsampled(_ input: Tensor) throws(ConvolutionError) -> Tensor {
         guard stride > 1, !input.spatialShape.isEmpty else { return input }
         let positions = sampledPositions(inputSpatial: input.spatialShape)
         let shape = [input.batchSize, input.channels] + input.spatialShape.map { $0 == 0 ? 0 : ($0 - 1) / stride + 1 }
-        var output = Tensor.zeros(like: input, shape: shape)
+        var output: Tensor
+        do { output = try Tensor(zeros: shape, layout: input.layout) } catch { throw .tensor(error) }
         let target = output.mutablePointer(), source = input.pointer
         forEachSampledRun(input: input, positions: positions) { from, to, count in
             (target + to).update(from: source + from, count: count)
@@ -60,13 +61,5 @@ extension Conv1x1 {
                 }
             }
         }
-    }
-}
-
-extension Tensor {
-    /// A zero tensor of `shape` in `other`'s layout.
-    static func zeros(like other: Tensor, shape: [Int]) -> Tensor {
-        let count = shape.reduce(1, *)
-        return Tensor(shape: shape, layout: other.layout, count: count, storage: TensorStorage(count: count), offset: 0)
     }
 }

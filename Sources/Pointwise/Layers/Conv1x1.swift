@@ -46,7 +46,9 @@ public struct Conv1x1: Sendable {
             throw .weightShape(shape)
         }
         guard groups >= 1, shape[0] % groups == 0 else {
-            throw .groups(groups, inputChannels: shape[1] * max(groups, 1), outputChannels: shape[0])
+            // Cin is groups × the weight's second dimension, when that is a number.
+            let (inputChannels, overflow) = shape[1].multipliedReportingOverflow(by: max(groups, 1))
+            throw .groups(groups, inputChannels: overflow ? shape[1] : inputChannels, outputChannels: shape[0])
         }
         guard stride >= 1 else { throw .stride(stride) }
         if let bias, bias.count != shape[0] { throw .biasCount(expected: shape[0], actual: bias.count) }
@@ -83,6 +85,7 @@ public struct Conv1x1: Sendable {
         guard fanIn >= 1, outputChannels >= 1 else {
             throw .weightShape([outputChannels, fanIn])
         }
+        do { _ = try Tensor.validatedCount(of: [outputChannels, fanIn]) } catch { throw .tensor(error) }
         var random = SplitMix64(seed: seed)
         let bound = Float(1 / Double(fanIn).squareRoot())
         let weights = (0..<outputChannels * fanIn).map { _ in random.nextFloat(in: -bound...bound) }
@@ -94,8 +97,11 @@ public struct Conv1x1: Sendable {
 
     /// The output shape for an input of logical shape `inputShape` (`[N, Cin, *spatial]`):
     /// `[N, Cout, *spatial']` with each spatial size `s' = ⌊(s − 1)/stride⌋ + 1` (0 stays 0).
-    public func outputShape(forInput inputShape: [Int]) -> [Int] {
-        [inputShape[0], outputChannels]
+    /// - Throws: `ConvolutionError.tensor` when `inputShape` is not a tensor's shape (rank 2 to 5,
+    ///   dimensions ≥ 0, not too many elements).
+    public func outputShape(forInput inputShape: [Int]) throws(ConvolutionError) -> [Int] {
+        do { _ = try Tensor.validatedCount(of: inputShape) } catch { throw .tensor(error) }
+        return [inputShape[0], outputChannels]
             + inputShape.dropFirst(2).map { $0 == 0 ? 0 : ($0 - 1) / stride + 1 }
     }
 
@@ -144,12 +150,12 @@ public struct Conv1x1: Sendable {
     ) throws(ConvolutionError) {
         let threads = try options.validatedThreads()
         try checkInput(input)
-        let outputShape = outputShape(forInput: input.shape)
+        let outputShape = try outputShape(forInput: input.shape)
         let residual = try residual.map { r throws(ConvolutionError) in
             try matching(r, role: "residual", shape: outputShape, layout: input.layout)
         }
         do { try output.prepareOutput(shape: outputShape, layout: input.layout) } catch { throw .tensor(error) }
-        let sampled = subsampled(input)
+        let sampled = try subsampled(input)
         switch options.algorithm {
         case .reference:
             referenceForward(sampled, residual: residual, activation: activation, into: &output)
@@ -212,7 +218,7 @@ public struct Conv1x1: Sendable {
     ) throws(ConvolutionError) {
         let threads = try options.validatedThreads()
         try checkInput(input)
-        let outputShape = outputShape(forInput: input.shape)
+        let outputShape = try outputShape(forInput: input.shape)
         let layout = input.layout
         let dy = try matching(outputGradient, role: "output gradient", shape: outputShape, layout: layout)
         let residual = try residual.map { r throws(ConvolutionError) in
@@ -222,7 +228,7 @@ public struct Conv1x1: Sendable {
             try matching(t, role: "pre-activation", shape: outputShape, layout: layout)
         }
         try checkBuffers(gradients, input: input, outputShape: outputShape, hasResidual: residual != nil)
-        let sampled = subsampled(input)
+        let sampled = try subsampled(input)
         let dz: Tensor
         switch options.algorithm {
         case .reference: dz = referencePreActivationGradient(sampled, residual: residual, outputGradient: dy)

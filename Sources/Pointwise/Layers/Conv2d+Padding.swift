@@ -24,7 +24,7 @@ extension Conv2d {
             }
         }
 
-        /// Throws unless every amount is ≥ 0.
+        /// Throws unless every amount is ≥ 0 and at most `Tensor.maximumCount`.
         func validate() throws(LayerError) {
             let amounts: [Int]
             switch self {
@@ -34,6 +34,9 @@ extension Conv2d {
             }
             guard amounts.allSatisfy({ $0 >= 0 }) else {
                 throw .setting(name: "padding", value: description, expected: "every side ≥ 0")
+            }
+            guard amounts.allSatisfy({ $0 <= Tensor.maximumCount }) else {
+                throw .setting(name: "padding", value: description, expected: "every side at most \(Tensor.maximumCount)")
             }
         }
 

@@ -67,8 +67,16 @@ public struct Conv2d: Sendable {
         guard groups >= 1, shape[0] % groups == 0 else {
             throw .setting(name: "groups", value: "\(groups)", expected: "≥ 1 and dividing Cout = \(shape[0])")
         }
+        // Strides, paddings and dilated kernels are bounded by the largest tensor, so the geometry's
+        // sums and products of them and an input's sides cannot overflow.
+        let largest = Tensor.maximumCount
         guard stride >= 1 else { throw .setting(name: "stride", value: "\(stride)", expected: "≥ 1") }
+        guard stride <= largest else { throw .setting(name: "stride", value: "\(stride)", expected: "at most \(largest)") }
         guard dilation >= 1 else { throw .setting(name: "dilation", value: "\(dilation)", expected: "≥ 1") }
+        let (dilatedSpan, overflow) = dilation.multipliedReportingOverflow(by: max(shape[2], shape[3]) - 1)
+        guard !overflow, dilatedSpan <= largest else {
+            throw .setting(name: "dilation", value: "\(dilation)", expected: "dilation × (kernel size − 1) at most \(largest)")
+        }
         try padding.validate()
         if let bias, bias.count != shape[0] {
             throw .setting(name: "bias.count", value: "\(bias.count)", expected: "\(shape[0]) (one per output channel)")
@@ -126,6 +134,7 @@ public struct Conv2d: Sendable {
         guard shape.allSatisfy({ $0 >= 1 }) else {
             throw .shape(role: "weight", expected: "[Cout, Cin/groups, KH, KW] with every dimension ≥ 1", actual: shape)
         }
+        do { _ = try Tensor.validatedCount(of: shape) } catch { throw .tensor(error) }
         var random = SplitMix64(seed: seed)
         let bound = Float(1 / Double(shape[1] * kernelHeight * kernelWidth).squareRoot())
         let weights = (0..<shape.reduce(1, *)).map { _ in random.nextFloat(in: -bound...bound) }
@@ -293,6 +302,7 @@ public struct Conv2d: Sendable {
         guard shape.count == 4, shape[1] == inputChannels else {
             throw .shape(role: "input", expected: "[N, \(inputChannels), H, W]", actual: shape)
         }
+        do { _ = try Tensor.validatedCount(of: shape) } catch { throw .tensor(error) }
         return try Conv2dGeometry(self, height: shape[2], width: shape[3], inputShape: shape)
     }
 

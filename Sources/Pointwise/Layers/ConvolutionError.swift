@@ -12,7 +12,7 @@ public enum ConvolutionError: Error, Equatable, Sendable, CustomStringConvertibl
     case inputChannels(expected: Int, actual: Int)
     /// A tensor that must match another's shape does not.
     case shapeMismatch(role: String, expected: [Int], actual: [Int])
-    /// The thread count is below 1.
+    /// The thread count is below 1 or above `ExecutionOptions.maximumThreads`.
     case threads(Int)
     /// A tensor could not be made (its shape is invalid).
     case tensor(TensorError)
@@ -35,7 +35,7 @@ public enum ConvolutionError: Error, Equatable, Sendable, CustomStringConvertibl
         case .shapeMismatch(let role, let expected, let actual):
             return "\(role) shape \(actual) does not match the expected \(expected)"
         case .threads(let threads):
-            return "thread count \(threads) must be ≥ 1"
+            return "thread count \(threads) must be in 1…\(ExecutionOptions.maximumThreads)"
         case .tensor(let error):
             return error.description
         }

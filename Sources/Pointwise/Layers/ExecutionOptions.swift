@@ -12,7 +12,12 @@ public enum Algorithm: String, CaseIterable, Sendable, CustomStringConvertible {
 
 /// How to run a convolution: implementation, threads and kernel family.
 public struct ExecutionOptions: Sendable {
-    /// Worker threads for the fast path (results are bit-identical for any count).
+    /// The most worker threads a convolution may be asked for. The pool runs at most 256 at once
+    /// (a larger count runs its shares one after another); the bound keeps the per-thread scratch
+    /// and the work division's arithmetic far from overflowing.
+    public static let maximumThreads = 1024
+
+    /// Worker threads for the fast path, 1…`maximumThreads` (results are bit-identical for any count).
     public var threads: Int
     /// The implementation.
     public var algorithm: Algorithm
@@ -21,7 +26,7 @@ public struct ExecutionOptions: Sendable {
 
     /// Options for running on `threads` threads (default: every available CPU).
     /// - Parameters:
-    ///   - threads: worker threads, ≥ 1.
+    ///   - threads: worker threads, 1…`maximumThreads` (checked when the options are used).
     ///   - algorithm: `.fast` (default) or `.reference`.
     ///   - kernels: the microkernel family; `.best` picks the fastest this CPU supports.
     public init(threads: Int? = nil, algorithm: Algorithm = .fast, kernels: KernelConfig = .best) {
@@ -31,7 +36,13 @@ public struct ExecutionOptions: Sendable {
     }
 
     func validatedThreads() throws(ConvolutionError) -> Int {
-        guard threads >= 1 else { throw .threads(threads) }
+        try Self.validated(threads: threads)
+    }
+
+    /// `threads`, when it is in 1…`maximumThreads`.
+    /// - Throws: `ConvolutionError.threads` otherwise.
+    static func validated(threads: Int) throws(ConvolutionError) -> Int {
+        guard (1...maximumThreads).contains(threads) else { throw .threads(threads) }
         return threads
     }
 }

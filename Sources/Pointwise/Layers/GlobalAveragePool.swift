@@ -11,7 +11,7 @@ public struct GlobalAveragePool: ParameterFreeLayer {
     /// - Throws: `LayerError.shape` when there are no spatial positions.
     public func callAsFunction(_ input: Tensor) throws(LayerError) -> Tensor {
         // x: [N, C, *S]  →  y: [N, C, 1, …]
-        var output = Tensor.zeros(like: input, shape: try outputShape(forInput: input.shape))
+        var output = try Tensor.zeros(like: input, shape: try outputShape(forInput: input.shape))
         let x = input.pointer, y = output.mutablePointer(), pixels = input.pixelsPerImage, channels = input.channels
         // Each channel's positions are summed in order in Double, whichever loop is outside: the
         // one that walks memory contiguously (positions inside channels-first, channels inside

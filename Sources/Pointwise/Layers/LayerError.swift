@@ -34,6 +34,12 @@ extension Tensor {
         guard self.shape == shape else { throw .shape(role: role, expected: "\(shape)", actual: self.shape) }
     }
 
+    /// A zero tensor of `shape` in `other`'s layout, for a layer's output.
+    /// - Throws: `LayerError.tensor` when the shape is invalid (e.g. more elements than a tensor holds).
+    static func zeros(like other: Tensor, shape: [Int]) throws(LayerError) -> Tensor {
+        do { return try Tensor(zeros: shape, layout: other.layout) } catch { throw .tensor(error) }
+    }
+
     /// Throws unless this gradient buffer has `input`'s shape and layout.
     func checkGradientBuffer(for input: Tensor) throws(LayerError) {
         guard shape == input.shape, layout == input.layout else {

@@ -8,9 +8,15 @@ struct PoolingWindow: Sendable {
     /// Checks the settings as PyTorch does: padding at most half the kernel, so every window
     /// holds at least one input element.
     init(kernelSize: Int, stride: Int?, padding: Int) throws(LayerError) {
+        // Bounded by the largest tensor, so that a side plus the padding cannot overflow.
+        let largest = Tensor.maximumCount
         guard kernelSize >= 1 else { throw .setting(name: "kernelSize", value: "\(kernelSize)", expected: "≥ 1") }
+        guard kernelSize <= largest else {
+            throw .setting(name: "kernelSize", value: "\(kernelSize)", expected: "at most \(largest)")
+        }
         let stride = stride ?? kernelSize
         guard stride >= 1 else { throw .setting(name: "stride", value: "\(stride)", expected: "≥ 1") }
+        guard stride <= largest else { throw .setting(name: "stride", value: "\(stride)", expected: "at most \(largest)") }
         guard padding >= 0, padding <= kernelSize / 2 else {
             throw .setting(name: "padding", value: "\(padding)",
                            expected: "0…\(kernelSize / 2) (at most half the kernel)")
@@ -26,6 +32,7 @@ struct PoolingWindow: Sendable {
         guard shape.count == 4, shape[2] >= smallest, shape[3] >= smallest else {
             throw .shape(role: "input", expected: "[N, C, H, W] with H, W ≥ \(max(smallest, 0))", actual: shape)
         }
+        do { _ = try Tensor.validatedCount(of: shape) } catch { throw .tensor(error) }
         return Array(shape[0..<2]) + shape[2...].map { ($0 + 2 * padding - kernelSize) / stride + 1 }
     }
 

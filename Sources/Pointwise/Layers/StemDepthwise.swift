@@ -40,7 +40,9 @@ struct StemDepthwise {
                                        width: stemGeometry.outputWidth, bandRows: bandRows)
         let stemShape = stemGeometry.kernelGeometry(activation: stem.activation)
         let scratchFloats = withUnsafePointer(to: stemShape) { pw_stem_scratch_floats($0, cin) }
-        let scratch = UnsafeMutablePointer<Float>.allocateOnCacheLines(scratchFloats * max(1, threads))
+        let workers = Parallel.rowRangeWorkers(images: input.batchSize, rowsPerImage: bands.geometry.outputHeight,
+                                               threads: threads)
+        let scratch = UnsafeMutablePointer<Float>.allocateOnCacheLines(scratchFloats * workers)
         defer { scratch.deallocate() }
         let (source, kernels) = (input.pointer, options.kernels)
         let inputChannelsLast: Int32 = input.layout == .channelsLast ? 1 : 0

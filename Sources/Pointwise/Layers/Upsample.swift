@@ -19,7 +19,7 @@ public struct Upsample: ParameterFreeLayer {
     /// - Throws: `LayerError.shape` when the input is not four-dimensional.
     public func callAsFunction(_ input: Tensor) throws(LayerError) -> Tensor {
         // x: [N, C, H, W]  →  y: [N, C, s·H, s·W]
-        var output = Tensor.zeros(like: input, shape: try outputShape(forInput: input.shape))
+        var output = try Tensor.zeros(like: input, shape: try outputShape(forInput: input.shape))
         let x = input.pointer, y = output.mutablePointer()
         forEachSource(input: input, output: output) { i, o in y[o] = x[i] }
         return output
@@ -27,7 +27,13 @@ public struct Upsample: ParameterFreeLayer {
 
     private func outputShape(forInput shape: [Int]) throws(LayerError) -> [Int] {
         guard shape.count == 4 else { throw .shape(role: "input", expected: "[N, C, H, W]", actual: shape) }
-        return [shape[0], shape[1], shape[2] * scaleFactor, shape[3] * scaleFactor]
+        let (height, tallOverflow) = shape[2].multipliedReportingOverflow(by: scaleFactor)
+        let (width, wideOverflow) = shape[3].multipliedReportingOverflow(by: scaleFactor)
+        guard !tallOverflow, !wideOverflow else {
+            throw .shape(role: "input", expected: "[N, C, H, W] with \(scaleFactor)·H and \(scaleFactor)·W "
+                         + "fitting in a tensor", actual: shape)
+        }
+        return [shape[0], shape[1], height, width]
     }
 
     /// Calls `body(inputIndex, outputIndex)` for every output element and the input it copies.

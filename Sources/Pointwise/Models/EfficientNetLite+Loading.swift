@@ -78,6 +78,13 @@ extension EfficientNetLite {
 
         // Blocks.
         let plan = configuration.blocks
+        // A key can name any block number: one outside the configuration is named as it is.
+        if let key = weights.keys.sorted().first(where: { key in
+            Self.blockIndex(of: key).map { !(0..<plan.count).contains($0) } ?? false
+        }) {
+            throw .architecture(file: name, reason: "tensor '\(key)' belongs to no block: EfficientNet-Lite0's "
+                                + "configuration has blocks 0–\(plan.count - 1)")
+        }
         let found = Set(weights.keys.compactMap { Self.blockIndex(of: $0) })
         guard found == Set(0..<plan.count) else {
             throw .architecture(file: name, reason: "the checkpoint has blocks \(Self.ranges(found)); "

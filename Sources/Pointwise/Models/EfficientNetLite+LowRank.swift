@@ -23,9 +23,9 @@ extension EfficientNetLite {
     /// is cheaper than the original.
     /// - Parameters:
     ///   - pointwiseBudget: in (0, 1]; 1 returns an equivalent model.
-    ///   - height: the input size the multiply-adds are counted for.
-    ///   - width: likewise.
-    /// - Throws: `AnalysisError.setting` for a budget out of range, or one no ranks can meet.
+    ///   - height: the input size the multiply-adds are counted for, ≥ 1.
+    ///   - width: likewise; an input `[1, 3, height, width]` must be a valid tensor.
+    /// - Throws: `AnalysisError.setting` for a size or budget out of range, or a budget no ranks can meet.
     public func compressed(pointwiseBudget: Double, height: Int = 224, width: Int = 224)
         throws(AnalysisError) -> (model: EfficientNetLite, report: LowRankReport) {
         try lowRankFactorizations(height: height, width: width).compressed(pointwiseBudget: pointwiseBudget)
@@ -41,16 +41,21 @@ extension EfficientNetLite {
     /// `reduce = Uᵀ(W·x − μ_z)`, `restore = U·t + b + μ_z`. The ranks then follow the variance of
     /// the activations instead of the weights' own energy.
     /// - Parameters:
-    ///   - height: the input size the multiply-adds are counted for.
-    ///   - width: likewise.
+    ///   - height: the input size the multiply-adds are counted for, ≥ 1.
+    ///   - width: likewise; an input `[1, 3, height, width]` must be a valid tensor.
     ///   - calibration: preprocessed `[N, 3, H, W]` pictures whose activations the PCA is fitted on.
     ///   - options: threads for the calibration passes.
-    /// - Throws: `AnalysisError` for a layer that cannot be factored (grouped or strided), or
-    ///   calibration data the model cannot run.
+    /// - Throws: `AnalysisError` for a size out of range, a layer that cannot be factored (grouped or
+    ///   strided), or calibration data the model cannot run.
     public func lowRankFactorizations(
         height: Int = 224, width: Int = 224, calibration: [Tensor] = [], options: ExecutionOptions = ExecutionOptions()
     ) throws(AnalysisError) -> LowRankFactorizations {
         // Every pointwise layer with the pixels it runs on.
+        // The multiply-adds are products of channels and pixels: a picture's size bounds them.
+        guard height >= 1, width >= 1, (try? Tensor.validatedCount(of: [1, 3, height, width])) != nil else {
+            throw .setting(name: "height, width", value: "\(height), \(width)",
+                           expected: "≥ 1 each, and a picture [1, 3, H, W] no larger than a tensor can be")
+        }
         var layers: [(name: String, conv: Conv1x1, pixels: Int)] = []  // every pointwise layer and its pixels
         var size = ((height + 1) / 2, (width + 1) / 2)
         for (index, block) in blocks.enumerated() {

@@ -7,11 +7,18 @@ public struct Canvas: Sendable {
     public private(set) var pixels: [UInt8]
 
     /// A canvas filled with `background`.
+    /// - Precondition: `Canvas.fits(width:height:)`.
     public init(width: Int, height: Int, background: (UInt8, UInt8, UInt8) = (255, 255, 255)) {
-        precondition(width >= 1 && height >= 1 && width * height <= Image.maxPixels, "a canvas needs 1…2²⁸ pixels")
+        precondition(Canvas.fits(width: width, height: height), "a canvas needs 1…2²⁸ pixels")
         (self.width, self.height) = (width, height)
         pixels = [UInt8](repeating: 0, count: width * height * 3)
         fill(x: 0, y: 0, width: width, height: height, color: background)
+    }
+
+    /// Whether a `width`×`height` canvas can be made: both ≥ 1 and at most `Image.maxPixels` pixels.
+    public static func fits(width: Int, height: Int) -> Bool {
+        let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+        return width >= 1 && height >= 1 && !overflow && pixels <= Image.maxPixels
     }
 
     /// Sets one pixel (ignored outside the canvas).

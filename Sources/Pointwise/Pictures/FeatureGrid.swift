@@ -19,7 +19,8 @@ public enum FeatureGrid {
     ///   - title: the text above the grid.
     ///   - columns: tiles per row (default: up to 8).
     /// - Returns: the picture; write it with `PNG.write(canvas.image, to:)`.
-    /// - Throws: `PictureError` for a tensor that is not an image batch, an image or channel out of range.
+    /// - Throws: `PictureError` for a tensor that is not an image batch, an image or channel out of
+    ///   range, or a picture of more than `Image.maxPixels` pixels.
     public static func render(
         _ tensor: Tensor, image: Int = 0, channels: [Int], scaling: Scaling = .perChannel, title: String,
         columns: Int? = nil
@@ -36,6 +37,10 @@ public enum FeatureGrid {
             throw .channelOutOfRange(channel: c, channels: tensor.channels)
         }
         let (height, width) = (tensor.shape[2], tensor.shape[3])
+        // Every tile has at least a pixel per position: bounding those first keeps the layout's
+        // arithmetic below from overflowing.
+        let tooLarge = PictureError.tooLarge(channels: channels.count, height: height, width: width)
+        guard Double(channels.count) * Double(height) * Double(width) <= Double(Image.maxPixels) else { throw tooLarge }
         let planes = channels.map { c in (0..<height * width).map { tensor[batch: image, channel: c, position: $0] } }
         let ranges = planes.map { plane -> (Float, Float) in
             let finite = plane.filter(\.isFinite)
@@ -52,7 +57,9 @@ public enum FeatureGrid {
         let top = 16 + Canvas.textHeight() + 16
         let bar = scaling == .shared ? 16 + 12 + 6 + Canvas.textHeight() + 8 : 8
         let canvasWidth = max(columnCount * cellWidth + 16, Canvas.textWidth(title) + 32)
-        var canvas = Canvas(width: canvasWidth, height: top + rowCount * cellHeight + bar)
+        let canvasHeight = top + rowCount * cellHeight + bar
+        guard Canvas.fits(width: canvasWidth, height: canvasHeight) else { throw tooLarge }
+        var canvas = Canvas(width: canvasWidth, height: canvasHeight)
         canvas.text(title, x: 16, y: 16)
         for (index, channel) in channels.enumerated() {
             let x = 16 + (index % columnCount) * cellWidth, y = top + (index / columnCount) * cellHeight

@@ -8,6 +8,8 @@ public enum PictureError: Error, Equatable, Sendable, CustomStringConvertible {
     case shape(expected: String, actual: [Int])
     /// There is nothing to draw.
     case empty(String)
+    /// Tiles of `height`×`width` for `channels` channels need more than `Image.maxPixels` pixels.
+    case tooLarge(channels: Int, height: Int, width: Int)
 
     /// A sentence saying what is wrong.
     public var description: String {
@@ -20,6 +22,9 @@ public enum PictureError: Error, Equatable, Sendable, CustomStringConvertible {
             return "shape \(actual) cannot be drawn: expected \(expected)"
         case .empty(let what):
             return "nothing to draw: \(what)"
+        case .tooLarge(let channels, let height, let width):
+            return "\(channels) channel(s) of \(height)×\(width) make a picture of more than \(Image.maxPixels) "
+                + "pixels; choose fewer channels"
         }
     }
 }

@@ -43,7 +43,7 @@ enum Parallel {
     static func forEachRowRange(
         images: Int, rowsPerImage: Int, threads: Int, _ body: (_ worker: Int, _ image: Int, _ rows: Range<Int>) -> Void
     ) {
-        let rows = images * rowsPerImage, workers = max(1, min(threads, rows))
+        let rows = images * rowsPerImage, workers = rowRangeWorkers(images: images, rowsPerImage: rowsPerImage, threads: threads)
         forEach(workers) { worker in
             var row = rows * worker / workers
             let end = rows * (worker + 1) / workers
@@ -54,5 +54,10 @@ enum Parallel {
                 row += last - first
             }
         }
+    }
+
+    /// The workers `forEachRowRange` runs (at most one per row), which per-worker scratch is sized by.
+    static func rowRangeWorkers(images: Int, rowsPerImage: Int, threads: Int) -> Int {
+        max(1, min(threads, images * rowsPerImage))
     }
 }

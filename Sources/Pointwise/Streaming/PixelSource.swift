@@ -24,13 +24,18 @@ struct PixelSource {
     var logicalShape: [Int] { [images, channels] + spatial }
 
     /// Reads `file` as `[N, C, *spatial]` (nchw) or `[N, *spatial, C]` (nhwc).
-    /// - Throws: `StreamingError.shape` for a rank outside 2–5.
+    /// - Throws: `StreamingError.shape` for a rank outside 2–5, or sizes whose product (leaving
+    ///   out any 0) overflows.
     init(_ file: MappedNPY, layout: Layout, stride: Int = 1) throws(StreamingError) {
         let shape = file.shape
         guard (2...5).contains(shape.count) else {
             throw .shape(path: file.path, problem: "has \(shape.count) dimensions \(shape); expected "
                          + (layout == .channelsFirst ? "[N, C, *spatial]" : "[N, *spatial, C]")
                          + " with 0–3 spatial dimensions")
+        }
+        // A file with no elements can claim any sizes; the pixel counts per image are still their products.
+        guard Tensor.nonZeroProduct(of: shape) != nil else {
+            throw .shape(path: file.path, problem: "has sizes \(shape) whose product is more than an Int counts")
         }
         self.file = file
         self.layout = layout

@@ -97,7 +97,11 @@ struct ShardPart: Equatable {
         channelsLast = try value(Key.channelsLast) == "true"
         imagePixels = try integer(Key.imagePixels)
         let first = try integer(Key.firstPixel), count = try integer(Key.pixelCount)
-        guard channels >= 1, imagePixels >= 1 || outputShape.reduce(1, *) == 0,
+        // The merge multiplies the sizes (in bytes), and the images by their pixels and channels:
+        // every product must fit an Int, an empty output's other sizes too.
+        guard Tensor.nonZeroProduct(of: outputShape + [type.byteCount]) != nil,
+              Tensor.nonZeroProduct(of: [outputShape[0], imagePixels, channels]) != nil,
+              channels >= 1, imagePixels >= 1 || outputShape.reduce(1, *) == 0,
               first <= Int.max - count else {
             throw .part(path: path, problem: "metadata describes an impossible part")
         }

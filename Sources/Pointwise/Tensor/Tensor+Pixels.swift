@@ -16,9 +16,10 @@ extension Tensor {
     /// - Throws: `TensorError.invalidShape` when the rows do not fill `[N, C, *spatial]`.
     public func images(batchSize: Int, spatialShape: [Int]) throws(TensorError) -> Tensor {
         let shape = [batchSize, channels] + spatialShape
+        // Validated first: it bounds the product below.
+        _ = try Tensor.validatedCount(of: shape)
         guard shape.count == 2 || self.shape.count == 2,
               batchSize * spatialShape.reduce(1, *) == self.shape[0] else { throw .invalidShape(shape: shape) }
-        _ = try Tensor.validatedCount(of: shape)
         let rows = converted(to: .channelsLast)
         return Tensor(shape: shape, layout: .channelsLast, count: count, storage: rows.storage, offset: rows.offset)
     }

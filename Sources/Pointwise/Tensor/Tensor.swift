@@ -58,17 +58,31 @@ public struct Tensor: @unchecked Sendable {
             ? (channels * pixelsPerImage, pixelsPerImage, 1) : (channels * pixelsPerImage, 1, channels)
     }
 
+    /// The most elements a tensor may have (2³⁷, 512 GiB of Float32), and the most the product of
+    /// an empty tensor's other dimensions may reach.
+    public static let maximumCount = Int(Int32.max) * 64
+
     /// Checks that `shape` is `[N, C, *spatial]` with 0–3 spatial dimensions and returns its count.
+    /// An empty tensor's other dimensions are bounded too: its per-image size and strides are
+    /// products of them.
     static func validatedCount(of shape: [Int]) throws(TensorError) -> Int {
         guard (2...5).contains(shape.count) else { throw .unsupportedRank(shape: shape) }
-        var count = 1
-        for dimension in shape {
-            guard dimension >= 0 else { throw .invalidShape(shape: shape) }
-            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
-            guard !overflow, product <= Int(Int32.max) * 64 else { throw .invalidShape(shape: shape) }
-            count = product
+        guard let product = nonZeroProduct(of: shape), product <= maximumCount else {
+            throw .invalidShape(shape: shape)
         }
-        return count
+        return shape.contains(0) ? 0 : product
+    }
+
+    /// The product of `shape`'s non-zero dimensions, or nil when one is negative or the product
+    /// overflows `Int`. Every partial product of `shape` (a per-image size, a stride) is at most this.
+    static func nonZeroProduct(of shape: [Int]) -> Int? {
+        var product = 1
+        for dimension in shape where dimension != 0 {
+            let (next, overflow) = product.multipliedReportingOverflow(by: dimension)
+            guard dimension > 0, !overflow else { return nil }
+            product = next
+        }
+        return product
     }
 }
 

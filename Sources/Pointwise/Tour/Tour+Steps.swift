@@ -70,7 +70,7 @@ extension Tour {
             let options = ExecutionOptions(threads: threads)
             var y = try lateral(x, options: options)
             let ms = try time { y = try lateral(x, options: options) }
-            figures.append("C\(level + 3) \(x.shape) → \(y.shape): \(lateral.cost(forInput: x.shape).multiplyAdds.grouped) "
+            figures.append("C\(level + 3) \(x.shape) → \(y.shape): \(try lateral.cost(forInput: x.shape).multiplyAdds.grouped) "
                            + String(format: "multiply-adds, %.2f ms", ms))
         }
         return Step(

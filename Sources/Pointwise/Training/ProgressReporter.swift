@@ -41,7 +41,7 @@ struct ProgressReporter {
     private func line(epoch: Int, done: Int, loss: Float, step: String) -> String {
         let elapsed = Date().timeIntervalSince(start)
         let rate = Double(pixels) / max(elapsed, 1e-9)
-        let remaining = elapsed / Double(done) * Double(epochs * steps - done)
+        let remaining = elapsed / Double(done) * (Double(epochs) * Double(steps) - Double(done))
         return String(format: "epoch %d/%d %@ loss %.5g %@ px/s ETA %@", epoch + 1, epochs, step, loss,
                       ProgressReporter.abbreviated(rate), ProgressReporter.clock(remaining))
     }
@@ -56,7 +56,8 @@ struct ProgressReporter {
 
     /// Seconds as m:ss.
     static func clock(_ seconds: Double) -> String {
-        let total = Int(seconds.rounded())
+        // Clamped: a run of absurdly many epochs has an ETA beyond Int.
+        let total = Int(min(seconds.rounded(), 1e15))
         return String(format: "%d:%02d", total / 60, total % 60)
     }
 }

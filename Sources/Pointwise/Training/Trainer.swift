@@ -87,7 +87,8 @@ public struct Trainer: Sendable {
         let batch = try Batch(targets: targets, inputs: inputs, network: network)
         var generator = SplitMix64(seed: seed)
         var order = Array(0..<pixels)
-        let steps = (pixels + batchSize - 1) / batchSize
+        // ⌈pixels / batchSize⌉, for a batch size up to Int.max.
+        let steps = pixels / batchSize + (pixels % batchSize == 0 ? 0 : 1)
         var reporter = ProgressReporter(output: progress, epochs: epochs, steps: steps)
         var history = TrainingHistory()
         let baseRate = optimizer.learningRate

@@ -44,7 +44,7 @@ import Testing
     @Test("bytes, intensity and roofline: a 1×1 256→256 on 56×56")
     func roofline() throws {
         let conv = try Conv1x1(inputChannels: 256, outputChannels: 256)
-        let cost = conv.cost(forInput: [1, 256, 56, 56])
+        let cost = try conv.cost(forInput: [1, 256, 56, 56])
         #expect(cost.parameters == 65_536 + 256)
         #expect(cost.multiplyAdds == 65_536 * 3_136)
         #expect(cost.bytesMoved == 4 * (2 * 256 * 3_136 + 65_792))

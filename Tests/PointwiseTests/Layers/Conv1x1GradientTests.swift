@@ -29,9 +29,9 @@ import Testing
             // central difference straddles the corner and measures neither side's slope.
             repeat {
                 x = TestSupport.random([2, 4, 3, 5], layout: layout, using: &random)
-                residual = TestSupport.random(conv.outputShape(forInput: x.shape), layout: layout, using: &random)
+                residual = TestSupport.random(try conv.outputShape(forInput: x.shape), layout: layout, using: &random)
             } while try Self.nearKink(conv, x, residual, margin: 20 * h)
-            let outputShape = conv.outputShape(forInput: x.shape)
+            let outputShape = try conv.outputShape(forInput: x.shape)
             let g = TestSupport.random(outputShape, layout: layout, using: &random)
             let grads = try conv.gradients(input: x, residual: residual, outputGradient: g,
                                            options: ExecutionOptions(algorithm: .reference))
@@ -75,7 +75,7 @@ import Testing
             let conv = try Conv1x1(inputChannels: c.inputChannels, outputChannels: c.outputChannels, bias: c.bias,
                                    stride: c.stride, groups: c.groups, activation: c.activation, seed: UInt64(index))
             let x = TestSupport.random([c.batch, c.inputChannels] + c.spatial, layout: c.layout, using: &random)
-            let outputShape = conv.outputShape(forInput: x.shape)
+            let outputShape = try conv.outputShape(forInput: x.shape)
             let residual = c.residual ? TestSupport.random(outputShape, layout: c.layout, using: &random) : nil
             let dy = TestSupport.random(outputShape, layout: c.layout, using: &random)
             let fast = try conv.gradients(input: x, residual: residual, outputGradient: dy, options: ExecutionOptions(threads: c.threads))
@@ -100,7 +100,7 @@ import Testing
         for layout in Layout.allCases {
             let conv = try Conv1x1(inputChannels: 40, outputChannels: 72, activation: .sigmoid)
             let x = TestSupport.random([2, 40, 9, 7], layout: layout, using: &random)
-            let dy = TestSupport.random(conv.outputShape(forInput: x.shape), layout: layout, using: &random)
+            let dy = TestSupport.random(try conv.outputShape(forInput: x.shape), layout: layout, using: &random)
             let once = try conv.gradients(input: x, outputGradient: dy, options: ExecutionOptions(threads: 1))
             var twice = once
             try conv.accumulateGradients(input: x, outputGradient: dy, into: &twice, options: ExecutionOptions(threads: 3))

@@ -54,11 +54,11 @@ import Testing
                 groups: c.groups, activation: c.activation, seed: UInt64(index))
             let x = TestSupport.random([c.batch, c.inputChannels] + c.spatial, layout: c.layout, using: &random)
             let residual = c.residual
-                ? TestSupport.random(conv.outputShape(forInput: x.shape), layout: c.layout, using: &random) : nil
+                ? TestSupport.random(try conv.outputShape(forInput: x.shape), layout: c.layout, using: &random) : nil
             let kernels = index % 5 == 0 ? KernelConfig.portable : KernelConfig.best
             let fast = try conv(x, residual: residual, options: ExecutionOptions(threads: c.threads, kernels: kernels))
             let reference = try conv(x, residual: residual, options: ExecutionOptions(algorithm: .reference))
-            #expect(fast.shape == conv.outputShape(forInput: x.shape) && fast.layout == c.layout)
+            #expect(try fast.shape == conv.outputShape(forInput: x.shape) && fast.layout == c.layout)
             let d = TestSupport.difference(fast, reference)
             worst = max(worst, d.maxError / max(d.scale, 1e-3))
             #expect(TestSupport.withinTolerance(d), "case \(index) \(c): error \(d.maxError), max|y| \(d.scale)")
@@ -127,7 +127,7 @@ import Testing
             let conv = try Conv1x1(inputChannels: shape[1], outputChannels: cout, groups: groups,
                                    activation: activation, seed: UInt64(index))
             let x = TestSupport.random(shape, using: &random)
-            let residual = index % 2 == 0 ? TestSupport.random(conv.outputShape(forInput: shape), using: &random) : nil
+            let residual = index % 2 == 0 ? TestSupport.random(try conv.outputShape(forInput: shape), using: &random) : nil
             let reference = try conv(x, residual: residual, options: ExecutionOptions(algorithm: .reference))
             let one = try conv(x, residual: residual, options: ExecutionOptions(threads: 1))
             #expect(TestSupport.withinTolerance(TestSupport.difference(one, reference)), "\(shape)→\(cout) \(activation)")
@@ -257,7 +257,7 @@ import Testing
     func explainsEdges() throws {
         func edges(_ h: Int, _ w: Int, _ layout: Layout, inputs: Int = 960, outputs: Int = 160) throws -> String {
             let conv = try Conv1x1(inputChannels: inputs, outputChannels: outputs)
-            let text = conv.explanation(forInput: [1, inputs, h, w], layout: layout, options: ExecutionOptions(threads: 1))
+            let text = try conv.explanation(forInput: [1, inputs, h, w], layout: layout, options: ExecutionOptions(threads: 1))
             return text.split(separator: "\n").first { $0.hasPrefix("edges: ") }.map(String.init) ?? "no edges line"
         }
         // 7×7: 49 pixels are three strips and one column; 160 rows are 26 panels and 4 rows.

@@ -37,7 +37,8 @@ enum Stem {
         let (inputChannelsLast, outputChannelsLast): (Int32, Int32) =
             (x.layout == .channelsLast ? 1 : 0, output.layout == .channelsLast ? 1 : 0)
         let scratch = withUnsafePointer(to: shape) { pw_stem_scratch_floats($0, cin) }
-        let rings = UnsafeMutablePointer<Float>.allocate(capacity: scratch * max(1, threads))
+        let workers = Parallel.rowRangeWorkers(images: x.batchSize, rowsPerImage: g.outputHeight, threads: threads)
+        let rings = UnsafeMutablePointer<Float>.allocate(capacity: scratch * workers)
         defer { rings.deallocate() }
         Parallel.forEachRowRange(images: x.batchSize, rowsPerImage: g.outputHeight, threads: threads) { worker, n, rows in
             var shape = shape
