@@ -61,6 +61,8 @@ struct Apply: ParsableCommand {
     func run() throws {
         let threads = try threadCount(self.threads)
         let options = try streaming.options(threads: threads, algorithm: algorithm, label: "apply")
+        try checkFiles(inputs: [("--input", input), ("--weight", weight), ("--bias", bias), ("--residual", residual)],
+                       outputs: [("--output", output)])
         let w = try readNPY(weight, argument: "--weight")
         guard (2...5).contains(w.shape.count), let weightTensor = try? Tensor(shape: w.shape, values: w.values) else {
             throw CLIError("--weight \(weight)", "shape \(w.shape) is not [Cout, Cin/groups] or [Cout, Cin/groups, 1, 1]")

@@ -70,6 +70,7 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         let threads = try threadCount(self.threads)
+        try checkFiles(inputs: [("--suite", suite), ("--weights", weights), ("--input", input)], outputs: [("--json", json)])
         if let model { return try runModel(model, threads: threads) }
         if subnormal { return try runSubnormals(threads: threads) }
         let suite = try loadSuite()

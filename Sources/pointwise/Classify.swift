@@ -48,7 +48,10 @@ struct Classify: ParsableCommand {
     }
 
     func run() throws {
+        // The picture first (cheap, and the likeliest mistake), then the weights and outputs, before the model runs.
         let input = image.lowercased().hasSuffix(".npy") ? try readInput(image) : try readPicture(image, argument: "IMAGE")
+        try checkFiles(inputs: [("IMAGE", image), ("--weights", weights)],
+                       outputs: [("--logits-out", logitsOut), ("--dense-map", denseMap)])
         let loadStart = Date()
         let model = try loadModel(weights: weights)
         let loadMilliseconds = Date().timeIntervalSince(loadStart) * 1000
@@ -69,22 +72,32 @@ struct Classify: ParsableCommand {
         printError(String(format: "efficientnet-lite0: weights loaded in %.0f ms; %.1f ms for %d image(s) on %d thread(s) "
                           + "(first run; `pointwise bench --model` times repeated runs)",
                           loadMilliseconds, milliseconds, input.batchSize, options.threads))
+        // Everything is computed before the first output is written; a failed write removes the other.
+        let dense = try denseMap.map { _ in try denseClassMap(model: model, options: options) }
+        var writes: [(path: String, write: () throws -> Void)] = []
         if let logitsOut {
-            try writeNPY(NPYArray(shape: logits.shape, values: values), to: logitsOut, argument: "--logits-out")
+            writes.append((logitsOut, {
+                try writeNPY(NPYArray(shape: logits.shape, values: values), to: logitsOut, argument: "--logits-out")
+            }))
         }
-        if let denseMap { try writeDenseMap(model: model, options: options, to: denseMap) }
+        if let denseMap, let dense {
+            writes.append((denseMap, {
+                try writeNPY(NPYArray(shape: dense.shape, values: dense.map.probabilities), to: denseMap, argument: "--dense-map")
+            }))
+        }
+        try writeOutputs(writes)
     }
 
     /// Runs the convolutionalized classifier on the uncropped picture and prints its top class per location.
-    private func writeDenseMap(model: EfficientNetLite, options: ExecutionOptions, to path: String) throws {
+    private func denseClassMap(model: EfficientNetLite, options: ExecutionOptions) throws -> (shape: [Int], map: DenseClassMap) {
         let picture = try readPicture(image, argument: "IMAGE", shorterSide: denseSize, crop: nil)
         let dense: Tensor
         do { dense = try model.denseLogits(picture, options: options) } catch { throw CLIError(image, error) }
         let map = DenseClassMap(logits: dense)
-        try writeNPY(NPYArray(shape: dense.shape, values: map.probabilities), to: path, argument: "--dense-map")
         print("dense class map, \(map.height)×\(map.width) locations (one per 32×32 pixels of a "
               + "\(picture.shape[3])×\(picture.shape[2]) picture):")
         print(map.rendering(names: ImageNetClasses.names))
+        return (dense.shape, map)
     }
 }
 

@@ -23,6 +23,7 @@ struct ImportTorch: ParsableCommand {
 
     func run() throws {
         let start = Date()
+        try checkFiles(inputs: [("CHECKPOINT", checkpoint)], outputs: [("--output", output)])
         let arrays: [(name: String, array: RawArray)]
         do { arrays = try TorchCheckpoint.read(path: checkpoint) } catch { throw CLIError("CHECKPOINT", error) }
         do { try SafeTensors.write(arrays, metadata: ["format": "pt"], to: output) } catch {

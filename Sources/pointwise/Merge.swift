@@ -21,12 +21,13 @@ struct Merge: ParsableCommand {
 
     func run() throws {
         guard !parts.isEmpty else { throw CLIError("PART", "give the part files to merge") }
+        try checkFiles(inputs: parts.map { ("PART", $0) }, outputs: [("--output", output)])
         do {
             try ShardMerge.merge(parts: parts, to: output)
         } catch {
             switch error {
-            case .output: throw CLIError("--output \(output)", error)
-            default: throw CLIError(error.description)
+            case .output: throw CLIError("--output", error)
+            default: throw CLIError("PART", error)
             }
         }
     }

@@ -4,9 +4,12 @@ import Pointwise
 // Reading and writing the .npy files the subcommands take and produce, with errors that name the
 // argument and the file.
 
-/// The array in the .npy file at `path`.
+/// The array in the .npy file at `path`; errors name the path as typed.
 func readNPY(_ path: String, argument: String) throws -> NPYArray {
-    do { return try NPY.read(contentsOf: URL(fileURLWithPath: path)) } catch { throw CLIError(argument, error) }
+    let file: MappedFile
+    do { file = try MappedFile(path: path) } catch { throw CLIError(argument, error) }
+    let data = withExtendedLifetime(file) { Data(file.bytes) }
+    do { return try NPY.decode(data, name: path) } catch { throw CLIError(argument, error) }
 }
 
 /// A tensor from an .npy file holding `[N, C, *spatial]` (nchw) or `[N, *spatial, C]` (nhwc),
@@ -28,7 +31,7 @@ func readTensor(_ path: String, argument: String, layout: Layout = .channelsFirs
 
 /// Writes an .npy file atomically, naming `argument` in any error.
 func writeNPY(_ array: NPYArray, to path: String, argument: String) throws {
-    do { try NPY.write(array, to: URL(fileURLWithPath: path)) } catch { throw CLIError(argument, error) }
+    try writeAtomically(NPY.encode(array), to: path, argument: argument)
 }
 
 /// The .npy file at `path`, memory-mapped (its header validated, no data read).

@@ -53,6 +53,7 @@ struct PCA: ParsableCommand {
         }
         guard batchSize >= 1 else { throw CLIError("--batch-size", "must be ≥ 1, got \(batchSize)") }
         guard lr > 0, lr.isFinite else { throw CLIError("--lr", "must be > 0, got \(lr)") }
+        try checkFiles(inputs: [("--input", input)], outputs: [("--output", output)])
         let x = try readInput()
         guard components <= x.channels else {
             throw CLIError("--components", "\(components) is more than the \(x.channels) channels of --input \(input)")
@@ -105,7 +106,7 @@ struct PCA: ParsableCommand {
         do {
             try SafeTensors.write(arrays, metadata: ["samples": "\(pca.sampleCount)"], to: output)
         } catch {
-            throw CLIError("--output \(output)", error)
+            throw CLIError("--output", error)
         }
     }
 

@@ -37,6 +37,7 @@ struct Predict: ParsableCommand {
     func run() throws {
         let threads = try threadCount(self.threads)
         let options = try streaming.options(threads: threads, label: "predict")
+        try checkFiles(inputs: [("--input", input)], outputs: [("--output", output)])
         let network: PixelNetwork
         do { network = try PixelNetwork.load(from: URL(fileURLWithPath: model)) } catch {
             throw CLIError("--model \(model)", error)

@@ -31,19 +31,29 @@ struct TourCommand: ParsableCommand {
 
     func run() throws {
         let threads = try threadCount(self.threads)
-        if let photo, !FileManager.default.isReadableFile(atPath: photo) { throw CLIError("--photo \(photo)", "no such readable file") }
-        if let weights, !FileManager.default.isReadableFile(atPath: weights) {
-            throw CLIError("--weights \(weights)", "no such readable file")
-        }
+        // The photo and weights given are read now, not after every other step.
+        try checkFiles(inputs: [("--photo", photo), ("--weights", weights)], outputs: [], folders: [("--output", output)])
+        if let photo { _ = try readPicture(photo, argument: "--photo") }
+        if let weights { _ = try loadModel(weights: weights) }
         let fixture = "../shared/fixtures/efficientnet-lite0/chelsea.png"
         let tour = Tour(output: output, threads: threads,
                         weights: weights ?? ModelStore().cachedPath(for: .efficientnetLite0),
                         photo: photo ?? (FileManager.default.isReadableFile(atPath: fixture) ? fixture : nil))
         let start = Date()
+        let existing = (try? FileManager.default.contentsOfDirectory(atPath: output)).map(Set.init)
         do {
             _ = try tour.run { print($0) }
-        } catch let error as FileAccessError {
-            throw CLIError("--output", error)
+        } catch {
+            // What this run wrote goes: the folder if it made it, else the files it added.
+            if let existing {
+                let added = Set((try? FileManager.default.contentsOfDirectory(atPath: output)) ?? []).subtracting(existing)
+                let folder = URL(fileURLWithPath: output)
+                for name in added { try? FileManager.default.removeItem(at: folder.appendingPathComponent(name)) }
+            } else {
+                try? FileManager.default.removeItem(atPath: output)
+            }
+            if let error = error as? FileAccessError { throw CLIError("--output", error) }
+            throw error
         }
         let report = URL(fileURLWithPath: output).appendingPathComponent("report.md").path
         print(String(format: "\nwrote the pictures and %@ in %.1f s", report, Date().timeIntervalSince(start)))

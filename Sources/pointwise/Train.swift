@@ -73,6 +73,9 @@ struct Train: ParsableCommand {
             throw CLIError("--labels/--target", "give exactly one: --labels for classification, --target for regression")
         }
         let widthsAfterInput = try hiddenWidths()
+        try checkFiles(inputs: [("--input", input), ("--labels", labels), ("--target", target)],
+                       outputs: [("--history", history)], folders: [("--output", output)])
+        _ = try check("--output") { () throws(TrainingError) in try PixelNetwork.checkSaveDestination(URL(fileURLWithPath: output)) }
         let x = try readInput()
         let targets: TrainingTargets, outputs: Int
         if let labels {
@@ -111,13 +114,19 @@ struct Train: ParsableCommand {
             try trainer.train(net, inputs: x, targets: targets, optimizer: &optimizer)
         }
         report(net, x: x, targets: targets, loss: losses.epochLosses.last!, threads: threads)
-        try check("--output \(output)") { () throws(TrainingError) in try net.save(to: URL(fileURLWithPath: output)) }
-        printError("wrote \(output)")
+        // A failed --history removes the model this run wrote.
+        var writes: [(path: String, write: () throws -> Void)] = [(output, {
+            try check("--output") { () throws(TrainingError) in try net.save(to: URL(fileURLWithPath: output)) }
+            printError("wrote \(output)")
+        })]
         if let history {
-            let values = losses.epochLosses.map { Float($0) }
-            try writeNPY(NPYArray(shape: [values.count], values: values), to: history, argument: "--history")
-            printError("wrote \(history)")
+            writes.append((history, {
+                let values = losses.epochLosses.map { Float($0) }
+                try writeNPY(NPYArray(shape: [values.count], values: values), to: history, argument: "--history")
+                printError("wrote \(history)")
+            }))
         }
+        try writeOutputs(writes)
     }
 
     /// Runs `body`, turning a training error into a user error about `subject` (or the labels).

@@ -56,6 +56,8 @@ struct Visualize: ParsableCommand {
     }
 
     func run() throws {
+        try checkFiles(inputs: [("--input", input), ("--weights", weights), ("--history", history)],
+                       outputs: [("--output", output)])
         let canvas: Canvas
         if let input {
             let array = try readNPY(input, argument: "--input")

@@ -9,9 +9,16 @@ extension AtomicFile {
     ///
     /// This is how outputs larger than memory are written: each tile goes straight to its place
     /// in the file and leaves memory.
+    ///
+    /// A destination that cannot be renamed onto (a device, FIFO or pipe: `/dev/null`,
+    /// `/dev/stdout`) gets the bytes staged in an unlinked temporary file instead, copied to it
+    /// front to back by `commit()`; a symbolic link is written through (`AtomicFile.Destination`).
     public final class Writer {
         /// The destination.
         public let path: String
+        /// Where the bytes go: the file renamed onto (a link's target), or the device written to.
+        private let destination: Destination
+        /// The hidden temporary file beside a `.file` destination (unlinked at once for a `.stream`).
         private let temporary: String
         /// The open temporary file (for writers that stream through a `FileHandle`).
         private(set) var descriptor: Int32
@@ -30,16 +37,25 @@ extension AtomicFile {
         static let writebackBytes = 32 << 20
 
         /// Creates the temporary file for `path`.
-        /// - Throws: `FileAccessError` naming `path` when the folder is missing or not writable.
+        /// - Throws: `FileAccessError` naming `path` when it cannot be written (see
+        ///   `AtomicFile.destination(for:)`).
         public init(path: String) throws(FileAccessError) {
             self.path = path
-            temporary = AtomicFile.temporaryPath(for: path)
-            cleanupSlot = InterruptCleanup.register(temporary)
-            descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            destination = try AtomicFile.destination(for: path)
+            switch destination {
+            case .file(let file):
+                temporary = AtomicFile.temporaryPath(for: file)
+                cleanupSlot = InterruptCleanup.register(temporary)
+            case .stream:
+                temporary = AtomicFile.temporaryPath(for: NSTemporaryDirectory() + "/pointwise")
+                cleanupSlot = -1
+            }
+            descriptor = open(temporary, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            let code = errno
+            if case .stream = destination { unlink(temporary) }
             guard descriptor >= 0 else {
-                let code = errno
                 InterruptCleanup.unregister(cleanupSlot)
-                throw FileAccessError(path: path, errno: code)
+                throw FileAccessError(path: path, reason: "cannot create a temporary file: " + String(cString: strerror(code)))
             }
         }
 
@@ -90,20 +106,54 @@ extension AtomicFile {
             guard ftruncate(descriptor, off_t(size)) == 0 else { throw FileAccessError(path: path, errno: errno) }
         }
 
-        /// Flushes the file to disk and renames it onto the destination.
+        /// Flushes the file to disk and renames it onto the destination (or, for a device, FIFO
+        /// or pipe, copies it there).
         /// - Throws: `FileAccessError` when flushing or renaming fails; the temporary file is
         ///   then removed and the destination untouched.
         public func commit() throws(FileAccessError) {
             precondition(!finished, "AtomicFile.Writer: commit after commit or abandon")
             finished = true
+            guard case .file(let file) = destination else {
+                defer { close(descriptor) }
+                return try copyToStream()
+            }
             defer { InterruptCleanup.unregister(cleanupSlot) }
             let flushed = fsync(descriptor) == 0 ? 0 : errno
             if dropsWrittenPages { startWriteback() }  // all clean now: drops the rest
             close(descriptor)
-            guard flushed == 0, rename(temporary, path) == 0 else {
+            guard flushed == 0, rename(temporary, file) == 0 else {
                 let code = flushed != 0 ? flushed : errno
                 unlink(temporary)
                 throw FileAccessError(path: path, errno: code)
+            }
+        }
+
+        /// Copies the staged bytes, front to back, to the device, FIFO or pipe at `path` (opening
+        /// a FIFO waits for its reader, as a shell's `>` does).
+        private func copyToStream() throws(FileAccessError) {
+            let size = lseek(descriptor, 0, SEEK_END)
+            guard size >= 0 else { throw FileAccessError(path: path, reason: "cannot read back the staged output") }
+            let output = open(path, O_WRONLY | O_CLOEXEC)
+            guard output >= 0 else { throw FileAccessError(path: path, errno: errno) }
+            defer { close(output) }
+            let chunk = 1 << 20
+            let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: 64)
+            defer { buffer.deallocate() }
+            var offset = off_t(0)
+            while offset < size {
+                let count = pread(descriptor, buffer, min(chunk, Int(size - offset)), offset)
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { throw FileAccessError(path: path, reason: "cannot read back the staged output") }
+                var done = 0
+                while done < count {
+                    let written = Glibc.write(output, buffer + done, count - done)
+                    if written < 0 && errno == EINTR { continue }
+                    guard written > 0 else {
+                        throw FileAccessError(path: path, reason: "cannot write: " + String(cString: strerror(errno)))
+                    }
+                    done += written
+                }
+                offset += off_t(count)
             }
         }
 
@@ -112,6 +162,7 @@ extension AtomicFile {
             guard !finished else { return }
             finished = true
             close(descriptor)
+            guard case .file = destination else { return }
             unlink(temporary)
             InterruptCleanup.unregister(cleanupSlot)
         }

@@ -2,7 +2,9 @@ import Foundation
 
 /// Writes files so that the destination is either untouched or complete, never half-written:
 /// the bytes go to a hidden temporary file in the same folder, are flushed, and the temporary
-/// file is renamed over the destination (POSIX `rename` is atomic within a file system).
+/// file is renamed over the destination (POSIX `rename` is atomic within a file system). A
+/// symbolic link is written through, and a device or FIFO written to directly once the bytes are
+/// complete (`Destination`).
 public enum AtomicFile {
     /// Writes `data` to `path` atomically.
     /// - Throws: `FileAccessError` naming `path` if the folder is missing or not writable.

@@ -21,7 +21,8 @@ public final class MappedFile: @unchecked Sendable {
     public init(path: String) throws(FileAccessError) {
         self.path = path
         copy = nil
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        // Non-blocking, so that a FIFO is refused below rather than waited on for a writer.
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else { throw FileAccessError(path: path, errno: errno) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else {

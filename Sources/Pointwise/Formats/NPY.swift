@@ -63,11 +63,10 @@ public enum NPY {
     /// The bytes of the file at `url`, or the error that says why it cannot be read.
     static func readData(contentsOf url: URL) throws(NPYError) -> Data {
         do {
-            return try Data(contentsOf: url)
-        } catch let error as CocoaError where error.code == .fileReadNoSuchFile {
-            throw .fileNotFound(path: url.path)
+            let file = try MappedFile(path: url.path)
+            return withExtendedLifetime(file) { Data(file.bytes) }
         } catch {
-            throw .unreadable(path: url.path, reason: posixReason(error))
+            throw error.isMissing ? .fileNotFound(path: url.path) : .unreadable(path: url.path, reason: error.reason)
         }
     }
 
@@ -635,12 +634,5 @@ extension NPY {
     /// Formats a shape the way Python's `repr` formats a tuple: `()`, `(5,)`, `(2, 3)`.
     fileprivate static func pythonTuple(_ shape: [Int]) -> String {
         shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
-    }
-
-    /// The operating system's reason for a Foundation file error ("No such file or directory"), which is
-    /// more useful than Foundation's generic "The operation could not be completed".
-    static func posixReason(_ error: any Error) -> String {
-        let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
-        return underlying?.localizedDescription ?? error.localizedDescription
     }
 }

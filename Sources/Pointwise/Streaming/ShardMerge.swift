@@ -77,7 +77,11 @@ public enum ShardMerge {
     /// Opens a part and checks its tensor against its metadata.
     private static func open(_ path: String) throws(StreamingError) -> (file: SafeTensorsFile, part: ShardPart) {
         let file: SafeTensorsFile
-        do { file = try SafeTensorsFile(path: path) } catch { throw .part(path: path, problem: error.description) }
+        do { file = try SafeTensorsFile(path: path) } catch {
+            // The reader's message starts with the path already.
+            let message = error.description
+            throw .part(path: path, problem: message.hasPrefix("\(path): ") ? String(message.dropFirst(path.count + 2)) : message)
+        }
         let part = try ShardPart(metadata: file.metadata, path: path)
         guard let array = file[ShardPart.tensorName], file.names.count == 1 else {
             throw .part(path: path, problem: "a shard part holds exactly one tensor, '\(ShardPart.tensorName)'")

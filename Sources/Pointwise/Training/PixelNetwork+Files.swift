@@ -20,15 +20,8 @@ extension PixelNetwork {
     /// - Parameter directory: where the model goes.
     /// - Throws: `TrainingError.modelFile` when it cannot be written or would replace other files.
     public func save(to directory: URL) throws(TrainingError) {
-        let manager = FileManager.default, path = directory.path
-        var isDirectory: ObjCBool = false
-        let exists = manager.fileExists(atPath: path, isDirectory: &isDirectory)
-        if exists {
-            let contents = (try? manager.contentsOfDirectory(atPath: path)) ?? []
-            guard isDirectory.boolValue, contents.isEmpty || contents.contains("model.json") else {
-                throw .modelFile(path: path, problem: "exists and is not a saved model; choose a new directory")
-            }
-        }
+        let manager = FileManager.default
+        let exists = try Self.checkSaveDestination(directory)
         let parent = directory.deletingLastPathComponent(), unique = UUID().uuidString
         let temporary = parent.appendingPathComponent(".\(directory.lastPathComponent).\(unique).tmp")
         do {
@@ -48,8 +41,30 @@ extension PixelNetwork {
         } catch {
             try? manager.removeItem(at: temporary)
             if let error = error as? TrainingError { throw error }
-            throw .modelFile(path: path, problem: "cannot write: \(error)")
+            throw .modelFile(path: directory.path, problem: "cannot write: \(error)")
         }
+    }
+
+    /// Checks that `save(to:)` can write `directory` (before training, say): its parent folder
+    /// exists, and it is new, an empty folder or a saved model.
+    /// - Returns: whether `directory` exists.
+    /// - Throws: `TrainingError.modelFile` naming `directory` and the problem.
+    @discardableResult
+    public static func checkSaveDestination(_ directory: URL) throws(TrainingError) -> Bool {
+        let manager = FileManager.default, path = directory.path
+        var isDirectory: ObjCBool = false
+        guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            let parent = directory.deletingLastPathComponent().path
+            guard manager.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw .modelFile(path: path, problem: "its folder \(parent) does not exist")
+            }
+            return false
+        }
+        let contents = (try? manager.contentsOfDirectory(atPath: path)) ?? []
+        guard isDirectory.boolValue, contents.isEmpty || contents.contains("model.json") else {
+            throw .modelFile(path: path, problem: "exists and is not a saved model; choose a new directory")
+        }
+        return true
     }
 
     private func rename(_ from: URL, to: URL) throws(TrainingError) {

@@ -59,4 +59,72 @@ import Testing
             written[index * piece] == UInt8(index & 0xFF) && written[(index + 1) * piece - 1] == UInt8(index & 0xFF)
         })
     }
+
+    @Test("a FIFO is written through once the output is complete, and stays a FIFO")
+    func fifoDestination() throws {
+        let directory = try FormatFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("out.fifo").path
+        #expect(mkfifo(path, 0o644) == 0)
+        // A reader already open lets the writer open the FIFO without waiting; the bytes fit its buffer.
+        let reader = open(path, O_RDONLY | O_NONBLOCK)
+        try #require(reader >= 0)
+        defer { close(reader) }
+        let data = Data((0..<1000).map { UInt8($0 & 0xFF) })
+        try AtomicFile.write(data, to: path)
+        var received = [UInt8](repeating: 0, count: 4096)
+        let count = read(reader, &received, received.count)
+        #expect(count == data.count && Data(received.prefix(max(count, 0))) == data)
+        var status = stat()
+        #expect(lstat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFIFO, "the FIFO was replaced")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["out.fifo"])
+    }
+
+    @Test("a symbolic link is written through: its target is replaced beside itself, the link stays")
+    func symbolicLinkDestination() throws {
+        let directory = try FormatFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let targets = directory.appendingPathComponent("targets")
+        try FileManager.default.createDirectory(at: targets, withIntermediateDirectories: false)
+        let target = targets.appendingPathComponent("real.bin")
+        try Data("old".utf8).write(to: target)
+        let link = directory.appendingPathComponent("link.bin").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "targets/real.bin")
+        try AtomicFile.write(Data("new".utf8), to: link)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == "targets/real.bin")
+        #expect(try Data(contentsOf: target) == Data("new".utf8))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: targets.path) == ["real.bin"])
+        #expect(try Set(FileManager.default.contentsOfDirectory(atPath: directory.path)) == ["link.bin", "targets"])
+    }
+
+    @Test("a folder, or a file in a missing folder, as the destination is refused before anything is written")
+    func unusableDestinations() throws {
+        let directory = try FormatFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let folder = directory.appendingPathComponent("folder").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        for path in [folder, directory.appendingPathComponent("missing/out.bin").path] {
+            #expect(throws: FileAccessError.self) { try AtomicFile.Writer(path: path) }
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["folder"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
+    }
+
+    @Test("the same file under other names: ./, .., a symbolic link; devices and FIFOs never are")
+    func sameFile() throws {
+        let directory = try FormatFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = { (name: String) in directory.appendingPathComponent(name).path }
+        try Data("a".utf8).write(to: URL(fileURLWithPath: path("a.bin")))
+        try Data("b".utf8).write(to: URL(fileURLWithPath: path("b.bin")))
+        try FileManager.default.createDirectory(atPath: path("sub"), withIntermediateDirectories: false)
+        try FileManager.default.createSymbolicLink(atPath: path("link.bin"), withDestinationPath: "a.bin")
+        #expect(mkfifo(path("pipe"), 0o644) == 0)
+        #expect(AtomicFile.isSameFile(path("a.bin"), directory.path + "/./sub/../a.bin"))
+        #expect(AtomicFile.isSameFile(path("link.bin"), path("a.bin")))
+        #expect(AtomicFile.isSameFile(path("new.bin"), path("sub") + "/../new.bin"))
+        #expect(!AtomicFile.isSameFile(path("a.bin"), path("b.bin")))
+        #expect(!AtomicFile.isSameFile(path("a.bin"), path("new.bin")))
+        #expect(!AtomicFile.isSameFile(path("pipe"), path("pipe")))
+    }
 }
