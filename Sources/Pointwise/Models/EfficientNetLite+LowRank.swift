@@ -188,7 +188,9 @@ public struct LowRankFactorizations: Sendable {
             var total = 0
             let ranks = zip(layers, factorings).map { layer, factoring -> Int? in
                 let (cin, cout) = (layer.conv.inputChannels, layer.conv.outputChannels)
-                let r = LowRankConv1x1.rank(keeping: energy, of: factoring.spectrum)
+                // Energy 1 keeps every direction, also those the calibration pictures never vary along
+                // (dead channels, a rank-deficient covariance): other pictures do, so budget 1 is the model itself.
+                let r = energy >= 1 ? min(cin, cout) : LowRankConv1x1.rank(keeping: energy, of: factoring.spectrum)
                 let factored = r * (cin + cout) < cin * cout
                 total += (factored ? r * (cin + cout) : cin * cout) * layer.pixels
                 return factored ? r : nil

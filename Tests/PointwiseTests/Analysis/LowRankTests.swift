@@ -67,6 +67,21 @@ import Testing
         #expect(throws: AnalysisError.self) { try factorizations.compressed(pointwiseBudget: 0) }
     }
 
+    @Test("data-aware: budget 1 leaves the model whole even where the calibration activations are rank-deficient")
+    func dataAwareWholeBudget() throws {
+        let model = try EfficientNetLiteStructureTests.model.get()
+        var random = SplitMix64(seed: 6)
+        // One 64×64 picture: the head sees 2×2 pixels, so its 320-channel input covariance has rank 3.
+        let factorizations = try model.lowRankFactorizations(
+            calibration: [TestSupport.random([1, 3, 64, 64], using: &random)], options: ExecutionOptions(threads: 1))
+        let whole = try factorizations.compressed(pointwiseBudget: 1)
+        #expect(whole.report.compressedMultiplyAdds == whole.report.originalMultiplyAdds)
+        #expect(whole.report.layers.allSatisfy { $0.rank == nil }, "\(whole.report.layers.filter { $0.rank != nil }.map(\.name))")
+        #expect(whole.report.energy == 1)
+        let most = try factorizations.compressed(pointwiseBudget: 0.9)
+        #expect(Double(most.report.compressedMultiplyAdds) <= 0.9 * Double(most.report.originalMultiplyAdds))
+    }
+
     @Test("activation-PCA pairs reproduce the layer at full rank, on either side, and lose only the dropped variance",
           arguments: [(6, 10), (10, 6)])
     func dataAware(cin: Int, cout: Int) throws {
