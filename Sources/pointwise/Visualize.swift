@@ -9,8 +9,11 @@ struct Visualize: ParsableCommand {
         discussion: """
             With --input, X is [N, C, H, W] (.npy) and --channels picks the channels (e.g. 0-4 or 0,3,8-11) \
             of image --image; --scaling per-channel stretches each channel over the colormap, shared uses \
-            one range for all (with a colour bar). With --weights, W is [Cout, Cin] or [Cout, Cin, 1, 1]: \
-            rows are output channels, columns input channels, blue negative, red positive. The PNG is \
+            one range for all (with a colour bar). Ranges cover the finite values; NaN and ±∞ are drawn \
+            magenta and counted under their tile. With --weights, W is [Cout, Cin] or [Cout, Cin, 1, 1]: \
+            rows are output channels, columns input channels, blue negative, red positive (--row K: \
+            output channel K's weights as bars). With --history, the loss per epoch (--log: a logarithmic \
+            axis, which needs every value positive). Options of another mode are refused. The PNG is \
             written atomically.
             """)
 
@@ -24,24 +27,25 @@ struct Visualize: ParsableCommand {
                                valueName: "H.npy"))
     var history: String?
 
-    @Option(help: ArgumentHelp("With --weights: draw output channel K's weights as bars (which inputs it uses).",
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("With --weights: draw output channel K's weights as bars (which inputs it uses).",
                                valueName: "K"))
     var row: Int?
 
     @Flag(help: "With --history: a logarithmic y axis.")
     var log = false
 
-    @Option(help: "Channels to draw, e.g. 0-4 or 0,2,5-7 (default: the first 8).")
+    @Option(parsing: .unconditional, help: "With --input: channels to draw, each once, e.g. 0-4 or 0,2,5-7 (default: the first 8).")
     var channels: String?
 
-    @Option(help: "Which image of the batch.")
-    var image = 0
+    @Option(parsing: .unconditional, help: "With --input: which image of the batch (default: 0).")
+    var image: Int?
 
-    @Option(help: "per-channel or shared value range.")
-    var scaling: FeatureGrid.Scaling = .perChannel
+    @Option(help: "With --input: per-channel or shared value range (default: per-channel).")
+    var scaling: FeatureGrid.Scaling?
 
-    @Option(help: "Memory layout of X: nchw or nhwc.")
-    var layout: Layout = .channelsFirst
+    @Option(help: "With --input: memory layout of X, nchw or nhwc (default: nchw).")
+    var layout: Layout?
 
     @Option(help: "The picture's title (default: the file name).")
     var title: String?
@@ -53,6 +57,16 @@ struct Visualize: ParsableCommand {
         guard [input, weights, history].compactMap({ $0 }).count == 1 else {
             throw CLIError("--input/--weights/--history", "give exactly one of them")
         }
+        let given: [(String, Bool)] = [("--channels", channels != nil), ("--image", image != nil),
+                                       ("--scaling", scaling != nil), ("--layout", layout != nil),
+                                       ("--row", row != nil), ("--log", log)]
+        let applying = input != nil ? ["--channels", "--image", "--scaling", "--layout"] : weights != nil ? ["--row"] : ["--log"]
+        let mode = input != nil ? "--input" : weights != nil ? "--weights" : "--history"
+        let stray = given.filter { $0.1 && !applying.contains($0.0) }.map(\.0)
+        guard stray.isEmpty else {
+            throw CLIError(stray.joined(separator: ", "), "does not apply to \(mode) (with \(mode): "
+                           + "\(applying.joined(separator: ", ")), --title)")
+        }
     }
 
     func run() throws {
@@ -61,6 +75,7 @@ struct Visualize: ParsableCommand {
         let canvas: Canvas
         if let input {
             let array = try readNPY(input, argument: "--input")
+            let (layout, image) = (self.layout ?? .channelsFirst, self.image ?? 0)
             guard array.shape.count == 4 else {
                 throw CLIError("--input \(input)", "shape \(array.shape) is not [N, C, H, W] (or [N, H, W, C] with --layout nhwc)")
             }
@@ -71,15 +86,22 @@ struct Visualize: ParsableCommand {
             do { chosen = try channels.map { text throws(PictureError) in try ChannelList.parse(text, count: x.channels) }
                     ?? Array(0..<min(8, x.channels)) } catch { throw CLIError("--channels", error) }
             do {
-                canvas = try FeatureGrid.render(x, image: image, channels: chosen, scaling: scaling,
+                canvas = try FeatureGrid.render(x, image: image, channels: chosen, scaling: scaling ?? .perChannel,
                                                 title: title ?? "\(URL(fileURLWithPath: input).lastPathComponent), image \(image)")
             } catch { throw CLIError("--input \(input)", error) }
+            noteNonFinite(x, image: image, channels: chosen)
         } else if let history {
             let array = try readNPY(history, argument: "--history")
             guard (1...2).contains(array.shape.count), array.values.count > 0 else {
                 throw CLIError("--history \(history)", "shape \(array.shape) is not [E] or [S, E] with values")
             }
             let length = array.shape.last!, rows = array.values.count / length
+            if log, let bad = array.values.firstIndex(where: { !($0 > 0) }) {
+                let count = array.values.filter { !($0 > 0) }.count
+                throw CLIError("--log", "\(history) has \(count) value(s) that are not positive (the first, "
+                               + "\(array.values[bad]), at series \(bad / length), epoch \(bad % length)); "
+                               + "a logarithmic axis cannot show them — draw it without --log")
+            }
             let series = (0..<rows).map { s in
                 (name: rows == 1 ? "loss" : "series \(s)", values: array.values[s * length..<(s + 1) * length].map(Double.init))
             }
@@ -110,6 +132,17 @@ struct Visualize: ParsableCommand {
         }
         do { try PNG.write(canvas.image, to: output) } catch { throw CLIError("--output", error) }
         printError("wrote \(canvas.width)×\(canvas.height) \(output)")
+    }
+
+    /// Says on standard error how many of the drawn values are NaN or infinite (drawn magenta).
+    private func noteNonFinite(_ x: Tensor, image: Int, channels: [Int]) {
+        let pixels = x.shape[2] * x.shape[3]
+        let count = channels.reduce(0) { sum, c in
+            sum + (0..<pixels).filter { !x[batch: image, channel: c, position: $0].isFinite }.count
+        }
+        guard count > 0 else { return }
+        printError("note: \(count) of the \(channels.count * pixels) values drawn are NaN or infinite: drawn magenta, "
+                   + "left out of the value ranges")
     }
 }
 

@@ -1,7 +1,11 @@
 /// A grid of feature-map channels drawn with the viridis colormap, each tile labelled with its
 /// channel and value range, under a title and above a colour bar: the articles' "input vs output
-/// channels" figure.
+/// channels" figure. Ranges are taken over the finite values; NaN and ±∞ are drawn in
+/// `nonFiniteColor` (outside viridis), and their tile's label counts them in that colour.
 public enum FeatureGrid {
+    /// The colour of NaN and infinite values (magenta: viridis never reaches it).
+    public static let nonFiniteColor: (UInt8, UInt8, UInt8) = (255, 0, 255)
+
     /// How values become colours.
     public enum Scaling: String, Sendable, CaseIterable {
         /// Each channel from its own minimum (dark) to maximum (bright): shows every channel's pattern.
@@ -46,13 +50,20 @@ public enum FeatureGrid {
             let finite = plane.filter(\.isFinite)
             return (finite.min() ?? 0, finite.max() ?? 0)
         }
-        let shared = (ranges.map(\.0).min() ?? 0, ranges.map(\.1).max() ?? 0)
+        let nonFinite = planes.map { $0.lazy.filter { !$0.isFinite }.count }
+        let finiteRanges = ranges.indices.filter { nonFinite[$0] < planes[$0].count }.map { ranges[$0] }
+        let shared = (finiteRanges.map(\.0).min() ?? 0, finiteRanges.map(\.1).max() ?? 0)
+        let rangeLabels = ranges.indices.map { i in
+            nonFinite[i] == planes[i].count ? "NO FINITE VALUE" : "\(format(ranges[i].0))…\(format(ranges[i].1))"
+        }
+        let nonFiniteLabels = nonFinite.map { $0 == 0 ? "" : "\($0) NAN/INF" }
         let zoom = max(1, min(96 / max(height, width), 16)), tileWidth = width * zoom, tileHeight = height * zoom
-        let labelWidth = Canvas.textWidth("-0.000…-0.000") + 4
+        let labelWidth = (rangeLabels + nonFiniteLabels + ["-0.000…-0.000"]).map { Canvas.textWidth($0) }.max()! + 4
         let cellWidth = max(tileWidth, labelWidth, Canvas.textWidth("CH 0000")) + 16
         let columnCount = max(1, min(columns ?? 8, channels.count))
         let rowCount = (channels.count + columnCount - 1) / columnCount
-        let labelHeight = 2 * Canvas.textHeight() + 4 + 6
+        let labelLines = nonFinite.contains { $0 > 0 } ? 3 : 2
+        let labelHeight = labelLines * (Canvas.textHeight() + 4) + 2
         let cellHeight = labelHeight + tileHeight + 16
         let top = 16 + Canvas.textHeight() + 16
         let bar = scaling == .shared ? 16 + 12 + 6 + Canvas.textHeight() + 8 : 8
@@ -65,11 +76,15 @@ public enum FeatureGrid {
             let x = 16 + (index % columnCount) * cellWidth, y = top + (index / columnCount) * cellHeight
             let (low, high) = scaling == .shared ? shared : ranges[index]
             canvas.text("CH \(channel)", x: x, y: y)
-            canvas.text("\(format(ranges[index].0))…\(format(ranges[index].1))", x: x, y: y + Canvas.textHeight() + 4,
-                        color: (80, 80, 80))
+            canvas.text(rangeLabels[index], x: x, y: y + Canvas.textHeight() + 4, color: (80, 80, 80))
+            canvas.text(nonFiniteLabels[index], x: x, y: y + 2 * (Canvas.textHeight() + 4), color: nonFiniteColor)
             let span = high - low
             let normalized = planes[index].map { span > 0 ? ($0 - low) / span : 0.5 }
             canvas.matrix(normalized, rows: height, columns: width, x: x, y: y + labelHeight, cell: zoom, colormap: .viridis)
+            for (position, value) in planes[index].enumerated() where !value.isFinite {
+                canvas.fill(x: x + position % width * zoom, y: y + labelHeight + position / width * zoom,
+                            width: zoom, height: zoom, color: nonFiniteColor)
+            }
         }
         if scaling == .shared {
             let y = top + rowCount * cellHeight + 8, barWidth = min(canvasWidth - 32, 384)

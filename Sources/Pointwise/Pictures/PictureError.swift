@@ -4,6 +4,8 @@ public enum PictureError: Error, Equatable, Sendable, CustomStringConvertible {
     case channelOutOfRange(channel: Int, channels: Int)
     /// A channel list is not of the form `0-4,7,9`.
     case malformedChannelList(String)
+    /// A channel list names a channel more than once.
+    case duplicateChannel(channel: Int, list: String)
     /// The tensor is not the shape the picture needs.
     case shape(expected: String, actual: [Int])
     /// There is nothing to draw.
@@ -18,6 +20,8 @@ public enum PictureError: Error, Equatable, Sendable, CustomStringConvertible {
             return "channel \(channel) is out of range: the data has channels 0–\(channels - 1)"
         case .malformedChannelList(let text):
             return "'\(text)' is not a channel list (e.g. 0-4 or 0,2,5-7)"
+        case .duplicateChannel(let channel, let list):
+            return "'\(list)' names channel \(channel) more than once; list each channel once"
         case .shape(let expected, let actual):
             return "shape \(actual) cannot be drawn: expected \(expected)"
         case .empty(let what):
@@ -32,7 +36,7 @@ public enum PictureError: Error, Equatable, Sendable, CustomStringConvertible {
 /// Parses channel lists like `0-4,7,9-10` (ranges inclusive).
 public enum ChannelList {
     /// The channels of `text`, in order, each checked against `count`.
-    /// - Throws: `PictureError` for a malformed list or a channel outside 0..<count.
+    /// - Throws: `PictureError` for a malformed list, a channel outside 0..<count, or one named twice.
     public static func parse(_ text: String, count: Int) throws(PictureError) -> [Int] {
         var channels: [Int] = []
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
@@ -45,6 +49,10 @@ public enum ChannelList {
             }
             guard high - low < 4096 else { throw .malformedChannelList(text) }
             channels += Array(low...high)
+        }
+        var seen = Set<Int>()
+        if let twice = channels.first(where: { !seen.insert($0).inserted }) {
+            throw .duplicateChannel(channel: twice, list: text)
         }
         return channels
     }

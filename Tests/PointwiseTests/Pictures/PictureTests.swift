@@ -27,6 +27,8 @@ import Testing
         for bad in ["", "a", "4-2", "1-2-3", "1,,2", "-1"] {
             #expect(throws: PictureError.self, "\(bad)") { try ChannelList.parse(bad, count: 8) }
         }
+        #expect(throws: PictureError.duplicateChannel(channel: 2, list: "0-3,2")) { try ChannelList.parse("0-3,2", count: 8) }
+        #expect(throws: PictureError.duplicateChannel(channel: 5, list: "5,5")) { try ChannelList.parse("5,5", count: 8) }
     }
 
     @Test("text draws dark pixels exactly where the glyph has them")
@@ -65,6 +67,24 @@ import Testing
         let x = try Tensor(shape: [1, 1, 4, 4], values: Array(repeating: 3, count: 16))
         let canvas = try FeatureGrid.render(x, channels: [0], title: "flat")
         #expect(canvas.width > 0)
+    }
+
+    @Test("NaN and ∞ are drawn magenta and left out of the ranges; a channel with no finite value is labelled so")
+    func nonFiniteValues() throws {
+        var values = (0..<32).map { Float($0) }
+        values[0] = .nan
+        values[1] = .infinity
+        for i in 16..<32 { values[i] = .nan }   // channel 1: nothing finite
+        let x = try Tensor(shape: [1, 2, 4, 4], values: values)
+        let grid = try FeatureGrid.render(x, channels: [0, 1], title: "NAN")
+        // Two non-finite pixels in channel 0 and sixteen in channel 1, each a zoom² square, plus the labels' text.
+        let zoom = 16   // 96 / 4 = 24, capped at 16
+        #expect(count(FeatureGrid.nonFiniteColor, in: grid) >= 18 * zoom * zoom)
+        // Channel 0's finite values 2…15 still span viridis from end to end.
+        #expect(count((68, 1, 84), in: grid) >= zoom * zoom && count((253, 231, 37), in: grid) >= zoom * zoom)
+        let finite = try FeatureGrid.render(try Tensor(shape: [1, 1, 4, 4], values: (0..<16).map(Float.init)),
+                                            channels: [0], title: "NAN")
+        #expect(count(FeatureGrid.nonFiniteColor, in: finite) == 0)
     }
 
     @Test("a weight heatmap: red for the largest positive weight, blue for the most negative")
