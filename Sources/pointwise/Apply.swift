@@ -12,8 +12,9 @@ struct Apply: ParsableCommand {
             [Cout, Cin/groups, 1, 1]. Semantics are PyTorch's Conv1d/2d/3d(kernel_size=1, stride, groups, \
             bias), followed by the residual add and the activation.
 
-            Inputs of any size stream through in bounded memory: X (and R) are memory-mapped and \
-            read a tile of pixels at a time, each output tile goes to its place in a hidden temporary \
+            Inputs of any size stream through in bounded memory: X (and R) are read a tile of pixels \
+            at a time with pread (strided tiles through a read-only memory map whose pages are handed \
+            back after each tile), each output tile goes to its place in a hidden temporary \
             file, renamed onto Y when complete (Ctrl-C leaves any previous Y intact). --max-memory \
             sets the budget. --shard I/N computes only the I-th of N equal parts of the output into \
             a part file (safetensors); `pointwise merge` assembles the parts into Y, byte for byte \
@@ -35,16 +36,16 @@ struct Apply: ParsableCommand {
     @Option(help: "Activation: none, relu, relu6, sigmoid, tanh, silu or hardswish.")
     var activation: Activation = .identity
 
-    @Option(help: "Spatial stride (≥ 1).")
+    @Option(parsing: .unconditional, help: "Spatial stride (≥ 1).")
     var stride = 1
 
-    @Option(help: "Channel groups (≥ 1, dividing Cin and Cout).")
+    @Option(parsing: .unconditional, help: "Channel groups (≥ 1, dividing Cin and Cout).")
     var groups = 1
 
     @Option(help: "Memory layout of X and Y: nchw or nhwc.")
     var layout: Layout = .channelsFirst
 
-    @Option(help: "Worker threads (default: every CPU).")
+    @Option(parsing: .unconditional, help: "Worker threads (default: every CPU).")
     var threads: Int?
 
     @Option(help: "fast (packed SIMD kernels) or reference (the plain loops, double precision).")
@@ -96,13 +97,16 @@ struct Apply: ParsableCommand {
             let (tileLength, overflow) = (tilePixels - 1).multipliedReportingOverflow(by: stride)
             guard !overflow else { throw CLIError("--stride \(stride)", "a tile of \(tilePixels) pixels spans more than an Int counts") }
             let tile = [1, conv.inputChannels, tileLength + 1]
+            // The whole input as [N, C, *spatial] (a file of fewer dimensions is refused by the stream below).
+            let logical = x.shape.count < 2 ? tile
+                : layout == .channelsFirst ? x.shape : [x.shape[0], x.shape[x.shape.count - 1]] + spatial
             do {
-                print(try conv.explanation(forInput: tile, layout: layout, options: options.execution))
+                print(try conv.explanation(forInput: logical, streamedAs: tile, layout: layout, options: options.execution))
             } catch {
                 throw CLIError(convolutionSubject(error), error)
             }
-            print("streaming: input \(x.shape) memory-mapped, read in tiles of up to \(tilePixels.grouped) "
-                  + "output pixels within --max-memory \(streaming.maxMemory); " + (options.shard.map { "shard \($0) into a part file" }
+            print("streaming: input \(x.shape) read with pread (strided tiles through a memory map) in tiles of up to "
+                  + "\(tilePixels.grouped) output pixels within --max-memory \(streaming.maxMemory); " + (options.shard.map { "shard \($0) into a part file" }
                   ?? "the whole output into \(output)"))
         }
         do {

@@ -12,16 +12,18 @@ struct Bench: ParsableCommand {
             memory-bound shapes (Cin or Cout ≤ 16), % of the copy bandwidth, and % of the roofline \
             (the longer of the FLOPs at the peak and the bytes at the bandwidth, over the time). The \
             peak and bandwidth are measured by the tool at the same thread count. The default suite \
-            holds real layer shapes (ResNet-50, MobileNetV2, FPN, multispectral fusion, grayscale).
+            holds real layer shapes (ResNet-50, MobileNetV2, FPN, multispectral fusion, grayscale). \
+            --model, --subnormal, --depthwise, --train and --block each run another benchmark instead, \
+            one at a time; an option that the chosen benchmark does not use is refused.
             """)
 
-    @Option(help: "Worker threads (default: every CPU).")
+    @Option(parsing: .unconditional, help: "Worker threads (default: every CPU).")
     var threads: Int?
 
     @Option(help: ArgumentHelp("A suite JSON file (default: the built-in suite).", valueName: "file"))
     var suite: String?
 
-    @Option(name: .customLong("shape"),
+    @Option(name: .customLong("shape"), parsing: .unconditionalSingleValue,
             help: ArgumentHelp("An extra shape N,CIN,COUT,H,W (repeatable); with --shape and no --suite only these run.",
                                valueName: "n,cin,cout,h,w"))
     var shapes: [String] = []
@@ -47,8 +49,11 @@ struct Bench: ParsableCommand {
     @Flag(help: "Instead of the suite, time each shape (default: 1,256,256,56,56) with subnormal weights, inputs and products against ordinary data.")
     var subnormal = false
 
-    @Option(help: "Memory layout of the input and output: nchw (default) or nhwc.")
-    var layout: Layout = .channelsFirst
+    @Option(name: .customLong("layout"), help: "Memory layout of the input and output: nchw (default) or nhwc.")
+    var layoutOption: Layout?
+
+    /// The layout the suite and --depthwise run in.
+    var layout: Layout { layoutOption ?? .channelsFirst }
 
     @Option(help: "Instead of the suite, time a whole pretrained model at batch 1: efficientnet-lite0.")
     var model: String?
@@ -57,7 +62,7 @@ struct Bench: ParsableCommand {
                                valueName: "FILE"))
     var weights: String?
 
-    @Option(help: ArgumentHelp("With --model: run blocks whose output has fewer positions than this channels-last (0: all channels-first; default: every layer channels-last).",
+    @Option(parsing: .unconditional, help: ArgumentHelp("With --model: run blocks whose output has fewer positions than this channels-last (0: all channels-first; default: every layer channels-last).",
                                valueName: "positions"))
     var channelsLastBelow: Int?
 
@@ -67,6 +72,27 @@ struct Bench: ParsableCommand {
     @Option(help: ArgumentHelp("The model's input, a preprocessed [1, 3, H, W] .npy (default: a fixed pseudo-random 224×224 picture).",
                                valueName: "X.npy"))
     var input: String?
+
+    func validate() throws {
+        let modes = [("--model", model != nil), ("--subnormal", subnormal), ("--depthwise", depthwise), ("--train", train),
+                     ("--block", block)].filter(\.1).map(\.0)
+        guard modes.count <= 1 else {
+            throw CLIError(modes.joined(separator: ", "), "choose one: each runs a benchmark of its own instead of the suite")
+        }
+        let mode = modes.first ?? "the suite"
+        // Each option and the benchmarks that use it (--threads: all of them).
+        let uses: [(option: String, given: Bool, modes: [String])] = [
+            ("--shape", !shapes.isEmpty, ["the suite", "--subnormal"]), ("--suite", suite != nil, ["the suite", "--subnormal"]),
+            ("--json", json != nil, ["the suite", "--train", "--model"]), ("--skip-reference", skipReference, ["the suite"]),
+            ("--backward", backward, ["the suite"]), ("--layout", layoutOption != nil, ["the suite", "--depthwise"]),
+            ("--weights", weights != nil, ["--model"]), ("--channels-last-below", channelsLastBelow != nil, ["--model"]),
+            ("--layers", layers, ["--model"]), ("--input", input != nil, ["--model"]),
+        ]
+        if let stray = uses.first(where: { $0.given && !$0.modes.contains(mode) }) {
+            throw CLIError(modes.isEmpty ? stray.option : "\(stray.option), \(mode)",
+                           "\(stray.option) does not apply to \(mode); it is for \(stray.modes.joined(separator: " and "))")
+        }
+    }
 
     func run() throws {
         let threads = try threadCount(self.threads)
@@ -117,17 +143,17 @@ struct Bench: ParsableCommand {
         guard KnownModel(rawValue: name) == .efficientnetLite0 else {
             throw CLIError("--model \(name)", "unknown; known models: efficientnet-lite0")
         }
+        let x: Tensor
+        if let input {
+            x = try readInput(input, argument: "--input")
+        } else {
+            var random = SplitMix64(seed: 224)
+            x = try Tensor(shape: [1, 3, 224, 224], values: (0..<3 * 224 * 224).map { _ in random.nextFloat(in: -1...1) })
+        }
         var network = try loadModel(weights: weights)
         if let channelsLastBelow {
             guard channelsLastBelow >= 0 else { throw CLIError("--channels-last-below", "must be ≥ 0, got \(channelsLastBelow)") }
             network.channelsLastBelow = channelsLastBelow
-        }
-        let x: Tensor
-        if let input {
-            x = try readInput(input)
-        } else {
-            var random = SplitMix64(seed: 224)
-            x = try Tensor(shape: [1, 3, 224, 224], values: (0..<3 * 224 * 224).map { _ in random.nextFloat(in: -1...1) })
         }
         printError("timing \(name) on \(x.shape), \(threads) thread(s): warm-up, then ≥ 30 runs and ≥ 1 s…")
         let timing: ModelTiming

@@ -22,7 +22,7 @@ struct Classify: ParsableCommand {
     @Option(help: ArgumentHelp("Weights (.safetensors, .pth/.pt checkpoint or .npz).", valueName: "FILE"))
     var weights: String?
 
-    @Option(help: "How many classes to print (1…1000).")
+    @Option(parsing: .unconditional, help: "How many classes to print (1…1000).")
     var top = 5
 
     @Option(help: ArgumentHelp("Write the logits [N, 1000] to this .npy file.", valueName: "L.npy"))
@@ -32,15 +32,21 @@ struct Classify: ParsableCommand {
                                valueName: "MAP.npy"))
     var denseMap: String?
 
-    @Option(help: "Shorter side, in pixels, of the picture the dense map is computed on (≥ 32).")
+    @Option(parsing: .unconditional,
+            help: "Shorter side, in pixels, of the picture the dense map is computed on (32…\(Classify.maximumDenseSize)).")
     var denseSize = 448
 
-    @Option(help: "Worker threads (default: every CPU).")
+    @Option(parsing: .unconditional, help: "Worker threads (default: every CPU).")
     var threads: Int?
+
+    /// The largest --dense-size: a 4096-pixel shorter side already gives 128 locations across.
+    static let maximumDenseSize = 4096
 
     func validate() throws {
         guard (1...1000).contains(top) else { throw CLIError("--top", "must be 1…1000, got \(top)") }
-        guard denseSize >= 32 else { throw CLIError("--dense-size", "must be ≥ 32, got \(denseSize)") }
+        guard (32...Self.maximumDenseSize).contains(denseSize) else {
+            throw CLIError("--dense-size", "must be 32…\(Self.maximumDenseSize), got \(denseSize)")
+        }
         _ = try threadCount(threads)
         if denseMap != nil, !image.lowercased().hasSuffix(".png") {
             throw CLIError("--dense-map", "needs a picture (.png), not a preprocessed tensor")
@@ -52,6 +58,10 @@ struct Classify: ParsableCommand {
         let input = image.lowercased().hasSuffix(".npy") ? try readInput(image) : try readPicture(image, argument: "IMAGE")
         try checkFiles(inputs: [("IMAGE", image), ("--weights", weights)],
                        outputs: [("--logits-out", logitsOut), ("--dense-map", denseMap)])
+        // Made before inference, so that a --dense-size this picture cannot be resized to fails first.
+        let densePicture = try denseMap.map { _ in
+            try readPicture(image, argument: "IMAGE", shorterSide: denseSize, crop: nil, sizeArgument: "--dense-size")
+        }
         let loadStart = Date()
         let model = try loadModel(weights: weights)
         let loadMilliseconds = Date().timeIntervalSince(loadStart) * 1000
@@ -73,7 +83,7 @@ struct Classify: ParsableCommand {
                           + "(first run; `pointwise bench --model` times repeated runs)",
                           loadMilliseconds, milliseconds, input.batchSize, options.threads))
         // Everything is computed before the first output is written; a failed write removes the other.
-        let dense = try denseMap.map { _ in try denseClassMap(model: model, options: options) }
+        let dense = try densePicture.map { try denseClassMap(model: model, picture: $0, options: options) }
         var writes: [(path: String, write: () throws -> Void)] = []
         if let logitsOut {
             writes.append((logitsOut, {
@@ -89,8 +99,9 @@ struct Classify: ParsableCommand {
     }
 
     /// Runs the convolutionalized classifier on the uncropped picture and prints its top class per location.
-    private func denseClassMap(model: EfficientNetLite, options: ExecutionOptions) throws -> (shape: [Int], map: DenseClassMap) {
-        let picture = try readPicture(image, argument: "IMAGE", shorterSide: denseSize, crop: nil)
+    private func denseClassMap(
+        model: EfficientNetLite, picture: Tensor, options: ExecutionOptions
+    ) throws -> (shape: [Int], map: DenseClassMap) {
         let dense: Tensor
         do { dense = try model.denseLogits(picture, options: options) } catch { throw CLIError(image, error) }
         let map = DenseClassMap(logits: dense)
@@ -119,23 +130,26 @@ func loadModel(weights: String?) throws -> EfficientNetLite {
     }
 }
 
-/// A preprocessed `[N, 3, H, W]` tensor from an .npy file.
-func readInput(_ path: String) throws -> Tensor {
-    let array = try readNPY(path, argument: "IMAGE")
+/// A preprocessed `[N, 3, H, W]` tensor from an .npy file, errors naming `argument`.
+func readInput(_ path: String, argument: String = "IMAGE") throws -> Tensor {
+    let array = try readNPY(path, argument: argument)
     guard array.shape.count == 4, array.shape[1] == 3, array.shape.allSatisfy({ $0 >= 1 }) else {
-        throw CLIError(path, "shape \(array.shape) is not a preprocessed image batch [N, 3, H, W]")
+        throw CLIError("\(argument) \(path)", "shape \(array.shape) is not a preprocessed image batch [N, 3, H, W]")
     }
-    do { return try Tensor(shape: array.shape, values: array.values) } catch { throw CLIError(path, error) }
+    do { return try Tensor(shape: array.shape, values: array.values) } catch { throw CLIError("\(argument) \(path)", error) }
 }
 
 /// A picture (PNG) preprocessed for the classifier: shorter side resized to `shorterSide`, then
-/// the central `crop`×`crop` square (nil: no crop), values (v − 127) / 128.
-func readPicture(_ path: String, argument: String, shorterSide: Int = 256, crop: Int? = 224) throws -> Tensor {
+/// the central `crop`×`crop` square (nil: no crop), values (v − 127) / 128. A picture the size
+/// cannot be made from (too many pixels) is an error about `sizeArgument` when the size came from one.
+func readPicture(_ path: String, argument: String, shorterSide: Int = 256, crop: Int? = 224,
+                 sizeArgument: String? = nil) throws -> Tensor {
     let image: Image
     do { image = try PNG.read(path: path) } catch { throw CLIError(argument, error) }
     do {
         return try ImagePreprocessing(resizeShorterSide: shorterSide, cropSize: crop)(image)
     } catch {
-        throw CLIError("\(argument) \(path)", error)
+        throw CLIError(sizeArgument.map { "\($0) \(shorterSide)" } ?? "\(argument) \(path)",
+                       sizeArgument == nil ? "\(error)" : "\(path), \(image.width)×\(image.height): \(error)")
     }
 }

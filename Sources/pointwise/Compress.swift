@@ -11,7 +11,8 @@ struct Compress: ParsableCommand {
             convolutions Cin → r → Cout of its truncated SVD, with one energy threshold for all layers chosen \
             so that the pointwise multiply-adds fit each budget. With --data-aware, each layer is factored by PCA \
             of its activations on calibration pictures instead (uncropped, at each --calibration-sizes, optionally \
-            mirrored); without --calibrate those are the evaluated pictures themselves, which flatters the result. \
+            mirrored); without --calibrate those are the evaluated pictures themselves, which flatters the result \
+            (--calibrate needs --data-aware or --distill-steps, the two things calibration pictures are for). \
             scripts/fetch_calibration_pictures.sh fetches a held-out set. With --distill-steps, each compressed \
             model is then fine-tuned by distillation from the original on random 224 crops of the calibration \
             pictures (no labels needed). For each budget the table gives the \
@@ -22,7 +23,8 @@ struct Compress: ParsableCommand {
     @Option(help: ArgumentHelp("Weights (default: the stored file from `pointwise models fetch`).", valueName: "FILE"))
     var weights: String?
 
-    @Option(help: "Fractions of the pointwise multiply-adds to keep, comma-separated, each in (0, 1].")
+    @Option(parsing: .unconditional,
+            help: "Fractions of the pointwise multiply-adds to keep, comma-separated, each in (0, 1] (1: the model itself).")
     var budgets = "1,0.85,0.7,0.55,0.4"
 
     @Option(parsing: .upToNextOption,
@@ -38,32 +40,33 @@ struct Compress: ParsableCommand {
                                valueName: "PICTURE.png"))
     var calibrate: [String] = []
 
-    @Option(help: ArgumentHelp("Shorter sides the calibration pictures are resized to, uncropped, comma-separated.",
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Shorter sides the calibration pictures are resized to, uncropped, comma-separated (32…4096).",
                                valueName: "PIXELS"))
     var calibrationSizes = "320"
 
     @Flag(help: "Also calibrate on each calibration picture mirrored left to right.")
     var calibrationMirror = false
 
-    @Option(help: ArgumentHelp("""
+    @Option(parsing: .unconditional, help: ArgumentHelp("""
         Fine-tune each compressed model for this many steps by distillation from the original on random \
         crops of the calibration pictures (0: no fine-tuning).
         """, valueName: "STEPS"))
     var distillSteps = 0
 
-    @Option(help: "Crops per distillation step.")
+    @Option(parsing: .unconditional, help: "Crops per distillation step.")
     var distillBatch = 4
 
-    @Option(help: "Adam's learning rate for distillation (cosine-decayed to 0).")
+    @Option(parsing: .unconditional, help: "Adam's learning rate for distillation (cosine-decayed to 0).")
     var distillRate: Float = 1e-4
 
-    @Option(help: "Softmax temperature of the distillation loss.")
+    @Option(parsing: .unconditional, help: "Softmax temperature of the distillation loss.")
     var distillTemperature: Float = 2
 
-    @Option(help: "Weight of the feature-map loss beside the distillation loss (0: logits only).")
+    @Option(parsing: .unconditional, help: "Weight of the feature-map loss beside the distillation loss (0: logits only).")
     var distillFeatureWeight: Float = 1
 
-    @Option(help: "Weight of the feature loss on every block's output during distillation (0: none).")
+    @Option(parsing: .unconditional, help: "Weight of the feature loss on every block's output during distillation (0: none).")
     var distillBlockWeight: Float = 0
 
     @Flag(help: "Distillation trains every 1×1 convolution, not only the factored pairs.")
@@ -72,24 +75,30 @@ struct Compress: ParsableCommand {
     @Flag(help: "Also print the rank each layer keeps at each budget.")
     var layers = false
 
-    @Option(help: "Worker threads for the latency (default: 1).")
+    @Option(parsing: .unconditional, help: "Worker threads for the latency (default: 1).")
     var threads = 1
 
     func run() throws {
-        let fractions = try budgets.split(separator: ",").map { text -> Double in
+        guard !budgets.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw CLIError("--budgets", "empty; give fractions in (0, 1], comma-separated, e.g. 1,0.7,0.4")
+        }
+        let fractions = try budgets.split(separator: ",", omittingEmptySubsequences: false).map { text -> Double in
             guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value > 0, value <= 1 else {
                 throw CLIError("--budgets", "'\(text)' is not a fraction in (0, 1]")
             }
             return value
         }
         let threads = try threadCount(self.threads)
-        let sizes = try calibrationSizes.split(separator: ",").map { text -> Int in
-            guard let value = Int(text.trimmingCharacters(in: .whitespaces)), value >= 32 else {
-                throw CLIError("--calibration-sizes", "'\(text)' is not a number of pixels ≥ 32")
+        let sizes = try calibrationSizes.split(separator: ",", omittingEmptySubsequences: false).map { text -> Int in
+            guard let value = Int(text.trimmingCharacters(in: .whitespaces)), (32...4096).contains(value) else {
+                throw CLIError("--calibration-sizes", "'\(text)' is not a number of pixels in 32…4096")
             }
             return value
         }
         try validateDistillation(sizes: sizes)
+        if !calibrate.isEmpty, !dataAware, distillSteps == 0 {
+            throw CLIError("--calibrate", "calibration pictures are used only with --data-aware or --distill-steps; add one of them")
+        }
         let fixtures = ["chelsea", "coffee"].map { "../shared/fixtures/efficientnet-lite0/\($0).png" }
         let files = pictures.isEmpty ? fixtures.filter { FileManager.default.isReadableFile(atPath: $0) } : pictures
         guard !files.isEmpty else { throw CLIError("--pictures", "none given, and the shared fixtures are not here") }
@@ -117,7 +126,7 @@ struct Compress: ParsableCommand {
             for path in calibrate.isEmpty ? files : calibrate {
                 for size in sizes {
                     let picture = try readPicture(path, argument: calibrate.isEmpty ? "--pictures" : "--calibrate",
-                                                  shorterSide: size, crop: nil)
+                                                  shorterSide: size, crop: nil, sizeArgument: "--calibration-sizes")
                     calibration.append(picture)
                     if calibrationMirror { calibration.append(try mirrored(picture)) }
                 }

@@ -15,7 +15,7 @@ struct Cost: ParsableCommand {
             on this machine first; the measured time runs the convolutions with random weights.
             """)
 
-    @Option(help: "Worker threads for the measurements (default: every CPU).")
+    @Option(parsing: .unconditional, help: "Worker threads for the measurements (default: every CPU).")
     var threads: Int?
 
     @Flag(help: "Only count; do not measure the machine or time the layers.")

@@ -18,7 +18,7 @@ struct PCA: ParsableCommand {
     @Option(help: ArgumentHelp("Input feature map X (.npy).", valueName: "X.npy"))
     var input: String
 
-    @Option(help: ArgumentHelp("Components to keep, 1…C.", valueName: "K"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Components to keep, 1…C.", valueName: "K"))
     var components: Int
 
     @Option(help: ArgumentHelp("Output file (.safetensors).", valueName: "PCA.safetensors"))
@@ -30,19 +30,19 @@ struct PCA: ParsableCommand {
     @Flag(help: "Also train linear and ReLU autoencoders C→K→C and compare their reconstruction errors.")
     var compare = false
 
-    @Option(help: "Autoencoder training: the fewest optimizer steps (whole passes over the pixels).")
+    @Option(parsing: .unconditional, help: "Autoencoder training: the fewest optimizer steps (whole passes over the pixels).")
     var steps = 10_000
 
-    @Option(help: "Autoencoder training: Adam's initial learning rate (cosine-annealed).")
+    @Option(parsing: .unconditional, help: "Autoencoder training: Adam's initial learning rate (cosine-annealed).")
     var lr: Float = 0.02
 
-    @Option(help: "Autoencoder training: pixels per step.")
+    @Option(parsing: .unconditional, help: "Autoencoder training: pixels per step.")
     var batchSize = 32
 
-    @Option(help: "Autoencoder training: seeds the initialisation and the shuffling.")
+    @Option(parsing: .unconditional, help: "Autoencoder training: seeds the initialisation and the shuffling.")
     var seed: UInt64 = 0
 
-    @Option(help: "Worker threads (default: every CPU).")
+    @Option(parsing: .unconditional, help: "Worker threads (default: every CPU).")
     var threads: Int?
 
     func run() throws {

@@ -19,6 +19,7 @@ struct PointwiseCommand: ParsableCommand {
         // ever renamed into place, so they are complete or absent.
         InterruptCleanup.install()
         do {
+            try checkHelpTopic(Array(CommandLine.arguments.dropFirst()))
             var command = try parseAsRoot()
             try command.run()
         } catch {
@@ -32,6 +33,22 @@ struct PointwiseCommand: ParsableCommand {
                 FileHandle.standardError.write(Data(usage.utf8))
             }
             Foundation.exit(2)
+        }
+    }
+
+    /// Refuses `pointwise help NAME …` naming no subcommand (swift-argument-parser's help command
+    /// ignores unknown names and prints the top-level help with status 0).
+    private static func checkHelpTopic(_ arguments: [String]) throws {
+        guard arguments.first == "help" else { return }
+        var subcommands: [any ParsableCommand.Type] = configuration.subcommands
+        for name in arguments.dropFirst() where !name.hasPrefix("-") {
+            var names: [String] = []
+            for subcommand in subcommands { names.append(subcommand._commandName) }
+            guard let index = names.firstIndex(of: name) else {
+                throw CLIError("help", "unknown subcommand '\(name)'"
+                               + (names.isEmpty ? "" : "; the subcommands are: \(names.joined(separator: ", "))"))
+            }
+            subcommands = subcommands[index].configuration.subcommands
         }
     }
 

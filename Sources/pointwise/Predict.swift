@@ -26,7 +26,7 @@ struct Predict: ParsableCommand {
     @Flag(help: "Write the class map (int64 argmax per pixel) instead of the outputs.")
     var classes = false
 
-    @Option(help: "Worker threads (default: every CPU).")
+    @Option(parsing: .unconditional, help: "Worker threads (default: every CPU).")
     var threads: Int?
 
     @OptionGroup var streaming: StreamingArguments

@@ -4,10 +4,12 @@ import Pointwise
 
 /// The options of the commands that stream files in bounded memory (`apply`, `predict`).
 struct StreamingArguments: ParsableArguments {
-    @Option(help: ArgumentHelp("Memory budget (bytes, or with K, M, G: 512M, 2G).", valueName: "SIZE"))
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Memory budget (bytes, or with K, M, G: 512M, 2G; default 1G).", valueName: "SIZE"),
+            transform: MemorySize.init(parsing:))
     var maxMemory: MemorySize = MemorySize(bytes: 1 << 30)
 
-    @Option(help: ArgumentHelp("Compute only shard I of N (from 0) into a part file for `pointwise merge`.",
+    @Option(parsing: .unconditional, help: ArgumentHelp("Compute only shard I of N (from 0) into a part file for `pointwise merge`.",
                                valueName: "I/N"))
     var shard: String?
 

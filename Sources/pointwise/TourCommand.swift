@@ -19,7 +19,7 @@ struct TourCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The folder for the pictures and report.md.", valueName: "DIR"))
     var output = "pointwise-tour"
 
-    @Option(help: "Worker threads for the timed steps (default: every CPU).")
+    @Option(parsing: .unconditional, help: "Worker threads for the timed steps (default: every CPU).")
     var threads: Int?
 
     @Option(help: ArgumentHelp("A photo for the classifier step (default: the shared fixture's chelsea.png when present).",

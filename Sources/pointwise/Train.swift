@@ -22,34 +22,36 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Regression target (.npy): [N, Cout, *spatial] or [P, Cout].", valueName: "T.npy"))
     var target: String?
 
-    @Option(help: ArgumentHelp("Hidden widths, comma-separated (empty: one layer).", valueName: "32,16"))
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Hidden widths, comma-separated, each 1…\(Train.maximumWidth) (empty: one layer).",
+                               valueName: "32,16"))
     var hidden = ""
 
-    @Option(help: "Passes over the data.")
+    @Option(parsing: .unconditional, help: "Passes over the data (1…\(Train.maximumEpochs)).")
     var epochs = 10
 
-    @Option(help: "Learning rate.")
+    @Option(parsing: .unconditional, help: "Learning rate.")
     var lr: Float = 0.01
 
     @Option(help: "sgd, adam or adamw.")
     var optimizer: OptimizerName = .adam
 
-    @Option(help: "SGD momentum.")
-    var momentum: Float = 0.9
+    @Option(parsing: .unconditional, help: "SGD momentum, in [0, 1) (default: 0.9; only with --optimizer sgd).")
+    var momentum: Float?
 
-    @Option(help: "Weight decay (L2 for sgd and adam, decoupled for adamw).")
+    @Option(parsing: .unconditional, help: "Weight decay (L2 for sgd and adam, decoupled for adamw).")
     var weightDecay: Float = 0
 
     @Option(help: "Learning-rate schedule: constant, step (×0.1 every third of the epochs) or cosine.")
     var schedule: ScheduleName = .constant
 
-    @Option(help: "Pixels per step.")
+    @Option(parsing: .unconditional, help: "Pixels per step.")
     var batchSize = 256
 
-    @Option(help: "Seeds the initialisation and the shuffling.")
+    @Option(parsing: .unconditional, help: "Seeds the initialisation and the shuffling.")
     var seed: UInt64 = 0
 
-    @Option(help: "Worker threads (default: every CPU).")
+    @Option(parsing: .unconditional, help: "Worker threads (default: every CPU).")
     var threads: Int?
 
     @Option(help: ArgumentHelp("Also write the mean loss of every epoch, [epochs], to this .npy (draw it with `visualize --history`).",
@@ -65,9 +67,24 @@ struct Train: ParsableCommand {
     enum OptimizerName: String, ExpressibleByArgument, CaseIterable { case sgd, adam, adamw }
     enum ScheduleName: String, ExpressibleByArgument, CaseIterable { case constant, step, cosine }
 
+    /// The most epochs a run may ask for (a million passes; more only overflows the progress line's arithmetic).
+    static let maximumEpochs = 1_000_000
+    /// The widest hidden layer: a 16384×16384 layer's weights, gradients and Adam moments take 4 GiB.
+    static let maximumWidth = 16_384
+
     func run() throws {
         let threads = try threadCount(self.threads)
-        guard epochs >= 1 else { throw CLIError("--epochs", "must be ≥ 1, got \(epochs)") }
+        guard (1...Self.maximumEpochs).contains(epochs) else {
+            throw CLIError("--epochs", "must be 1…\(Self.maximumEpochs.grouped), got \(epochs)")
+        }
+        if let momentum {
+            guard optimizer == .sgd else {
+                throw CLIError("--momentum", "applies only to --optimizer sgd (\(optimizer.rawValue) has no momentum setting)")
+            }
+            guard momentum >= 0, momentum < 1 else {
+                throw CLIError("--momentum", "must be in [0, 1), got \(momentum) (at 1 or more the steps grow without bound)")
+            }
+        }
         guard batchSize >= 1 else { throw CLIError("--batch-size", "must be ≥ 1, got \(batchSize)") }
         guard (labels == nil) != (target == nil) else {
             throw CLIError("--labels/--target", "give exactly one: --labels for classification, --target for regression")
@@ -85,6 +102,9 @@ struct Train: ParsableCommand {
                 throw CLIError("--labels \(labels)", "shape \(y.shape) does not match --input: expected \([x.batchSize] + x.spatialShape)")
             }
             let counted = y.values.filter { $0 != Loss.defaultIgnoreIndex }
+            guard !counted.isEmpty else {
+                throw CLIError("--labels \(labels)", "every label is -100 (ignore): there are no labelled pixels to train on")
+            }
             if let bad = counted.first(where: { $0 < 0 }) {
                 throw CLIError("--labels \(labels)", "label \(bad) is negative (only -100, ignore, may be)")
             }
@@ -149,6 +169,9 @@ struct Train: ParsableCommand {
         guard widths.count == parts.count, widths.allSatisfy({ $0 >= 1 }) else {
             throw CLIError("--hidden \(hidden)", "expected positive integers separated by commas, e.g. 32,16")
         }
+        if let wide = widths.first(where: { $0 > Self.maximumWidth }) {
+            throw CLIError("--hidden \(hidden)", "width \(wide) is above \(Self.maximumWidth.grouped), the widest layer trained")
+        }
         return widths
     }
 
@@ -163,7 +186,7 @@ struct Train: ParsableCommand {
     private func makeOptimizer() throws -> any Optimizer {
         try check("--lr \(lr)") { () throws(TrainingError) -> any Optimizer in
             switch optimizer {
-            case .sgd: try SGD(learningRate: lr, momentum: momentum, weightDecay: weightDecay)
+            case .sgd: try SGD(learningRate: lr, momentum: momentum ?? 0.9, weightDecay: weightDecay)
             case .adam: try Adam(learningRate: lr, weightDecay: weightDecay)
             case .adamw: try Adam.adamW(learningRate: lr, weightDecay: weightDecay)
             }

@@ -41,7 +41,7 @@ extension NPY {
     ///   - data: The complete file contents.
     ///   - name: A file path or label that prefixes every error message.
     /// - Throws: `NPYError.integerDtypeExpected` for float or other dtypes; otherwise the errors of
-    ///   `decode(_:name:)`. A `u8` value above `Int.max` is `sizeOverflow`.
+    ///   `decode(_:name:)`. A `u8` value above `Int.max` is `integerOutOfRange`.
     public static func decodeIntegers(_ data: Data, name: String) throws(NPYError) -> NPYIntegers {
         try data.withUnsafeBytes { bytes in
             Result { () throws(NPYError) in try decodeIntegers(bytes: bytes, name: name) }
@@ -79,7 +79,9 @@ extension NPY {
         case .uint32: return load(data, as: UInt32.self, bigEndian: bigEndian).map(Int.init)
         case .uint64:
             let values = load(data, as: UInt64.self, bigEndian: bigEndian)
-            guard values.allSatisfy({ $0 <= UInt64(Int.max) }) else { throw .sizeOverflow(name: name, shape: shape) }
+            if let index = values.firstIndex(where: { $0 > UInt64(Int.max) }) {
+                throw .integerOutOfRange(name: name, index: index, value: String(values[index]))
+            }
             return values.map(Int.init)
         }
     }

@@ -166,6 +166,8 @@ public enum NPYError: Error, CustomStringConvertible, Equatable {
     case sizeOverflow(name: String, shape: [Int])
     /// `shape` implies a different number of elements than the `count` values supplied.
     case shapeMismatch(name: String, shape: [Int], count: Int)
+    /// An integer element (at flat `index`, written in decimal as `value`) does not fit in `Int`.
+    case integerOutOfRange(name: String, index: Int, value: String)
 
     /// A sentence starting with the file name that says what is wrong and, where possible, what to do.
     public var description: String {
@@ -208,6 +210,8 @@ public enum NPYError: Error, CustomStringConvertible, Equatable {
         case .shapeMismatch(let name, let shape, let count):
             let expected = NPY.elementCount(of: shape).map(String.init) ?? "?"
             return "\(name): shape \(NPY.pythonTuple(shape)) needs \(expected) values but has \(count)"
+        case .integerOutOfRange(let name, let index, let value):
+            return "\(name): element \(index) is \(value), out of range: integers (labels) must be at most \(Int.max)"
         }
     }
 }

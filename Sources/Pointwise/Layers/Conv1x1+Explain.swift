@@ -1,13 +1,19 @@
 extension Conv1x1 {
     /// A description of how `options` would run this convolution on an input of `shape` in
     /// `layout`: the kernels, the GEMM each image and group becomes, tiles, blocking and threads.
+    /// - Parameters:
+    ///   - shape: `[N, Cin, *spatial]`, the logical shape whatever the layout.
+    ///   - tile: for an input streamed a piece at a time, the piece each GEMM runs on (`[1, Cin,
+    ///     pixels]`); the first line then names the whole input and the tile.
     /// - Throws: `ConvolutionError` when `shape` is not a tensor's shape or the thread count is out of range.
     public func explanation(
-        forInput shape: [Int], layout: Layout, options: ExecutionOptions
+        forInput shape: [Int], streamedAs tile: [Int]? = nil, layout: Layout, options: ExecutionOptions
     ) throws(ConvolutionError) -> String {
-        let output = try outputShape(forInput: shape)
+        let whole = "\(shape) → \(try outputShape(forInput: shape))"
         let threads = try options.validatedThreads()
-        var lines = ["conv1x1: \(shape) → \(output), \(layout), groups \(groups), stride \(stride), "
+        let shape = tile ?? shape, output = try outputShape(forInput: shape)
+        let shapes = tile == nil ? whole : "\(whole), streamed in tiles of \(shape) → \(output)"
+        var lines = ["conv1x1: \(shapes), \(layout), groups \(groups), stride \(stride), "
                      + "bias \(bias == nil ? "no" : "yes"), activation \(activation)"]
         guard options.algorithm == .fast else {
             lines.append("algorithm: reference — the definition's loops, one output at a time, in double precision "

@@ -78,9 +78,13 @@ public enum ShardMerge {
     private static func open(_ path: String) throws(StreamingError) -> (file: SafeTensorsFile, part: ShardPart) {
         let file: SafeTensorsFile
         do { file = try SafeTensorsFile(path: path) } catch {
-            // The reader's message starts with the path already.
-            let message = error.description
-            throw .part(path: path, problem: message.hasPrefix("\(path): ") ? String(message.dropFirst(path.count + 2)) : message)
+            let reason = error.description.hasPrefix(path + ": ") ? String(error.description.dropFirst(path.count + 2))
+                : error.description
+            if case .fileAccess = error { throw .part(path: path, problem: reason) }
+            let isNPY = (try? MappedFile(path: path)).map { $0.bytes.starts(with: [0x93] + Array("NUMPY".utf8)) } ?? false
+            throw .part(path: path, problem: isNPY
+                ? "is a .npy file, not a shard part (the safetensors file `--shard I/N` writes); merge takes the parts"
+                : "is not a shard part (the safetensors file `--shard I/N` writes): \(reason)")
         }
         let part = try ShardPart(metadata: file.metadata, path: path)
         guard let array = file[ShardPart.tensorName], file.names.count == 1 else {

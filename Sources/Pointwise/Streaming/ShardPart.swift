@@ -94,7 +94,11 @@ struct ShardPart: Equatable {
         }
         outputType = type
         channels = try integer(Key.channels)
-        channelsLast = try value(Key.channelsLast) == "true"
+        switch try value(Key.channelsLast) {
+        case "true": channelsLast = true
+        case "false": channelsLast = false
+        case let other: throw .part(path: path, problem: "metadata '\(Key.channelsLast)' is '\(other)', not true or false")
+        }
         imagePixels = try integer(Key.imagePixels)
         let first = try integer(Key.firstPixel), count = try integer(Key.pixelCount)
         // The merge multiplies the sizes (in bytes), and the images by their pixels and channels:

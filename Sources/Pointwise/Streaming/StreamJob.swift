@@ -111,8 +111,12 @@ struct StreamJob {
         let inputBytes = source.channels * (4 + source.file.elementSize)
         let residualBytes = residual.map { $0.channels * (4 + $0.file.elementSize) } ?? 0
         let perPixel = inputBytes + residualBytes + workingBytesPerPixel
-        let minimum = StreamingOptions.fixedAllowance + StreamingOptions.smallestTile * perPixel
-        guard options.maxMemory >= minimum else { throw .memoryBudget(bytes: options.maxMemory, minimum: minimum) }
+        // A tile never crosses an image, so an image smaller than the smallest tile is the floor's tile.
+        let smallest = min(StreamingOptions.smallestTile, max(1, source.outputPixels))
+        let minimum = StreamingOptions.fixedAllowance + smallest * perPixel
+        guard options.maxMemory >= minimum else {
+            throw .memoryBudget(bytes: options.maxMemory, minimum: minimum, tilePixels: smallest, bytesPerPixel: perPixel)
+        }
         return min(StreamingOptions.largestTile, (options.maxMemory - StreamingOptions.fixedAllowance) / perPixel)
     }
 

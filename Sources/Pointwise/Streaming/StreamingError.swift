@@ -6,7 +6,7 @@ public enum StreamingError: Error, CustomStringConvertible, Equatable {
     /// An input's shape does not fit the job: the file and the problem.
     case shape(path: String, problem: String)
     /// The memory budget cannot hold even a small tile: the budget and the least that works.
-    case memoryBudget(bytes: Int, minimum: Int)
+    case memoryBudget(bytes: Int, minimum: Int, tilePixels: Int, bytesPerPixel: Int)
     /// A bad `I/N` shard.
     case shard(String)
     /// The output could not be written.
@@ -21,8 +21,11 @@ public enum StreamingError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .input(let error): error.description
         case .shape(let path, let problem): "\(path): \(problem)"
-        case .memoryBudget(let bytes, let minimum):
-            "a memory budget of \(bytes.grouped) bytes is too small for this job; it needs at least \(minimum.grouped)"
+        case .memoryBudget(let bytes, let minimum, let tilePixels, let bytesPerPixel):
+            "a memory budget of \(bytes.grouped) bytes is too small for this job; it needs at least \(minimum.grouped) bytes "
+                + "(\(minimum >> 20) MiB): \(StreamingOptions.fixedAllowance >> 20) MiB for the program itself (code, "
+                + "runtime, weights, kernel buffers) plus a tile of \(tilePixels.grouped) pixels at "
+                + "\(bytesPerPixel.grouped) bytes each"
         case .shard(let problem): "shard \(problem)"
         case .output(let error): error.description
         case .part(let path, let problem): "\(path): \(problem)"

@@ -130,6 +130,16 @@ import Testing
             #expect(result.status == 0)
             #expect(result.stdout.contains(gemm) && result.stdout.contains(edges), "\(input) \(extra): \(result.stdout)")
         }
+        // The first line gives the whole input, then the tile each GEMM runs on; the input is read with pread.
+        let result = try Self.output(["apply", "--input", path("x.npy"), "--weight", path("w.npy"), "--explain",
+                                      "--output", path("y.npy")])
+        #expect(result.stdout.hasPrefix("conv1x1: [2, 5, 3, 4] → [2, 7, 3, 4], streamed in tiles of [1, 5, 12] → [1, 7, 12]"),
+                "\(result.stdout)")
+        #expect(result.stdout.contains("read with pread") && !result.stdout.contains("memory-mapped"), "\(result.stdout)")
+        let nhwc = try Self.output(["apply", "--input", path("x7-nhwc.npy"), "--weight", path("w20.npy"), "--layout", "nhwc",
+                                    "--explain", "--output", path("y.npy")])
+        #expect(nhwc.stdout.hasPrefix("conv1x1: [1, 40, 7, 7] → [1, 20, 7, 7], streamed in tiles of [1, 40, 49]"),
+                "\(nhwc.stdout)")
     }
 
     @Test("bench rejects a malformed --shape with exit status 2")

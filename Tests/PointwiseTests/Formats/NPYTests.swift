@@ -362,9 +362,10 @@ struct NPYTests {
             #expect(throws: NPYError.negativeDimension(name: Self.name, shape: [-1])) {
                 try NPY.decodeIntegers(negative, name: Self.name)
             }
-            // A uint64 label above Int.max cannot be an Int.
-            let huge = npy(header: dict(descr: "'<u8'", shape: "(1,)"), data: Array(repeating: 0xFF, count: 8))
-            #expect(throws: NPYError.sizeOverflow(name: Self.name, shape: [1])) {
+            // A uint64 label above Int.max cannot be an Int: the error names the element and its value.
+            let huge = npy(header: dict(descr: "'<u8'", shape: "(2,)"),
+                           data: Array(repeating: 0, count: 8) + [0, 0, 0, 0, 0, 0, 0, 0x80])
+            #expect(throws: NPYError.integerOutOfRange(name: Self.name, index: 1, value: "9223372036854775808")) {
                 try NPY.decodeIntegers(huge, name: Self.name)
             }
         }

@@ -146,6 +146,21 @@ import Testing
         }
     }
 
+    @Test("an input smaller than the smallest tile needs the program's allowance and only its own pixels")
+    func tinyInputBudget() throws {
+        let directory = try FormatFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let x = try Tensor(shape: [2, 4, 3, 3], values: (0..<72).map { Float($0) / 8 })
+        let path = directory.appendingPathComponent("x.npy").path, output = directory.appendingPathComponent("y.npy").path
+        try NPY.write(NPYArray(shape: x.shape, values: x.scalars), to: URL(fileURLWithPath: path))
+        let conv = try Conv1x1(weight: Tensor(shape: [8, 4], values: (0..<32).map { Float($0 % 5) - 2 }))
+        // 9 pixels per image at well under 1 KiB each: the old floor asked for 1,024 of them.
+        try conv.stream(input: path, output: output,
+                        options: StreamingOptions(maxMemory: StreamingOptions.fixedAllowance + 9 << 10))
+        #expect(try NPY.read(contentsOf: URL(fileURLWithPath: output)).values
+                == conv(x, options: ExecutionOptions(threads: 1)).scalars)
+    }
+
     @Test("merge refuses parts that do not make one whole job, naming the part")
     func mergeRefusals() throws {
         let job = try Self.makeJob()
@@ -162,6 +177,10 @@ import Testing
         tampered["pointwise.first_pixel"] = "5"
         try SafeTensors.write([("output", try SafeTensorsFile(path: job.path("p2")).array(named: "output"))],
                               metadata: tampered, to: job.path("t2"))
+        var undecided = try SafeTensorsFile(path: job.path("p2")).metadata
+        undecided["pointwise.channels_last"] = "maybe"
+        try SafeTensors.write([("output", try SafeTensorsFile(path: job.path("p2")).array(named: "output"))],
+                              metadata: undecided, to: job.path("u2"))
         let cases: [([String], String, String)] = [
             (["p0", "p1"], "p0", "2/3 are missing"),
             (["p0", "p1", "p1", "p2"], "p1", "also given"),
@@ -170,6 +189,8 @@ import Testing
             (["p0", "p1", "plain"], "plain", "not a Pointwise shard part"),
             (["p0", "p1", "t2"], "t2", "pixel range"),
             (["p0", "p1", "nothing"], "nothing", "no such file"),
+            (["p0", "p1", "x.npy"], "x.npy", "is a .npy file, not a shard part"),
+            (["p0", "p1", "u2"], "u2", "'maybe', not true or false"),
         ]
         for (names, culprit, problem) in cases {
             let output = job.path("y.npy")
@@ -203,7 +224,8 @@ import Testing
         for (subject, attempt) in attempts {
             #expect(throws: StreamingError.self, "\(subject)") { try attempt() }
             do { try attempt() } catch {
-                let named = subject == "budget" ? error.description.contains("memory budget") : error.description.contains(subject)
+                let named = subject == "budget" ? error.description.contains("memory budget")
+                    && error.description.contains("48 MiB for the program itself") : error.description.contains(subject)
                 #expect(named, "\(error)")
             }
             #expect(!FileManager.default.fileExists(atPath: output))
