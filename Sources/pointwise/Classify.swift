@@ -56,12 +56,12 @@ struct Classify: ParsableCommand {
     func run() throws {
         // The picture first (cheap, and the likeliest mistake), then the weights and outputs, before the model runs.
         let input = image.lowercased().hasSuffix(".npy") ? try readInput(image) : try readPicture(image, argument: "IMAGE")
-        try checkFiles(inputs: [("IMAGE", image), ("--weights", weights)],
-                       outputs: [("--logits-out", logitsOut), ("--dense-map", denseMap)])
-        // Made before inference, so that a --dense-size this picture cannot be resized to fails first.
+        // Made before the weights load, so that a --dense-size this picture cannot be resized to fails first.
         let densePicture = try denseMap.map { _ in
             try readPicture(image, argument: "IMAGE", shorterSide: denseSize, crop: nil, sizeArgument: "--dense-size")
         }
+        try checkFiles(inputs: [("IMAGE", image), ("--weights", weights)],
+                       outputs: [("--logits-out", logitsOut), ("--dense-map", denseMap)])
         let loadStart = Date()
         let model = try loadModel(weights: weights)
         let loadMilliseconds = Date().timeIntervalSince(loadStart) * 1000

@@ -61,7 +61,7 @@ import Testing
         // negative values reach the commands' own range checks
         (["apply", "--input", "x.npy", "--weight", "w.npy", "--stride", "-1"], "--stride -1"),
         (["apply", "--input", "x.npy", "--weight", "w.npy", "--groups", "-1"], "--groups -1"),
-        (["apply", "--input", "x.npy", "--weight", "w.npy", "--threads", "-1"], "--threads: must be ≥ 1"),
+        (["apply", "--input", "x.npy", "--weight", "w.npy", "--threads", "-1"], "--threads: must be in 1…1024, got -1"),
         (["apply", "--input", "x.npy", "--weight", "w.npy", "--shard", "-1/4"], "0 ≤ I < N"),
         (["apply", "--input", "x.npy", "--weight", "w.npy", "--max-memory", "-1"], "a size is a whole number of bytes ≥ 1"),
         (["apply", "--input", "x.npy", "--weight", "w.npy", "--max-memory", "0"], "a size is a whole number of bytes ≥ 1"),
