@@ -12,6 +12,8 @@ public enum PictureError: Error, Equatable, Sendable, CustomStringConvertible {
     case empty(String)
     /// Tiles of `height`×`width` for `channels` channels need more than `Image.maxPixels` pixels.
     case tooLarge(channels: Int, height: Int, width: Int)
+    /// A weight matrix of `rows`×`columns` needs a picture of more than `Image.maxPixels` pixels.
+    case matrixTooLarge(rows: Int, columns: Int)
 
     /// A sentence saying what is wrong.
     public var description: String {
@@ -29,6 +31,8 @@ public enum PictureError: Error, Equatable, Sendable, CustomStringConvertible {
         case .tooLarge(let channels, let height, let width):
             return "\(channels) channel(s) of \(height)×\(width) make a picture of more than \(Image.maxPixels) "
                 + "pixels; choose fewer channels"
+        case .matrixTooLarge(let rows, let columns):
+            return "a \(rows)×\(columns) weight matrix makes a picture of more than \(Image.maxPixels) pixels"
         }
     }
 }

@@ -8,21 +8,26 @@ public enum WeightHeatmap {
     ///   - shape: the weight's shape.
     ///   - title: the text above the picture.
     /// - Returns: the picture.
-    /// - Throws: `PictureError` when the shape is not a weight matrix or it has no elements.
+    /// - Throws: `PictureError` when the shape is not a weight matrix or it has no elements, or
+    ///   when the picture would have more than `Image.maxPixels` pixels.
     public static func render(_ weight: [Float], shape: [Int], title: String) throws(PictureError) -> Canvas {
         // w: [Cout, Cin(, 1, 1)]  →  Cout rows × Cin columns of cell×cell squares
         guard shape.count >= 2, shape.dropFirst(2).allSatisfy({ $0 == 1 }), shape[0] >= 1, shape[1] >= 1,
-              weight.count == shape[0] * shape[1] else {
+              shape[0].multipliedReportingOverflow(by: shape[1]) == (weight.count, false) else {
             throw .shape(expected: "[Cout, Cin] or [Cout, Cin, 1, 1]", actual: shape)
         }
         let (rows, columns) = (shape[0], shape[1])
+        // At least a pixel per weight, in a picture of at most Image.maxPixels.
+        guard rows <= Image.maxPixels / columns else { throw .matrixTooLarge(rows: rows, columns: columns) }
         let largest = weight.filter(\.isFinite).map(abs).max() ?? 0
         let cell = max(1, min(32, 512 / max(rows, columns)))
         let left = 16 + Canvas.textWidth("OUT 0000") + 8
         let top = 16 + Canvas.textHeight() + 12 + Canvas.textHeight() + 8
         let matrixWidth = columns * cell, matrixHeight = rows * cell
         let width = max(left + matrixWidth + 16, Canvas.textWidth(title) + 32, left + 256 + 16)
-        var canvas = Canvas(width: width, height: top + matrixHeight + 16 + 12 + 6 + Canvas.textHeight() + 16)
+        let height = top + matrixHeight + 16 + 12 + 6 + Canvas.textHeight() + 16
+        guard Canvas.fits(width: width, height: height) else { throw .matrixTooLarge(rows: rows, columns: columns) }
+        var canvas = Canvas(width: width, height: height)
         canvas.text(title, x: 16, y: 16)
         canvas.text("INPUT CHANNEL 0…\(columns - 1) →", x: left, y: 16 + Canvas.textHeight() + 12, color: (80, 80, 80))
         canvas.text("OUT 0", x: 16, y: top, color: (80, 80, 80))

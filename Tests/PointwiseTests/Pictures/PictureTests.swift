@@ -101,6 +101,12 @@ import Testing
         }
         #expect(reds > 100 && blues > 100)   // whole cells (plus the colour bar's ends)
         #expect(throws: PictureError.self) { try WeightHeatmap.render([1, 2, 3], shape: [3, 1, 3, 3], title: "W") }
+        // A shape whose product overflows, and a matrix too wide for a picture: errors, not traps.
+        #expect(throws: PictureError.self) { try WeightHeatmap.render([1], shape: [1 << 40, 1 << 40], title: "W") }
+        let wide = [Float](repeating: 1, count: 1 << 22)
+        #expect(throws: PictureError.matrixTooLarge(rows: 1, columns: 1 << 22)) {
+            try WeightHeatmap.render(wide, shape: [1, 1 << 22], title: "W")
+        }
     }
 
     /// How many pixels of `canvas` have exactly `color`.
