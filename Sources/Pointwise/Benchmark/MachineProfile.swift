@@ -25,7 +25,8 @@ public struct MachineProfile: Sendable, Codable {
 
     /// Measures both ceilings on `threads` threads (about a second in all).
     /// - Parameters:
-    ///   - threads: 1…`ExecutionOptions.maximumThreads`; the copy moves 256 MiB per thread.
+    ///   - threads: 1…`ExecutionOptions.maximumThreads`; the copy moves 256 MiB per thread, 2 GiB
+    ///     in all past 8 threads.
     ///   - kernels: the microkernel family whose FMA peak is measured.
     /// - Throws: `ConvolutionError.threads` for a thread count out of range.
     public static func measure(threads: Int, kernels: KernelConfig = .best) throws(ConvolutionError) -> MachineProfile {
@@ -48,9 +49,11 @@ public struct MachineProfile: Sendable, Codable {
         return best
     }
 
-    /// Best of five copies of a 128 MiB buffer per thread, far beyond the caches.
+    /// Best of five copies of a 128 MiB buffer per thread, far beyond the caches; past 8 threads,
+    /// of 1 GiB shared among them (at least 1 MiB each), so that many threads do not ask for
+    /// hundreds of GiB while the copy as a whole still dwarfs the caches.
     static func measureCopyBandwidth(threads: Int) -> Double {
-        let bytes = 128 << 20
+        let bytes = max(1 << 20, min(128 << 20, (1 << 30) / threads / 64 * 64))
         let sources = (0..<threads).map { _ in UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64) }
         let targets = (0..<threads).map { _ in UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64) }
         defer { (sources + targets).forEach { $0.deallocate() } }
