@@ -117,6 +117,11 @@ extension Conv1x1 {
         }
         switch n % 8 {
         case 0: break
+        case 1 where stripPath && n % nr == 1 && n > nr:
+            // `stream_strips` with `last_column` (`gemm_tile_column`).
+            parts.append("the last of the \(n) columns computed inside the last strip's full \(mr)×\(nr) tiles, each "
+                         + "panel's \(mr) rows of it in one vector's lanes (a 13th FMA per k step on A already in "
+                         + "registers); rows no full tile covers run down the panels after it")
         case let tail where tail <= 3 && panelsPacked:
             let panels = [1: 8, 2: 4, 3: 3][tail]!
             parts.append("the last \(tail) of the \(n) columns run down \(panels) row panels at a time, each panel's "

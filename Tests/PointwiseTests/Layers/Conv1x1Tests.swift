@@ -260,10 +260,16 @@ import Testing
             let text = try conv.explanation(forInput: [1, inputs, h, w], layout: layout, options: ExecutionOptions(threads: 1))
             return text.split(separator: "\n").first { $0.hasPrefix("edges: ") }.map(String.init) ?? "no edges line"
         }
-        // 7×7: 49 pixels are three strips and one column; 160 rows are 26 panels and 4 rows.
-        #expect(try edges(7, 7, .channelsFirst) == "edges: the last 1 of the 49 columns run down 8 row panels at a time, "
-                + "each panel's 6 rows of a column in one vector's lanes (1 FMA per panel and k instead of a 6×8 edge "
-                + "tile's 6); a last row panel of 4 of the 160 rows")
+        // 7×7: 49 pixels are three strips and one column, which rides in the last strip's tiles on the
+        // strip path (960 inputs) and runs down the panels after the streaming kernel (32 inputs);
+        // 160 rows are 26 panels and 4 rows.
+        #expect(try edges(7, 7, .channelsFirst) == "edges: the last of the 49 columns computed inside the last "
+                + "strip's full 6×16 tiles, each panel's 6 rows of it in one vector's lanes (a 13th FMA per k step on A "
+                + "already in registers); rows no full tile covers run down the panels after it; a last row panel of 4 "
+                + "of the 160 rows")
+        #expect(try edges(7, 7, .channelsFirst, inputs: 32) == "edges: the last 1 of the 49 columns run down 8 row "
+                + "panels at a time, each panel's 6 rows of a column in one vector's lanes (1 FMA per panel and k "
+                + "instead of a 6×8 edge tile's 6); a last row panel of 4 of the 160 rows")
         // 14×14: 196 pixels end in four columns, which go through 8-wide edge tiles when k is shallow;
         // from 448 channels in the product is transposed, and they are the last rows instead.
         #expect(try edges(14, 14, .channelsFirst, inputs: 320) == "edges: the last 4 of the 196 columns in an 8-wide "
