@@ -38,10 +38,6 @@ typedef struct pw_epilogue {
     ptrdiff_t ldr;
 } pw_epilogue;
 
-/// The B operand of a sweep: `width` columns (a multiple of 8) in strips of 16 (strip s at
-/// b + s·stride, rows ldb apart; the last one 8 wide when width is not a multiple of 16), then
-/// `tail_width` (0…7) more columns at `tail` with rows tail_ldb apart: an 8-wide, zero-padded
-/// strip, or, where `pw_sweep_tail_by_column` holds, the columns where they lie (only they are read).
 /// Whether a sweep over A panels (element (i, p) at rsa·i + csa·p, panels a_panel_stride apart) of
 /// depth k runs a tail of `tail_width` columns down several row panels at once, reading B's tail
 /// columns one float at a time (so they may be read in place), rather than in an 8-wide edge tile
@@ -51,6 +47,10 @@ static inline int32_t pw_sweep_tail_by_column(int32_t tail_width, ptrdiff_t rsa,
     return tail_width > 0 && tail_width <= 3 && rsa == 1 && csa == PW_GEMM_MR && a_panel_stride >= PW_GEMM_MR * k;
 }
 
+/// The B operand of a sweep: `width` columns (a multiple of 8) in strips of 16 (strip s at
+/// b + s·stride, rows ldb apart; the last one 8 wide when width is not a multiple of 16), then
+/// `tail_width` (0…7) more columns at `tail` with rows tail_ldb apart: an 8-wide, zero-padded
+/// strip, or, where `pw_sweep_tail_by_column` holds, the columns where they lie (only they are read).
 typedef struct pw_strips {
     const float *b;
     ptrdiff_t ldb;
