@@ -57,16 +57,19 @@ private func checkOutputFolder(_ path: String, argument: String) throws {
 }
 
 /// Runs `writes` in order, each writing one output; when one fails, removes the outputs the earlier
-/// ones wrote in this run (regular files and folders; never a device or FIFO), then rethrows.
+/// ones created in this run (regular files and folders that were not there before; never a device
+/// or FIFO, and never a file the run replaced, which holds this run's complete output rather than
+/// nothing), then rethrows.
 func writeOutputs(_ writes: [(path: String, write: () throws -> Void)]) throws {
-    var written: [String] = []
+    var created: [String] = []
     do {
         for (path, write) in writes {
+            let existed = FileManager.default.fileExists(atPath: path)
             try write()
-            written.append(path)
+            if !existed { created.append(path) }
         }
     } catch {
-        for path in written {
+        for path in created {
             switch try? AtomicFile.destination(for: path) {
             case .file(let file)?: unlink(file)
             case .stream?: break

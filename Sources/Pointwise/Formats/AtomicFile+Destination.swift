@@ -20,8 +20,9 @@ extension AtomicFile {
     static let symbolicLinkLimit = 40
 
     /// Where output written to `path` goes; also the check, before any work, that it can go there.
-    /// - Throws: `FileAccessError` naming `path` when it is a folder or a socket, when its folder
-    ///   is missing, not a folder or not writable, or when its symbolic links do not end.
+    /// - Throws: `FileAccessError` naming `path` when it is a folder or a socket, a device or FIFO
+    ///   it may not write, when its folder is missing, not a folder or not writable, or when its
+    ///   symbolic links do not end.
     public static func destination(for path: String) throws(FileAccessError) -> Destination {
         var status = stat()
         if stat(path, &status) == 0 {
@@ -32,7 +33,9 @@ extension AtomicFile {
                 return .file(file)
             case S_IFDIR: throw FileAccessError(path: path, reason: "is a folder; give a file name")
             case S_IFSOCK: throw FileAccessError(path: path, reason: "is a socket; give a file, a FIFO or a device")
-            default: return .stream(path)
+            default:
+                guard access(path, W_OK) == 0 else { throw FileAccessError(path: path, errno: errno) }
+                return .stream(path)
             }
         }
         guard errno == ENOENT else { throw FileAccessError(path: path, errno: errno) }
@@ -86,7 +89,7 @@ extension AtomicFile {
     }
 
     /// Checks that the folder `file` goes into exists, is a folder and can be written in.
-    private static func checkFolder(of file: String, for path: String) throws(FileAccessError) {
+    static func checkFolder(of file: String, for path: String) throws(FileAccessError) {
         let folder = folder(of: file)
         var status = stat()
         guard stat(folder, &status) == 0 else {

@@ -5,13 +5,16 @@ extension Conv1x1 {
     ///   - shape: `[N, Cin, *spatial]`, the logical shape whatever the layout.
     ///   - tile: for an input streamed a piece at a time, the piece each GEMM runs on (`[1, Cin,
     ///     pixels]`); the first line then names the whole input and the tile.
+    ///   - layout: the input's memory order.
+    ///   - options: the algorithm, threads and kernels it would run with.
     /// - Throws: `ConvolutionError` when `shape` is not a tensor's shape or the thread count is out of range.
     public func explanation(
         forInput shape: [Int], streamedAs tile: [Int]? = nil, layout: Layout, options: ExecutionOptions
     ) throws(ConvolutionError) -> String {
-        let whole = "\(shape) → \(try outputShape(forInput: shape))"
+        let wholeOutput = try outputShape(forInput: shape), whole = "\(shape) → \(wholeOutput)"
         let threads = try options.validatedThreads()
-        let shape = tile ?? shape, output = try outputShape(forInput: shape)
+        let output = try tile.map { shape throws(ConvolutionError) in try outputShape(forInput: shape) } ?? wholeOutput
+        let shape = tile ?? shape
         let shapes = tile == nil ? whole : "\(whole), streamed in tiles of \(shape) → \(output)"
         var lines = ["conv1x1: \(shapes), \(layout), groups \(groups), stride \(stride), "
                      + "bias \(bias == nil ? "no" : "yes"), activation \(activation)"]
@@ -117,7 +120,7 @@ extension Conv1x1 {
         }
         switch n % 8 {
         case 0: break
-        case 1 where stripPath && n % nr == 1 && n > nr:
+        case 1 where stripPath && Gemm.stripsCarryLastColumn(columns: n):
             // `stream_strips` with `last_column` (`gemm_tile_column`).
             parts.append("the last of the \(n) columns computed inside the last strip's full \(mr)×\(nr) tiles, each "
                          + "panel's \(mr) rows of it in one vector's lanes (a 13th FMA per k step on A already in "

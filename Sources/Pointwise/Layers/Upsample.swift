@@ -27,13 +27,12 @@ public struct Upsample: ParameterFreeLayer {
 
     private func outputShape(forInput shape: [Int]) throws(LayerError) -> [Int] {
         guard shape.count == 4 else { throw .shape(role: "input", expected: "[N, C, H, W]", actual: shape) }
-        let (height, tallOverflow) = shape[2].multipliedReportingOverflow(by: scaleFactor)
-        let (width, wideOverflow) = shape[3].multipliedReportingOverflow(by: scaleFactor)
-        guard !tallOverflow, !wideOverflow else {
+        // Bounding the whole output's count bounds each of its sides, so they cannot overflow.
+        guard let count = Tensor.nonZeroProduct(of: shape + [scaleFactor, scaleFactor]), count <= Tensor.maximumCount else {
             throw .shape(role: "input", expected: "[N, C, H, W] with \(scaleFactor)·H and \(scaleFactor)·W "
                          + "fitting in a tensor", actual: shape)
         }
-        return [shape[0], shape[1], height, width]
+        return [shape[0], shape[1], shape[2] * scaleFactor, shape[3] * scaleFactor]
     }
 
     /// Calls `body(inputIndex, outputIndex)` for every output element and the input it copies.

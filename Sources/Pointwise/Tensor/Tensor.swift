@@ -58,8 +58,8 @@ public struct Tensor: @unchecked Sendable {
             ? (channels * pixelsPerImage, pixelsPerImage, 1) : (channels * pixelsPerImage, 1, channels)
     }
 
-    /// The most elements a tensor may have (2³⁷, 512 GiB of Float32), and the most the product of
-    /// an empty tensor's other dimensions may reach.
+    /// The most elements a tensor may have (2³⁷ − 64, Int32.max · 64: just under 512 GiB of
+    /// Float32), and the most the product of an empty tensor's other dimensions may reach.
     public static let maximumCount = Int(Int32.max) * 64
 
     /// Checks that `shape` is `[N, C, *spatial]` with 0–3 spatial dimensions and returns its count.

@@ -45,8 +45,8 @@ extension PixelNetwork {
         }
     }
 
-    /// Checks that `save(to:)` can write `directory` (before training, say): its parent folder
-    /// exists, and it is new, an empty folder or a saved model.
+    /// Checks that `save(to:)` can write `directory` (before training, say): its parent is a folder
+    /// that can be written in, and it is new, an empty folder or a saved model.
     /// - Returns: whether `directory` exists.
     /// - Throws: `TrainingError.modelFile` naming `directory` and the problem.
     @discardableResult
@@ -54,9 +54,8 @@ extension PixelNetwork {
         let manager = FileManager.default, path = directory.path
         var isDirectory: ObjCBool = false
         guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            let parent = directory.deletingLastPathComponent().path
-            guard manager.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw .modelFile(path: path, problem: "its folder \(parent) does not exist")
+            do { try AtomicFile.checkFolder(of: path, for: path) } catch {
+                throw .modelFile(path: path, problem: error.reason)
             }
             return false
         }

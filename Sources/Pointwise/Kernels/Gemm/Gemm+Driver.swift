@@ -286,7 +286,7 @@ private struct TileRunner {
         // last strip (`gemm_tile_column`) rather than reading all of A again in a pass of its own:
         // on a Zen 3 core, one thread, best of 8 interleaved rounds at 7×7, 960→160 0.172 → 0.165 ms,
         // 320→1280 0.451 → 0.434, 1152→192 0.243 → 0.234, 672→112 0.085 → 0.083.
-        let lastColumn = !streams && columns.count % 16 == 1 && fullWidth > 0
+        let lastColumn = !streams && Gemm.stripsCarryLastColumn(columns: columns.count)
             && pw_sweep_tail_by_column(1, a.rowStride, a.columnStride, a.panelStride, depth.count) != 0
         strips.reserve(pw_stream_strips_scratch_floats(depth.count))
         if fullWidth > 0 {

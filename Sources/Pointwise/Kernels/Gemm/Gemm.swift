@@ -72,6 +72,12 @@ enum Gemm {
     /// `PW_STRIP_FUSED_ROWS`).
     static let stripFusedRows = Int(PW_STRIP_FUSED_ROWS)
 
+    /// Whether the strip path computes the last of `columns` inside the last strip's tiles
+    /// (`gemm_tile_column`, the kernels' `last_column`): one column after whole 16-column strips.
+    static func stripsCarryLastColumn(columns: Int) -> Bool {
+        columns % KernelConfig.tileColumns == 1 && columns > KernelConfig.tileColumns
+    }
+
     /// How far ahead of the strip being copied (in floats) a streamed B row is prefetched: four
     /// strips (timed best of 0, 32, 64 and 128 on the suite's compute-bound shapes).
     static let prefetchDistance = 64
