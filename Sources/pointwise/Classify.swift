@@ -39,7 +39,8 @@ struct Classify: ParsableCommand {
     @Option(parsing: .unconditional, help: "Worker threads (default: every CPU).")
     var threads: Int?
 
-    /// The largest --dense-size: a 4096-pixel shorter side already gives 128 locations across.
+    /// The largest --dense-size (and `compress --calibration-sizes`): a 4096-pixel shorter side
+    /// already gives 128 locations across.
     static let maximumDenseSize = 4096
 
     func validate() throws {

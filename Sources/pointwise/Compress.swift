@@ -41,7 +41,7 @@ struct Compress: ParsableCommand {
     var calibrate: [String] = []
 
     @Option(parsing: .unconditional,
-            help: ArgumentHelp("Shorter sides the calibration pictures are resized to, uncropped, comma-separated (32…4096).",
+            help: ArgumentHelp("Shorter sides the calibration pictures are resized to, uncropped, comma-separated (32…\(Classify.maximumDenseSize)).",
                                valueName: "PIXELS"))
     var calibrationSizes = "320"
 
@@ -90,8 +90,8 @@ struct Compress: ParsableCommand {
         }
         let threads = try threadCount(self.threads)
         let sizes = try calibrationSizes.split(separator: ",", omittingEmptySubsequences: false).map { text -> Int in
-            guard let value = Int(text.trimmingCharacters(in: .whitespaces)), (32...4096).contains(value) else {
-                throw CLIError("--calibration-sizes", "'\(text)' is not a number of pixels in 32…4096")
+            guard let value = Int(text.trimmingCharacters(in: .whitespaces)), (32...Classify.maximumDenseSize).contains(value) else {
+                throw CLIError("--calibration-sizes", "'\(text)' is not a number of pixels in 32…\(Classify.maximumDenseSize)")
             }
             return value
         }

@@ -240,7 +240,8 @@ extension NPY {
         }
     }
 
-    fileprivate static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // "\x93NUMPY"
+    /// The bytes every .npy file starts with, `\x93NUMPY`.
+    static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
 
     /// Constant-folded by the compiler; decides whether file bytes can be copied without swapping.
     static var hostIsLittleEndian: Bool { 1.littleEndian == 1 }

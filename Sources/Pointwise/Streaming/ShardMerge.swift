@@ -81,7 +81,7 @@ public enum ShardMerge {
             let reason = error.description.hasPrefix(path + ": ") ? String(error.description.dropFirst(path.count + 2))
                 : error.description
             if case .fileAccess = error { throw .part(path: path, problem: reason) }
-            let isNPY = (try? MappedFile(path: path)).map { $0.bytes.starts(with: [0x93] + Array("NUMPY".utf8)) } ?? false
+            let isNPY = (try? MappedFile(path: path)).map { $0.bytes.starts(with: NPY.magic) } ?? false
             throw .part(path: path, problem: isNPY
                 ? "is a .npy file, not a shard part (the safetensors file `--shard I/N` writes); merge takes the parts"
                 : "is not a shard part (the safetensors file `--shard I/N` writes): \(reason)")

@@ -5,7 +5,8 @@ public enum StreamingError: Error, CustomStringConvertible, Equatable {
     case input(NPYError)
     /// An input's shape does not fit the job: the file and the problem.
     case shape(path: String, problem: String)
-    /// The memory budget cannot hold even a small tile: the budget and the least that works.
+    /// The memory budget cannot hold even a small tile: the budget, the least that works, and the
+    /// smallest tile it was computed for (pixels, and bytes per pixel).
     case memoryBudget(bytes: Int, minimum: Int, tilePixels: Int, bytesPerPixel: Int)
     /// A bad `I/N` shard.
     case shard(String)
