@@ -29,7 +29,10 @@ public struct Canvas: Sendable {
     }
 
     /// The colour at a pixel.
+    /// - Precondition: the pixel is on the canvas (0 ≤ x < width, 0 ≤ y < height), as an array
+    ///   index must be; a column past the edge would otherwise read the next row's pixel.
     public func color(x: Int, y: Int) -> (UInt8, UInt8, UInt8) {
+        precondition(x >= 0 && y >= 0 && x < width && y < height, "pixel (\(x), \(y)) is off the \(width)×\(height) canvas")
         let i = (y * width + x) * 3
         return (pixels[i], pixels[i + 1], pixels[i + 2])
     }
