@@ -44,9 +44,9 @@ struct Classify: ParsableCommand {
     static let maximumDenseSize = 4096
 
     func validate() throws {
-        guard (1...1000).contains(top) else { throw CLIError("--top", "must be 1…1000, got \(top)") }
+        guard (1...1000).contains(top) else { throw CLIError("--top", "must be in 1…1000, got \(top)") }
         guard (32...Self.maximumDenseSize).contains(denseSize) else {
-            throw CLIError("--dense-size", "must be 32…\(Self.maximumDenseSize), got \(denseSize)")
+            throw CLIError("--dense-size", "must be in 32…\(Self.maximumDenseSize), got \(denseSize)")
         }
         _ = try threadCount(threads)
         if denseMap != nil, !image.lowercased().hasSuffix(".png") {

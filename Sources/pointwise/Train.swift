@@ -75,7 +75,7 @@ struct Train: ParsableCommand {
     func run() throws {
         let threads = try threadCount(self.threads)
         guard (1...Self.maximumEpochs).contains(epochs) else {
-            throw CLIError("--epochs", "must be 1…\(Self.maximumEpochs.grouped), got \(epochs)")
+            throw CLIError("--epochs", "must be in 1…\(Self.maximumEpochs.grouped), got \(epochs)")
         }
         if let momentum {
             guard optimizer == .sgd else {
