@@ -56,10 +56,14 @@ struct Classify: ParsableCommand {
 
     func run() throws {
         // The picture first (cheap, and the likeliest mistake), then the weights and outputs, before the model runs.
-        let input = image.lowercased().hasSuffix(".npy") ? try readInput(image) : try readPicture(image, argument: "IMAGE")
-        // Made before the weights load, so that a --dense-size this picture cannot be resized to fails first.
-        let densePicture = try denseMap.map { _ in
-            try readPicture(image, argument: "IMAGE", shorterSide: denseSize, crop: nil, sizeArgument: "--dense-size")
+        let picture = image.lowercased().hasSuffix(".npy") ? nil : try readImage(image, argument: "IMAGE")
+        let input = try picture.map { try preprocess($0, from: image, argument: "IMAGE") } ?? readInput(image)
+        // Made before the weights load, so that a --dense-size this picture cannot be resized to fails first
+        // (validate() has refused --dense-map without a picture).
+        let densePicture = try denseMap.flatMap { _ in
+            try picture.map {
+                try preprocess($0, from: image, argument: "IMAGE", shorterSide: denseSize, crop: nil, sizeArgument: "--dense-size")
+            }
         }
         try checkFiles(inputs: [("IMAGE", image), ("--weights", weights)],
                        outputs: [("--logits-out", logitsOut), ("--dense-map", denseMap)])
@@ -145,8 +149,18 @@ func readInput(_ path: String, argument: String = "IMAGE") throws -> Tensor {
 /// cannot be made from (too many pixels) is an error about `sizeArgument` when the size came from one.
 func readPicture(_ path: String, argument: String, shorterSide: Int = 256, crop: Int? = 224,
                  sizeArgument: String? = nil) throws -> Tensor {
-    let image: Image
-    do { image = try PNG.read(path: path) } catch { throw CLIError(argument, error) }
+    try preprocess(readImage(path, argument: argument), from: path, argument: argument, shorterSide: shorterSide,
+                   crop: crop, sizeArgument: sizeArgument)
+}
+
+/// The PNG picture at `path`, errors naming `argument`.
+func readImage(_ path: String, argument: String) throws -> Image {
+    do { return try PNG.read(path: path) } catch { throw CLIError(argument, error) }
+}
+
+/// `image` (read from `path`) preprocessed as `readPicture` does it.
+func preprocess(_ image: Image, from path: String, argument: String, shorterSide: Int = 256, crop: Int? = 224,
+                sizeArgument: String? = nil) throws -> Tensor {
     do {
         return try ImagePreprocessing(resizeShorterSide: shorterSide, cropSize: crop)(image)
     } catch {
