@@ -29,6 +29,22 @@ import Testing
         try launch(arguments, readingStandardOutput: true)
     }
 
+    /// Runs `arguments` in `directory` — names ending in .npy or .png are files in it, and so is
+    /// every non-option entry of `outputs`, appended — and expects a refusal: exit status 2, an
+    /// error line starting `error: ` and then `subject` (when given) and containing `phrase`,
+    /// and `directory` holding the same files as before (no output, no temporary file).
+    static func expectRefused(_ arguments: [String], in directory: URL, outputs: [String] = [],
+                              naming subject: String? = nil, saying phrase: String = "") throws {
+        let before = Set(try FileManager.default.contentsOfDirectory(atPath: directory.path))
+        func inside(_ name: String) -> String { directory.appendingPathComponent(name).path }
+        let resolved = arguments.map { $0.hasSuffix(".npy") || $0.hasSuffix(".png") ? inside($0) : $0 }
+        let result = try run(resolved + outputs.map { $0.hasPrefix("--") ? $0 : inside($0) })
+        #expect(result.status == 2, "\(arguments): stderr: \(result.stderr)")
+        #expect(result.stderr.hasPrefix("error: " + (subject ?? "")) && (phrase.isEmpty || result.stderr.contains(phrase)),
+                "stderr: \(result.stderr)")
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: directory.path)) == before)
+    }
+
     /// Runs the binary, reading one of its output streams (the other is discarded).
     private static func launch(_ arguments: [String], readingStandardOutput: Bool) throws -> (Int32, String) {
         let binary = try #require(Self.binary, "the pointwise executable is not built beside the tests")

@@ -32,13 +32,9 @@ import Testing
     func badNumbers(arguments: [String], named subject: String) throws {
         let directory = try Self.makeFiles()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let output = directory.appendingPathComponent("out").path
-        let resolved = arguments.map { $0.hasSuffix(".npy") ? directory.appendingPathComponent($0).path : $0 }
         let writes = ["apply", "train", "pca"].contains(arguments[0])
-        let result = try CommandLineTests.run(resolved + (writes ? ["--output", output] : []))
-        #expect(result.status == 2)
-        #expect(result.stderr.hasPrefix("error: \(subject)"), "stderr: \(result.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: output))
+        try CommandLineTests.expectRefused(arguments, in: directory, outputs: writes ? ["--output", "out"] : [],
+                                           naming: subject)
     }
 
     @Test("apply --explain with a stride of Int.max explains and writes the one-pixel output")
