@@ -26,17 +26,47 @@
 #define PW_FAMILY_NAME "gemm-6x16-fma3"
 #define PW_ISA_NAME "avx2+fma"
 #include "kernels.inc"
+#undef PW_TARGET
+#undef PW_NAME
+#undef PW_FAMILY_NAME
+#undef PW_ISA_NAME
+
+// MARK: - x86-64 AVX-512 (F and VL)
+// The same bodies, and 16-lane vectors for the GEMM's full strips (wide_bodies.h).
+#include "wide_bodies.h"
+#define PW_TARGET __attribute__((target("avx512f,avx512vl,avx2,fma"), aligned(64)))
+#define PW_NAME(x) avx512_##x
+#define PW_FAMILY_NAME "gemm-6x16-avx512"
+#define PW_ISA_NAME "avx512f"
+#define PW_WIDE 1
+#include "kernels.inc"
+#undef PW_WIDE
 #endif
 
 // MARK: - Registry
 
 const pw_kernel_config *pw_kernel_config_portable(void) { return &portable_config; }
 
-const pw_kernel_config *pw_kernel_config_best(void) {
+const pw_kernel_config *pw_kernel_config_avx2(void) {
 #if defined(__x86_64__)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return &avx2_config;
 #endif
+    return NULL;
+}
+
+const pw_kernel_config *pw_kernel_config_avx512(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (pw_kernel_config_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl"))
+        return &avx512_config;
+#endif
+    return NULL;
+}
+
+const pw_kernel_config *pw_kernel_config_best(void) {
+    if (pw_kernel_config_avx512()) return pw_kernel_config_avx512();
+    if (pw_kernel_config_avx2()) return pw_kernel_config_avx2();
     return &portable_config;
 }
 

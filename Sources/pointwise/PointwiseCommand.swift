@@ -20,6 +20,7 @@ struct PointwiseCommand: ParsableCommand {
         InterruptCleanup.install()
         do {
             try checkHelpTopic(Array(CommandLine.arguments.dropFirst()))
+            if let problem = KernelConfig.environmentProblem { throw CLIError("POINTWISE_KERNELS", problem) }
             var command = try parseAsRoot()
             try command.run()
         } catch {

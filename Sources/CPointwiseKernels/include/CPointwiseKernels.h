@@ -235,8 +235,16 @@ typedef void (*pw_task_fn)(void *context, int32_t worker);
 /// have returned. Loops started from inside a loop, or while another thread's loop runs, run
 /// serially on the caller: every share still runs exactly once.
 void pw_parallel_run(int32_t count, pw_task_fn fn, void *context);
-/// The fastest kernels this CPU supports (AVX2+FMA when present, else the portable ones).
+/// The fastest kernels this CPU supports: AVX-512 (F and VL) when present, else AVX2+FMA when
+/// present, else the portable ones.
 const pw_kernel_config *pw_kernel_config_best(void);
+
+/// The AVX2+FMA kernels, or NULL where the CPU (or the build's architecture) lacks them.
+const pw_kernel_config *pw_kernel_config_avx2(void);
+
+/// The AVX-512 kernels (16-lane GEMM tiles, the rest as AVX2 compiled for AVX-512), or NULL where
+/// the CPU (or the build's architecture) lacks AVX-512 F and VL or the OS does not save its state.
+const pw_kernel_config *pw_kernel_config_avx512(void);
 
 /// The portable kernels (vector extensions, no ISA-specific code): NEON on arm64, SSE2 on x86-64.
 const pw_kernel_config *pw_kernel_config_portable(void);

@@ -39,12 +39,14 @@ public struct MachineProfile: Sendable, Codable {
     /// Best of five runs of independent FMA chains on every thread.
     static func measureFMAPeak(threads: Int, kernels: KernelConfig) -> Double {
         let iterations = 20_000_000
+        // The flops of one thread's loop: 8- or 16-lane vectors, as the family's kernels use.
+        let flops = kernels.fmaPeakLoop(iterations: 1) * Double(iterations)
         var best = 0.0
         for _ in 0..<5 {
             let start = DispatchTime.now().uptimeNanoseconds
             Parallel.forEach(threads) { _ in _ = kernels.fmaPeakLoop(iterations: iterations) }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            best = max(best, Double(iterations) * 12 * 16 * Double(threads) / seconds / 1e9)
+            best = max(best, flops * Double(threads) / seconds / 1e9)
         }
         return best
     }

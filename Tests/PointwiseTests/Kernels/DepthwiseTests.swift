@@ -6,7 +6,7 @@ import Testing
 /// the reference loops, across the vector and channel tails and every padding.
 @Suite struct DepthwiseTests {
     @Test("every kernel size, stride and padding matches the reference, both kernel families",
-          arguments: [KernelConfig.best, .portable])
+          arguments: KernelConfig.available)
     func sweep(kernels: KernelConfig) throws {
         var random = SplitMix64(seed: 3)
         let paddings: [Conv2d.Padding] = [.valid, .symmetric(1), .symmetric(2), .same,
@@ -39,7 +39,7 @@ import Testing
     }
 
     @Test("channels-first planes eight at a time give the bits of one at a time, both kernel families",
-          arguments: [KernelConfig.best, .portable])
+          arguments: KernelConfig.available)
     func groupsMatchPlanes(kernels: KernelConfig) {
         var random = SplitMix64(seed: 29)
         let table = kernels.table.pointee

@@ -18,7 +18,7 @@ import Testing
     }
 
     @Test("every tile size and edge, both kernel families, packed and in-place operands",
-          arguments: [KernelConfig.best, KernelConfig.portable])
+          arguments: KernelConfig.available)
     func tilesAndEdges(kernels: KernelConfig) {
         var random = SplitMix64(seed: 7)
         for m in [1, 2, 3, 4, 5, 6, 7, 12, 13] {
@@ -73,7 +73,7 @@ import Testing
     }
 
     @Test("A panels packed eight columns at a time from contiguous rows: the same floats as the plain packing, nothing written past the panels",
-          arguments: [KernelConfig.best, KernelConfig.portable])
+          arguments: KernelConfig.available)
     func vectorPanelPacking(kernels: KernelConfig) {
         var random = SplitMix64(seed: 17)
         for rows in [1, 5, 6, 7, 12, 13] {
@@ -88,7 +88,7 @@ import Testing
     }
 
     @Test("A panels packed from contiguous columns (a channels-first image as pixels × channels): the same floats as the plain packing, nothing written past the panels",
-          arguments: [KernelConfig.best, KernelConfig.portable])
+          arguments: KernelConfig.available)
     func columnPanelPacking(kernels: KernelConfig) {
         var random = SplitMix64(seed: 19)
         for rows in [1, 5, 6, 7, 8, 12, 13, 14, 15, 20, 100] {
@@ -103,7 +103,7 @@ import Testing
     }
 
     @Test("a transposing store gives the transpose with bias, residual and activation as the epilogue's arithmetic, and writes nothing outside its block",
-          arguments: [KernelConfig.best, KernelConfig.portable])
+          arguments: KernelConfig.available)
     func transposingStore(kernels: KernelConfig) {
         var random = SplitMix64(seed: 20)
         let table = kernels.table.pointee
@@ -142,7 +142,7 @@ import Testing
     }
 
     @Test("B strips packed from contiguous rows by vectors: the same floats as the plain packing, nothing written past the strips",
-          arguments: [KernelConfig.best, KernelConfig.portable])
+          arguments: KernelConfig.available)
     func vectorStripPacking(kernels: KernelConfig) {
         var random = SplitMix64(seed: 18)
         for width in [1, 8, 15, 16, 17, 49, 64] {
@@ -196,7 +196,7 @@ import Testing
     /// where it lies or packed, and every kind of epilogue; the residual has rows `ldb` apart too.
     private static func packedProduct(
         m: Int, n: Int, k: Int, a: [Float], b: [Float], ldb: Int, c0: [Float], residual: [Float], bias: [Float],
-        packA: Bool = true, packB: Bool, accumulate: Bool, epilogue: Int, threads: Int
+        packA: Bool = true, packB: Bool, accumulate: Bool, epilogue: Int, threads: Int, kernels: KernelConfig = .best
     ) -> [Float] {
         var c = (0..<m).flatMap { c0[$0 * ldb..<$0 * ldb + n] }
         a.withUnsafeBufferPointer { a in
@@ -216,13 +216,41 @@ import Testing
                                 m: m, n: n, k: k, a: packA ? .packed(PackedMatrix(side: .a, rows: m, columns: k, from: viewA)) : .view(viewA),
                                 b: packB ? .packed(PackedMatrix(side: .b, rows: k, columns: n, from: viewB)) : .view(viewB),
                                 c: c.baseAddress!, ldc: n, accumulate: accumulate, epilogue: epilogue)
-                            Gemm.run([problem], threads: threads)
+                            Gemm.run([problem], threads: threads, kernels: kernels)
                         }
                     }
                 }
             }
         }
         return c
+    }
+
+    @Test("the AVX-512 kernels (16-lane tiles, two row panels at once) give the AVX2 kernels' bits on every path")
+    func wideKernelsMatchAVX2() throws {
+        guard let avx512 = KernelConfig.avx512, let avx2 = KernelConfig.avx2 else { return }
+        var random = SplitMix64(seed: 47)
+        // The strip path past the fused copy's 64 rows with a 4-column edge tile (256, 100), with the
+        // fused copy and the last column (64, 49) and rows ending 4 + 4 (50, 88), an odd panel count
+        // (30, 48), the streaming kernel (30, 200, 8), a single row (1, 100) and edges everywhere
+        // (13, 33); k within one k block and past it.
+        for (m, n, k) in [(256, 100, 300), (64, 49, 40), (50, 88, 40), (30, 48, 70), (30, 200, 8), (1, 100, 50),
+                          (13, 33, 5)] {
+            let a = TestSupport.randomValues(m * k, using: &random)
+            let b = TestSupport.randomValues(k * n, using: &random)
+            let c0 = TestSupport.randomValues(m * n, using: &random)
+            let residual = TestSupport.randomValues(m * n, using: &random)
+            let bias = TestSupport.randomValues(max(m, n), using: &random)
+            for (packB, accumulate, epilogue, threads) in [(false, false, 1, 1), (false, true, 2, 2), (true, false, 0, 1),
+                                                          (true, true, 1, 2)] {
+                let results = [avx512, avx2].map {
+                    Self.packedProduct(m: m, n: n, k: k, a: a, b: b, ldb: n, c0: c0, residual: residual, bias: bias,
+                                       packB: packB, accumulate: accumulate, epilogue: epilogue, threads: threads,
+                                       kernels: $0)
+                }
+                let differing = zip(results[0], results[1]).filter { $0.bitPattern != $1.bitPattern }.count
+                #expect(differing == 0, "m=\(m) n=\(n) k=\(k) packB=\(packB) acc=\(accumulate) epilogue \(epilogue) threads \(threads): \(differing) elements differ")
+            }
+        }
     }
 
     /// Expects the m×n GEMM whose B and C rows are `wide` floats apart, with A packed or read in

@@ -55,7 +55,7 @@ import Testing
             let x = TestSupport.random([c.batch, c.inputChannels] + c.spatial, layout: c.layout, using: &random)
             let residual = c.residual
                 ? TestSupport.random(try conv.outputShape(forInput: x.shape), layout: c.layout, using: &random) : nil
-            let kernels = index % 5 == 0 ? KernelConfig.portable : KernelConfig.best
+            let kernels = TestSupport.kernels(forCase: index, portableEvery: 5)
             let fast = try conv(x, residual: residual, options: ExecutionOptions(threads: c.threads, kernels: kernels))
             let reference = try conv(x, residual: residual, options: ExecutionOptions(algorithm: .reference))
             #expect(try fast.shape == conv.outputShape(forInput: x.shape) && fast.layout == c.layout)

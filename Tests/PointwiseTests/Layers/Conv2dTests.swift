@@ -88,7 +88,7 @@ import Testing
         for index in 0..<300 {
             let config = Conv2dConfiguration.random(depthwise: index % 3 == 0, using: &random)
             let x = TestSupport.random(config.inputShape, layout: config.layout, using: &random)
-            let kernels: KernelConfig = index % 4 == 1 ? .portable : .best
+            let kernels = TestSupport.kernels(forCase: index + 3, portableEvery: 4)
             let fast = try config.conv(x, options: ExecutionOptions(threads: 1 + index % 3, kernels: kernels))
             let expected = try config.conv(x, options: Self.reference)
             #expect(fast.shape == expected.shape && fast.layout == x.layout)

@@ -3,6 +3,15 @@ import Testing
 
 /// Random tensors, comparisons and tolerances shared by the tests.
 enum TestSupport {
+    /// The kernel family for random case `index`: the portable kernels every `portableEvery`-th
+    /// case, the others in turn among the fast families this CPU runs (AVX-512 and AVX2 on a CPU
+    /// with both), so that a suite of random cases covers each of them.
+    static func kernels(forCase index: Int, portableEvery: Int) -> KernelConfig {
+        let fast = KernelConfig.available.filter { $0.shortName != "portable" }
+        if index % portableEvery == 0 || fast.isEmpty { return .portable }
+        return fast[index / portableEvery % fast.count]
+    }
+
     /// A tensor of `shape` in `layout` with values uniform in -1…1.
     static func random(_ shape: [Int], layout: Layout = .channelsFirst, using random: inout SplitMix64) -> Tensor {
         let count = shape.reduce(1, *)

@@ -20,7 +20,7 @@ import Testing
     }
 
     @Test("the kernels' transpose, both families, against the definition",
-          arguments: [KernelConfig.best, KernelConfig.portable])
+          arguments: KernelConfig.available)
     func transpose(kernels: KernelConfig) {
         var random = SplitMix64(seed: 5)
         for (rows, columns) in [(1, 1), (3, 7), (8, 8), (9, 17), (16, 64), (23, 130), (130, 23)] {

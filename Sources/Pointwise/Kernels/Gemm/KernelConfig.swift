@@ -1,22 +1,83 @@
+import Foundation
 import CPointwiseKernels
 
 /// The kernel family that runs on this CPU: the single registry of which microkernels are used.
 ///
-/// `best` picks AVX2+FMA kernels on x86-64 CPUs that have them and the portable kernels elsewhere
-/// (NEON on arm64). The choice is made at run time, so no build flags are needed, by this package
-/// or by packages that depend on it.
+/// `best` picks AVX-512 kernels on x86-64 CPUs that have AVX-512 F and VL, AVX2+FMA kernels on
+/// those that have only AVX2, and the portable kernels elsewhere (NEON on arm64). The choice is
+/// made at run time, so no build flags are needed, by this package or by packages that depend on
+/// it. All families give the same bits.
+///
+/// The environment variable `POINTWISE_KERNELS` (`avx512`, `avx2` or `portable`) makes `best`
+/// another family this CPU runs, to compare them or to keep 512-bit instructions off a CPU that
+/// slows its clock for them; `environmentProblem` says why a value was not taken.
 public struct KernelConfig: @unchecked Sendable {
     let table: UnsafePointer<pw_kernel_config>
 
+    /// The kernels every run uses unless told otherwise: `fastest`, or the family that
+    /// `POINTWISE_KERNELS` names when this CPU runs it.
+    public static let best: KernelConfig = {
+        guard let name = environmentName, let chosen = named(name) else { return fastest }
+        return chosen
+    }()
     /// The fastest kernels this CPU supports.
-    public static let best = KernelConfig(table: pw_kernel_config_best())
+    public static let fastest = KernelConfig(table: pw_kernel_config_best())
     /// The portable kernels (compiler vector extensions): always available, used in tests to check
     /// the code path that arm64 runs.
     public static let portable = KernelConfig(table: pw_kernel_config_portable())
+    /// The AVX2+FMA kernels, or nil where this CPU lacks them.
+    public static let avx2: KernelConfig? = pw_kernel_config_avx2().map(KernelConfig.init(table:))
+    /// The AVX-512 kernels (16-lane GEMM tiles), or nil where this CPU lacks AVX-512 F and VL.
+    public static let avx512: KernelConfig? = pw_kernel_config_avx512().map(KernelConfig.init(table:))
+
+    /// Every family this CPU runs, fastest first: the ones tests hold to the same bits.
+    public static var available: [KernelConfig] { [avx512, avx2, portable].compactMap { $0 } }
+
+    /// The family a short name stands for (`avx512`, `avx2`, `portable`), or nil when the name is
+    /// unknown or this CPU does not run that family.
+    public static func named(_ name: String) -> KernelConfig? {
+        switch name {
+        case "avx512": avx512
+        case "avx2": avx2
+        case "portable": portable
+        default: nil
+        }
+    }
+
+    /// The short names `named(_:)` knows.
+    public static let names = ["avx512", "avx2", "portable"]
+
+    private static var environmentName: String? {
+        guard let value = ProcessInfo.processInfo.environment["POINTWISE_KERNELS"], !value.isEmpty else { return nil }
+        return value
+    }
+
+    /// Why `POINTWISE_KERNELS` was not taken (an unknown name, or a family this CPU lacks), or nil
+    /// when it is unset or was taken.
+    public static var environmentProblem: String? {
+        guard let name = environmentName else { return nil }
+        guard names.contains(name) else {
+            return "unknown kernel family '\(name)'; the families are \(names.joined(separator: ", "))"
+        }
+        guard named(name) != nil else {
+            let here = available.map(\.shortName).joined(separator: ", ")
+            return "this CPU cannot run the '\(name)' kernels; it runs \(here)"
+        }
+        return nil
+    }
+
+    /// The family's short name, as `named(_:)` takes it.
+    public var shortName: String {
+        switch instructionSet {
+        case "avx512f": "avx512"
+        case "avx2+fma": "avx2"
+        default: "portable"
+        }
+    }
 
     /// The microkernel family, e.g. `gemm-6x16-fma3`.
     public var name: String { String(cString: table.pointee.name) }
-    /// The instruction set it was compiled for: `avx2+fma`, `neon` or `generic`.
+    /// The instruction set it was compiled for: `avx512f`, `avx2+fma`, `neon` or `generic`.
     public var instructionSet: String { String(cString: table.pointee.isa) }
 
     /// Rows of C in the largest register tile.

@@ -1,0 +1,111 @@
+// The GEMM bodies of the AVX-512 kernels, always inlined into that variant's wrappers (see
+// kernels.inc, `PW_WIDE`). A 16-column strip row of B is one 16-lane vector there, so a row of a
+// register tile is one FMA per k step where the 8-lane kernels take two. Everything else (the
+// epilogue, the edges, depthwise and stem) runs the 8-lane bodies, compiled for AVX-512.
+//
+// Each element still gets exactly the operations the 8-lane `gemm_tile` gives it: the same FMAs in
+// the same order, then `epilogue_tile` on the two 8-lane halves of each row. So the AVX-512,
+// AVX2 and portable kernels agree to the bit.
+#ifndef PW_WIDE_BODIES_H
+#define PW_WIDE_BODIES_H
+
+#include "kernel_bodies.h"
+
+typedef float v16f __attribute__((vector_size(64)));
+
+PW_INLINE v16f v16_load(const float *p) { v16f v; __builtin_memcpy(&v, p, sizeof v); return v; }
+PW_INLINE void v16_store(float *p, v16f v) { __builtin_memcpy(p, &v, sizeof v); }
+PW_INLINE v16f v16_splat(float x) { return (v16f){x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x}; }
+PW_INLINE v8f v16_low(v16f v) { return __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7); }
+PW_INLINE v8f v16_high(v16f v) { return __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15); }
+PW_INLINE v16f v16_join(v8f low, v8f high) {
+    return __builtin_shufflevector(low, high, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+}
+
+/// Stores `mr` rows of 16-lane accumulators at c (rows ldc apart) after the epilogue, if any, which
+/// runs on each row's two 8-lane halves through `epilogue_tile`: the 8-lane kernels' arithmetic.
+PW_INLINE void wide_finish(v16f acc[PW_GEMM_MR], const int mr, float *restrict c, ptrdiff_t ldc,
+                           const pw_epilogue *epilogue, ptrdiff_t j) {
+    if (epilogue) {
+        v8f halves[PW_GEMM_MR][3];
+        for (int i = 0; i < mr; i++) halves[i][0] = v16_low(acc[i]), halves[i][1] = v16_high(acc[i]);
+        epilogue_tile(halves, mr, 2, epilogue, j);
+        for (int i = 0; i < mr; i++) acc[i] = v16_join(halves[i][0], halves[i][1]);
+    }
+    for (int i = 0; i < mr; i++) v16_store(c + i * ldc, acc[i]);
+}
+
+/// `gemm_tile_prefetching` for a full 16-column strip (nv = 2): `mr` (1…6) rows of one 16-lane
+/// accumulator each, with the same optional prefetch (`ahead`) and copy of B (`copy`).
+PW_INLINE void wide_tile_prefetching(const int mr, ptrdiff_t k, const float *restrict a, ptrdiff_t rsa,
+                                     ptrdiff_t csa, const float *restrict b, ptrdiff_t ldb, float *restrict c,
+                                     ptrdiff_t ldc, int32_t load_c, const pw_epilogue *epilogue,
+                                     const float *ahead, ptrdiff_t ahead_step, float *restrict copy) {
+    v16f acc[PW_GEMM_MR];
+    for (int i = 0; i < mr; i++) acc[i] = load_c ? v16_load(c + i * ldc) : v16_splat(0.0f);
+    if (rsa == 1 && csa == PW_GEMM_MR) {
+        // A packed in panels (the usual case): constant offsets, no address arithmetic per row.
+        for (ptrdiff_t p = 0; p < k; p++, a += PW_GEMM_MR, b += ldb) {
+            if (ahead) __builtin_prefetch(ahead + p * ahead_step, 0, 3);
+            const v16f row = v16_load(b);
+            if (copy) v16_store(copy + p * PW_GEMM_NR, row);
+            for (int i = 0; i < mr; i++) acc[i] = v16_splat(a[i]) * row + acc[i];
+        }
+    } else {
+        for (ptrdiff_t p = 0; p < k; p++, a += csa, b += ldb) {
+            if (ahead) __builtin_prefetch(ahead + p * ahead_step, 0, 3);
+            const v16f row = v16_load(b);
+            if (copy) v16_store(copy + p * PW_GEMM_NR, row);
+            for (int i = 0; i < mr; i++) acc[i] = v16_splat(a[i * rsa]) * row + acc[i];
+        }
+    }
+    wide_finish(acc, mr, c, ldc, epilogue, 0);
+}
+
+/// Two full row panels of A packed in panels (rsa 1, csa 6; the second `a_panel_stride` floats
+/// on) over one 16-column strip (rows ldb apart): twelve rows of C, twelve FMA chains, enough to
+/// keep two 512-bit FMA units busy through their latency, where one panel's six would leave a
+/// quarter of their slots empty. `second` is the epilogue of the second panel's rows; `ahead` and
+/// `ahead2` (either NULL) are prefetched as `gemm_tile_prefetching` does, one line each per step.
+PW_INLINE void wide_tile_pair(ptrdiff_t k, const float *restrict a, ptrdiff_t a_panel_stride,
+                              const float *restrict b, ptrdiff_t ldb, float *restrict c, ptrdiff_t ldc,
+                              int32_t load_c, const pw_epilogue *first, const pw_epilogue *second,
+                              const float *ahead, ptrdiff_t ahead_step, const float *ahead2,
+                              ptrdiff_t ahead2_step) {
+    v16f top[PW_GEMM_MR], bottom[PW_GEMM_MR];
+    float *restrict c2 = c + PW_GEMM_MR * ldc;
+    for (int i = 0; i < PW_GEMM_MR; i++) {
+        top[i] = load_c ? v16_load(c + i * ldc) : v16_splat(0.0f);
+        bottom[i] = load_c ? v16_load(c2 + i * ldc) : v16_splat(0.0f);
+    }
+    const float *restrict a2 = a + a_panel_stride;
+    for (ptrdiff_t p = 0; p < k; p++, a += PW_GEMM_MR, a2 += PW_GEMM_MR, b += ldb) {
+        if (ahead) __builtin_prefetch(ahead + p * ahead_step, 0, 3);
+        if (ahead2) __builtin_prefetch(ahead2 + p * ahead2_step, 0, 3);
+        const v16f row = v16_load(b);
+        for (int i = 0; i < PW_GEMM_MR; i++) top[i] = v16_splat(a[i]) * row + top[i];
+        for (int i = 0; i < PW_GEMM_MR; i++) bottom[i] = v16_splat(a2[i]) * row + bottom[i];
+    }
+    wide_finish(top, PW_GEMM_MR, c, ldc, first, 0);
+    wide_finish(bottom, PW_GEMM_MR, c2, ldc, second, 0);
+}
+
+/// `fma_peak_body` with 16-lane vectors: the FMA peak of a CPU whose kernels are 512 bits wide.
+PW_INLINE double wide_fma_peak_body(int64_t iterations) {
+    v16f acc[12];
+    for (int j = 0; j < 12; j++) acc[j] = v16_splat(1.0f + 0.01f * (float)j);
+    static volatile float multiplier = 0.999f, addend = 1e-3f;
+    const v16f m = v16_splat(multiplier), d = v16_splat(addend);
+    for (int64_t it = 0; it < iterations; it++) {
+        for (int j = 0; j < 12; j++) acc[j] = acc[j] * m + d;
+    }
+    v16f sum = v16_splat(0.0f);
+    for (int j = 0; j < 12; j++) sum += acc[j];
+    float out[16];
+    v16_store(out, sum);
+    volatile float sink = out[0] + out[15];
+    (void)sink;
+    return (double)iterations * 12.0 * 32.0;
+}
+
+#endif
