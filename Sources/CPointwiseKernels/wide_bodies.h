@@ -62,32 +62,77 @@ PW_INLINE void wide_tile_prefetching(const int mr, ptrdiff_t k, const float *res
     wide_finish(acc, mr, c, ldc, epilogue, 0);
 }
 
-/// Two full row panels of A packed in panels (rsa 1, csa 6; the second `a_panel_stride` floats
-/// on) over one 16-column strip (rows ldb apart): twelve rows of C, twelve FMA chains, enough to
-/// keep two 512-bit FMA units busy through their latency, where one panel's six would leave a
-/// quarter of their slots empty. `second` is the epilogue of the second panel's rows; `ahead` and
-/// `ahead2` (either NULL) are prefetched as `gemm_tile_prefetching` does, one line each per step.
-PW_INLINE void wide_tile_pair(ptrdiff_t k, const float *restrict a, ptrdiff_t a_panel_stride,
-                              const float *restrict b, ptrdiff_t ldb, float *restrict c, ptrdiff_t ldc,
-                              int32_t load_c, const pw_epilogue *first, const pw_epilogue *second,
-                              const float *ahead, ptrdiff_t ahead_step, const float *ahead2,
-                              ptrdiff_t ahead2_step) {
+/// A full row panel of A packed in panels (rsa 1, csa 6) and the first `lower` (0…6) rows of the
+/// next (`a_panel_stride` floats on) over one 16-column strip (rows ldb apart): up to twelve rows
+/// of C and twelve FMA chains, enough to keep two 512-bit FMA units busy through their latency,
+/// where one panel's six leave a quarter of their slots empty. `second` is the epilogue of the
+/// lower rows. Riding along, as the 8-lane kernels do (each optional):
+/// - `ahead` and `ahead2` are prefetched one line per step, as `gemm_tile_prefetching` does, each
+///   unless NULL (with `prefetch_both`, both are set and not checked);
+/// - each B row read is stored at `copy` (rows 16 apart), the strip path's copy of B;
+/// - column j of C from a column of B read in place (`column`, rows `column_ldb` apart) is computed
+///   too, each panel's rows in one 8-lane vector's lanes, as `gemm_tile_column` does.
+PW_INLINE void wide_panels(const int lower, const int prefetch_both, ptrdiff_t k, const float *restrict a,
+                           ptrdiff_t a_panel_stride,
+                           const float *restrict b, ptrdiff_t ldb, float *restrict c, ptrdiff_t ldc, int32_t load_c,
+                           const pw_epilogue *first, const pw_epilogue *second, const float *ahead,
+                           ptrdiff_t ahead_step, const float *ahead2, ptrdiff_t ahead2_step, float *restrict copy,
+                           const float *restrict column, ptrdiff_t column_ldb, ptrdiff_t j) {
     v16f top[PW_GEMM_MR], bottom[PW_GEMM_MR];
     float *restrict c2 = c + PW_GEMM_MR * ldc;
-    for (int i = 0; i < PW_GEMM_MR; i++) {
-        top[i] = load_c ? v16_load(c + i * ldc) : v16_splat(0.0f);
-        bottom[i] = load_c ? v16_load(c2 + i * ldc) : v16_splat(0.0f);
+    for (int i = 0; i < PW_GEMM_MR; i++) top[i] = load_c ? v16_load(c + i * ldc) : v16_splat(0.0f);
+    for (int i = 0; i < lower; i++) bottom[i] = load_c ? v16_load(c2 + i * ldc) : v16_splat(0.0f);
+    v8f last_top = v8_splat(0.0f), last_bottom = v8_splat(0.0f);
+    if (column) {
+        last_top = column_start(PW_GEMM_MR, c + j, ldc, load_c);
+        if (lower) last_bottom = column_start(lower, c2 + j, ldc, load_c);
     }
     const float *restrict a2 = a + a_panel_stride;
     for (ptrdiff_t p = 0; p < k; p++, a += PW_GEMM_MR, a2 += PW_GEMM_MR, b += ldb) {
-        if (ahead) __builtin_prefetch(ahead + p * ahead_step, 0, 3);
-        if (ahead2) __builtin_prefetch(ahead2 + p * ahead2_step, 0, 3);
+        if (prefetch_both || ahead) __builtin_prefetch(ahead + p * ahead_step, 0, 3);
+        if (prefetch_both || ahead2) __builtin_prefetch(ahead2 + p * ahead2_step, 0, 3);
+        if (column) {
+            // An 8-lane load at step p reads two floats past the panel's column p: the last step's
+            // would run past the panel, so it loads only six.
+            const v8f x = v8_splat(column[p * column_ldb]);
+            last_top = (p + 1 < k ? v8_load(a) : v8_load_first(a, PW_GEMM_MR)) * x + last_top;
+            if (lower) last_bottom = (p + 1 < k ? v8_load(a2) : v8_load_first(a2, PW_GEMM_MR)) * x + last_bottom;
+        }
         const v16f row = v16_load(b);
+        if (copy) v16_store(copy + p * PW_GEMM_NR, row);
         for (int i = 0; i < PW_GEMM_MR; i++) top[i] = v16_splat(a[i]) * row + top[i];
-        for (int i = 0; i < PW_GEMM_MR; i++) bottom[i] = v16_splat(a2[i]) * row + bottom[i];
+        for (int i = 0; i < lower; i++) bottom[i] = v16_splat(a2[i]) * row + bottom[i];
     }
     wide_finish(top, PW_GEMM_MR, c, ldc, first, 0);
-    wide_finish(bottom, PW_GEMM_MR, c2, ldc, second, 0);
+    if (lower) wide_finish(bottom, lower, c2, ldc, second, 0);
+    if (column) {
+        column_finish(last_top, PW_GEMM_MR, 0, j, c, ldc, first);
+        if (lower) column_finish(last_bottom, lower, 0, j, c2, ldc, second);
+    }
+}
+
+/// `stream_block` over `nz` (1 or 2) 16-column vectors of B read where it lies (row p at
+/// b + p·ldb), the block's first column being column j of the sweep: with two, up to twelve FMA
+/// chains for a panel of six rows, where one vector per row leaves the FMA units waiting on their
+/// latency at the streaming kernel's shallow k.
+PW_INLINE void wide_stream_block(const int mr, const int nz, ptrdiff_t k, const float *restrict a, ptrdiff_t rsa,
+                                 ptrdiff_t csa, const float *restrict b, ptrdiff_t ldb, float *restrict c,
+                                 ptrdiff_t ldc, int32_t load_c, ptrdiff_t j, const pw_epilogue *epilogue) {
+    v16f left[PW_GEMM_MR], right[PW_GEMM_MR];
+    for (int i = 0; i < mr; i++) {
+        left[i] = load_c ? v16_load(c + i * ldc) : v16_splat(0.0f);
+        if (nz == 2) right[i] = load_c ? v16_load(c + i * ldc + PW_GEMM_NR) : v16_splat(0.0f);
+    }
+    for (ptrdiff_t p = 0; p < k; p++, a += csa, b += ldb) {
+        const v16f b0 = v16_load(b), b1 = nz == 2 ? v16_load(b + PW_GEMM_NR) : b0;
+        for (int i = 0; i < mr; i++) {
+            const v16f x = v16_splat(a[i * rsa]);
+            left[i] = x * b0 + left[i];
+            if (nz == 2) right[i] = x * b1 + right[i];
+        }
+    }
+    wide_finish(left, mr, c, ldc, epilogue, j);
+    if (nz == 2) wide_finish(right, mr, c + PW_GEMM_NR, ldc, epilogue, j + PW_GEMM_NR);
 }
 
 /// `fma_peak_body` with 16-lane vectors: the FMA peak of a CPU whose kernels are 512 bits wide.
