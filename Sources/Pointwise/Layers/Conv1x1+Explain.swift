@@ -36,8 +36,10 @@ extension Conv1x1 {
         // strip by strip (the driver's `stream`).
         let streamed = layout == .channelsFirst && !transposed && !plan.rowsOuter
         let streaming = streamed && Gemm.streams(m: m, n: n, k: k)
+        let wide = options.kernels.copiesStripPairs
         lines.append("kernels: \(options.kernels.name) (\(options.kernels.instructionSet)), register tiles up to "
-                     + "\(KernelConfig.tileRows)×\(KernelConfig.tileColumns)")
+                     + "\(KernelConfig.tileRows)×\(KernelConfig.tileColumns * (wide ? 2 : 1))"
+                     + (wide ? " (16-lane vectors, two 16-column strips at once)" : ""))
         if transposed {
             lines.append("gemm: per image and group, as its transpose Yᵀ[\(m)×\(n)] = Xᵀ[\(m)×\(k)] · Wᵀ[\(k)×\(n)] — "
                          + "the \(pixels) pixels would leave a \(pixels % 8)-column edge tile on every row panel of "
@@ -57,7 +59,7 @@ extension Conv1x1 {
                     + "(as many as 16 KiB of input holds), every row panel with the whole Cin loop over a block "
                     + "(no packing, no tile bookkeeping)"
             } else {
-                input = "input streamed 16 pixels at a time (prefetched four strips ahead): "
+                input = "input streamed \(wide ? 32 : 16) pixels at a time (prefetched four strips ahead): "
                     + (m <= Gemm.stripFusedRows
                         ? "the first row panel's tile copies each strip into L1 as it reads it (≤ "
                           + "\(Gemm.stripFusedRows) output channels), and the other row panels run over the copy"

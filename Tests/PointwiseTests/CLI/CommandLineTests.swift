@@ -19,9 +19,10 @@ import Testing
         return nil
     }
 
-    /// Runs the binary; returns its exit status and standard error.
-    static func run(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
-        try launch(arguments, readingStandardOutput: false)
+    /// Runs the binary (with `environment` added to this process's); returns its exit status and
+    /// standard error.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stderr: String) {
+        try launch(arguments, readingStandardOutput: false, environment: environment)
     }
 
     /// Runs the binary; returns its exit status and standard output.
@@ -46,11 +47,13 @@ import Testing
     }
 
     /// Runs the binary, reading one of its output streams (the other is discarded).
-    private static func launch(_ arguments: [String], readingStandardOutput: Bool) throws -> (Int32, String) {
+    private static func launch(_ arguments: [String], readingStandardOutput: Bool,
+                               environment: [String: String] = [:]) throws -> (Int32, String) {
         let binary = try #require(Self.binary, "the pointwise executable is not built beside the tests")
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let pipe = Pipe()
         process.standardOutput = readingStandardOutput ? pipe : FileHandle.nullDevice
         process.standardError = readingStandardOutput ? FileHandle.nullDevice : pipe
@@ -94,6 +97,35 @@ import Testing
                                 residual: Tensor(shape: r.shape, values: r.values), options: ExecutionOptions(threads: 1))
         #expect(output.shape == [2, 7, 2, 2])
         #expect(output.values == expected.scalars)
+    }
+
+    @Test("POINTWISE_KERNELS runs the family it names (the library's bits with that family) and refuses names it does not know")
+    func kernelFamilyFromEnvironment() throws {
+        let directory = try Self.makeFiles()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+        let read = { (name: String) throws -> NPYArray in try NPY.read(contentsOf: directory.appendingPathComponent(name)) }
+        let (x, w) = (try read("x.npy"), try read("w.npy"))
+        let conv = try Conv1x1(weight: Tensor(shape: w.shape, values: w.values), activation: .silu)
+        for kernels in KernelConfig.available {
+            let result = try Self.run(["apply", "--input", path("x.npy"), "--weight", path("w.npy"), "--activation", "silu",
+                                       "--output", path("y.npy")],
+                                      environment: ["POINTWISE_KERNELS": kernels.shortName])
+            #expect(result.status == 0, "\(kernels.shortName): \(result.stderr)")
+            let expected = try conv(Tensor(shape: x.shape, values: x.values),
+                                    options: ExecutionOptions(threads: 1, kernels: kernels))
+            #expect(try read("y.npy").values == expected.scalars, "\(kernels.shortName)")
+        }
+        try FileManager.default.removeItem(at: directory.appendingPathComponent("y.npy"))
+        let unknown = try Self.run(["apply", "--input", path("x.npy"), "--weight", path("w.npy"), "--output", path("y.npy")],
+                                   environment: ["POINTWISE_KERNELS": "sse9"])
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.hasPrefix("error: POINTWISE_KERNELS: unknown kernel family 'sse9'"), "\(unknown.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: path("y.npy")))
+        if KernelConfig.avx512 == nil {
+            let missing = try Self.run(["cost", "--help"], environment: ["POINTWISE_KERNELS": "avx512"])
+            #expect(missing.status == 2 && missing.stderr.contains("cannot run the 'avx512' kernels"), "\(missing.stderr)")
+        }
     }
 
     @Test("bad input: exit status 2, an error naming the argument or file, no output file", arguments: [

@@ -66,6 +66,10 @@ public struct KernelConfig: @unchecked Sendable {
         return nil
     }
 
+    /// Whether the strip path copies and sweeps two 16-column strips at once in 16-lane vectors
+    /// (the AVX-512 family), as `--explain` reports.
+    var copiesStripPairs: Bool { shortName == "avx512" }
+
     /// The family's short name, as `named(_:)` takes it.
     public var shortName: String {
         switch instructionSet {
