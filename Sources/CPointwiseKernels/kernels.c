@@ -70,7 +70,7 @@ const pw_kernel_config *pw_kernel_config_best(void) {
     return &portable_config;
 }
 
-ptrdiff_t pw_stream_strips_scratch_floats(ptrdiff_t k) { return k * (2 * PW_GEMM_NR + PW_GEMM_MR); }
+ptrdiff_t pw_stream_strips_scratch_floats(ptrdiff_t k) { return k * (3 * PW_GEMM_NR + PW_GEMM_MR); }
 
 ptrdiff_t pw_stem_scratch_floats(const pw_depthwise_geometry *g, ptrdiff_t cin) {
     // The ring of input rows, a pointer and an offset per tap, the row number each ring slot holds, and

@@ -127,7 +127,7 @@ typedef struct pw_kernel_config {
                         ptrdiff_t a_panel_stride, const float *b, ptrdiff_t ldb, ptrdiff_t width, float *c, ptrdiff_t ldc,
                         int32_t load_c, const pw_epilogue *epilogue);
     /// Sweeps C strip by strip across n columns (a multiple of 8): each 16-column strip of B (rows
-    /// at b + p·ldb; with AVX-512, two strips side by side) is copied into `scratch`
+    /// at b + p·ldb; with AVX-512, two or three strips side by side) is copied into `scratch`
     /// (`pw_stream_strips_scratch_floats(k)` floats), by the first row panel's tile as it reads it
     /// where C has 6 to `PW_STRIP_FUSED_ROWS` rows (every strip but the first), and stays in L1
     /// while every other row panel of C runs over it. Rows ending in a panel of two (m = 6q + 2, q
@@ -205,8 +205,8 @@ pw_depthwise_geometry pw_depthwise_band(const pw_depthwise_geometry *g, ptrdiff_
 /// The scratch `depthwise_group` needs for geometry g, in floats.
 ptrdiff_t pw_depthwise_group_scratch_floats(const pw_depthwise_geometry *g);
 
-/// The scratch `stream_strips` needs for a k of `k`, in floats: two strips (the AVX-512 kernels
-/// copy two at a time), and the last rows of A repacked.
+/// The scratch `stream_strips` needs for a k of `k`, in floats: three strips (the AVX-512 kernels
+/// copy two or three at a time), and the last rows of A repacked.
 ptrdiff_t pw_stream_strips_scratch_floats(ptrdiff_t k);
 
 /// The scratch `stem_rows` needs for geometry g and `cin` input channels, in floats.
