@@ -614,25 +614,28 @@ PW_INLINE void activation_backward_body(float *dz, const float *dy, const float 
 
 // MARK: - Machine peak
 
-/// Twelve independent FMA chains, enough to cover the FMA latency on two pipes, touching no memory.
-PW_INLINE double fma_peak_body(int64_t iterations) {
-    v8f acc[12];
-    for (int j = 0; j < 12; j++) acc[j] = v8_splat(1.0f + 0.01f * (float)j);
-    // Opaque operands (volatile reads), so the compiler cannot fold the chains into constants.
-    static volatile float multiplier = 0.999f, addend = 1e-3f;
-    const v8f m = v8_splat(multiplier), d = v8_splat(addend);
-    for (int64_t it = 0; it < iterations; it++) {
-        for (int j = 0; j < 12; j++) acc[j] = acc[j] * m + d;
+/// Defines `NAME(iterations)`: twelve independent FMA chains of vectors of type V (LANES floats),
+/// enough to cover the FMA latency on two pipes, touching no memory; returns the flops done.
+/// Each kernel family measures its peak with its own vector width (`fma_peak_body` here, 16 lanes
+/// in wide_bodies.h).
+#define PW_DEFINE_FMA_PEAK(NAME, V, LANES)                                                        \
+    PW_INLINE double NAME(int64_t iterations) {                                                   \
+        V acc[12];                                                                                \
+        for (int j = 0; j < 12; j++) acc[j] = (V){0} + (1.0f + 0.01f * (float)j);                 \
+        /* Opaque operands (volatile reads), so the compiler cannot fold the chains into constants. */ \
+        static volatile float multiplier = 0.999f, addend = 1e-3f;                                \
+        const V m = (V){0} + multiplier, d = (V){0} + addend;                                     \
+        for (int64_t it = 0; it < iterations; it++) {                                             \
+            for (int j = 0; j < 12; j++) acc[j] = acc[j] * m + d;                                 \
+        }                                                                                         \
+        V sum = (V){0};                                                                           \
+        for (int j = 0; j < 12; j++) sum += acc[j];                                               \
+        /* Published through a volatile store so the loop cannot be discarded: a local, as every  \
+           thread of a multi-threaded measurement runs this loop at once. */                      \
+        volatile float sink = sum[0] + sum[LANES - 1];                                            \
+        (void)sink;                                                                               \
+        return (double)iterations * 12.0 * 2.0 * LANES;                                           \
     }
-    v8f sum = v8_splat(0.0f);
-    for (int j = 0; j < 12; j++) sum += acc[j];
-    // Publish the result through a volatile store so the loop cannot be discarded: a local, as
-    // every thread of a multi-threaded measurement runs this loop at once.
-    float out[8];
-    v8_store(out, sum);
-    volatile float sink = out[0] + out[7];
-    (void)sink;
-    return (double)iterations * 12.0 * 16.0;
-}
+PW_DEFINE_FMA_PEAK(fma_peak_body, v8f, 8)
 
 #endif

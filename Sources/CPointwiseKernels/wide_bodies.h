@@ -192,22 +192,7 @@ PW_INLINE void wide_tile_48_column(const int mr, ptrdiff_t k, const float *restr
     column_finish(last, mr, 0, 3 * PW_GEMM_NR, c, ldc, epilogue);
 }
 
-/// `fma_peak_body` with 16-lane vectors: the FMA peak of a CPU whose kernels are 512 bits wide.
-PW_INLINE double wide_fma_peak_body(int64_t iterations) {
-    v16f acc[12];
-    for (int j = 0; j < 12; j++) acc[j] = v16_splat(1.0f + 0.01f * (float)j);
-    static volatile float multiplier = 0.999f, addend = 1e-3f;
-    const v16f m = v16_splat(multiplier), d = v16_splat(addend);
-    for (int64_t it = 0; it < iterations; it++) {
-        for (int j = 0; j < 12; j++) acc[j] = acc[j] * m + d;
-    }
-    v16f sum = v16_splat(0.0f);
-    for (int j = 0; j < 12; j++) sum += acc[j];
-    float out[16];
-    v16_store(out, sum);
-    volatile float sink = out[0] + out[15];
-    (void)sink;
-    return (double)iterations * 12.0 * 32.0;
-}
+/// The FMA peak of a CPU whose kernels are 512 bits wide (see `PW_DEFINE_FMA_PEAK`).
+PW_DEFINE_FMA_PEAK(wide_fma_peak_body, v16f, 16)
 
 #endif
