@@ -34,7 +34,11 @@ extension Conv1x1 {
         let plan = Gemm.Plan(m: m, n: n, threads: wholeProblems ? 1 : threads)
         // A channels-first image streamed past the weight panels runs on the streaming kernel or
         // strip by strip (the driver's `stream`).
-        let streamed = layout == .channelsFirst && !transposed && !plan.rowsOuter
+        // With AVX-512, threads that split the rows still run the strip path over their own rows.
+        let rowsStream = plan.rowsOuter && layout == .channelsFirst && !transposed
+            && Gemm.rowsOuterStreams(options.kernels)
+        let sweepsRows = plan.rowsOuter && !rowsStream
+        let streamed = layout == .channelsFirst && !transposed && !sweepsRows
         let streaming = streamed && Gemm.streams(m: m, n: n, k: k)
         let wide = options.kernels.copiesStripPairs
         lines.append("kernels: \(options.kernels.name) (\(options.kernels.instructionSet)), register tiles up to "
@@ -48,7 +52,7 @@ extension Conv1x1 {
                          + "transposed into Y (8×8 register transposes) with the epilogue")
         } else if layout == .channelsFirst {
             let input: String
-            if plan.rowsOuter {
+            if sweepsRows {
                 input = "input packed once per k block into 16-pixel strips that every row panel reuses from L2"
             } else if streaming {
                 let why = Gemm.streamsMemoryBound(m: m, k: k)
@@ -77,7 +81,7 @@ extension Conv1x1 {
         let blocks = Gemm.depthBlocks(k), deepest = blocks.map(\.count).max() ?? 0
         lines.append("blocking: k = \(k) in \(blocks.count) block\(blocks.count == 1 ? "" : "s") of up to \(deepest) "
                      + "(a 16-column B strip that deep is \(deepest * 64 / 1024) KiB, in L1); "
-                     + (plan.rowsOuter && !transposed
+                     + (sweepsRows && !transposed
                         ? "sweeping row panels outermost (C is taller than wide and too narrow to give each thread a few strips)"
                         : "sweeping column strips outermost, each strip in L1 while the "
                           + (layout == .channelsFirst && !transposed ? "weight" : "input") + " panels of up to "
@@ -86,7 +90,7 @@ extension Conv1x1 {
         let rowsInParts = transposed || layout == .channelsLast && Gemm.copiesPanels(columns: n) && !plan.rowsOuter
         lines.append("edges: " + Self.edges(m: m, n: n, panelsPacked: panelsPacked, weightStrips: transposed || layout == .channelsLast,
                                             rowsInParts: rowsInParts, stripPath: streamed && !streaming,
-                                            streaming: streaming))
+                                            streaming: streaming, wide: wide))
         lines.append("epilogue: " + (transposed ? "fused in the transposing store" : "fused in the register tile")
                      + ": bias\(bias == nil ? " (none)" : ""), residual, \(activation)")
         if wholeProblems {
@@ -94,7 +98,8 @@ extension Conv1x1 {
                          + "(results bit-identical for any count)")
         } else {
             lines.append("threads: \(plan.workers) of \(threads) requested, each owning a contiguous range of "
-                         + (plan.rowsOuter ? "row panels" : "column strips") + " (results bit-identical for any count)")
+                         + (plan.rowsOuter ? "row panels" : "column strips")
+                         + (rowsStream ? ", each copying the strips it reads" : "") + " (results bit-identical for any count)")
         }
         if stride > 1 { lines.append("stride: the input is first subsampled to the output grid, then convolved") }
         let memoryBound = groupInputs <= 16 || groupOutputs <= 16
@@ -109,9 +114,11 @@ extension Conv1x1 {
     /// over A packed in panels or read in place, and B as packed weight strips (`weightStrips`)
     /// or an image streamed past, of `Gemm.panelParts` when the driver packs A (`rowsInParts`), and
     /// of the kernels' `stream_strips` for an image streamed strip by strip (`stripPath`), and of
-    /// `stream_rows` for one read in blocks of columns by the streaming kernel (`streaming`).
+    /// `stream_rows` for one read in blocks of columns by the streaming kernel (`streaming`); `wide`
+    /// for the AVX-512 kernels, whose 16-lane tiles need neither the 4 + 4 split nor the 8-lane
+    /// kernels' 32-column blocks for a last panel of one or two rows.
     static func edges(m: Int, n: Int, panelsPacked: Bool, weightStrips: Bool, rowsInParts: Bool,
-                      stripPath: Bool, streaming: Bool) -> String {
+                      stripPath: Bool, streaming: Bool, wide: Bool = false) -> String {
         let (mr, nr) = (KernelConfig.tileRows, KernelConfig.tileColumns)
         var parts: [String] = []
         if n % nr >= 8 && n >= nr + 8 && weightStrips && !(m == 1 && panelsPacked) {
@@ -122,6 +129,10 @@ extension Conv1x1 {
         }
         switch n % 8 {
         case 0: break
+        case 1 where stripPath && wide && n == 49 && panelsPacked:
+            // AVX-512's `stream_strips` with `last_column` over 48 columns (`wide_tile_48_column`).
+            parts.append("all 49 columns in one \(mr)×48 tile per row panel (16-lane vectors), each panel's rows "
+                         + "of the 49th in one 8-lane vector's lanes")
         case 1 where stripPath && Gemm.stripsCarryLastColumn(columns: n):
             // `stream_strips` with `last_column` (`gemm_tile_column`).
             parts.append("the last of the \(n) columns computed inside the last strip's full \(mr)×\(nr) tiles, each "
@@ -139,10 +150,10 @@ extension Conv1x1 {
         if rowsInParts && m > mr && m % mr == 1 {
             parts.append("the last 7 of the \(m) rows in panels of 4 and 3, each swept on its own (a 1-row tile "
                          + "would wait on its two FMA chains)")
-        } else if stripPath && m % mr == 2 && m % Gemm.rowBlock >= 8 {
+        } else if stripPath && !wide && m % mr == 2 && m % Gemm.rowBlock >= 8 {
             parts.append("the last 8 of the \(m) rows as two tiles of 4 (a last row panel of 2 would wait on its "
                          + "four FMA chains)")
-        } else if streaming && m % mr <= 2 && m % mr > 0 && n - n % 8 >= 2 * nr {
+        } else if streaming && !wide && m % mr <= 2 && m % mr > 0 && n - n % 8 >= 2 * nr {
             // `stream_rows` runs a panel of one or two rows over blocks of 32 columns (`stream_block_wide`).
             let rows = m % mr
             parts.append("a last row panel of \(rows) of the \(m) rows, 32 columns at a time (\(4 * rows) FMA chains, "

@@ -255,9 +255,12 @@ import Testing
 
     @Test("--explain names how the edge tiles run: narrow column tails down many panels, wider ones in edge tiles, an 8-column strip in 3×24 tiles, a last single row in panels of 4 and 3, a last pair of rows in tiles of 4 or 32 columns at a time")
     func explainsEdges() throws {
-        func edges(_ h: Int, _ w: Int, _ layout: Layout, inputs: Int = 960, outputs: Int = 160) throws -> String {
+        // The 8-lane kernels' edges (AVX2 and portable alike); the AVX-512 kernels' at the end.
+        func edges(_ h: Int, _ w: Int, _ layout: Layout, inputs: Int = 960, outputs: Int = 160,
+                   kernels: KernelConfig = KernelConfig.avx2 ?? .portable) throws -> String {
             let conv = try Conv1x1(inputChannels: inputs, outputChannels: outputs)
-            let text = try conv.explanation(forInput: [1, inputs, h, w], layout: layout, options: ExecutionOptions(threads: 1))
+            let text = try conv.explanation(forInput: [1, inputs, h, w], layout: layout,
+                                            options: ExecutionOptions(threads: 1, kernels: kernels))
             return text.split(separator: "\n").first { $0.hasPrefix("edges: ") }.map(String.init) ?? "no edges line"
         }
         // 7×7: 49 pixels are three strips and one column, which rides in the last strip's tiles on the
@@ -297,5 +300,13 @@ import Testing
                 + "32 columns at a time (4 FMA chains, where 16 columns would give 2)")
         #expect(try edges(3, 8, .channelsFirst, inputs: 3, outputs: 1) == "edges: an 8-column strip after 1×16 columns; "
                 + "a last row panel of 1 of the 1 rows")
+        if let avx512 = KernelConfig.avx512 {
+            // 16-lane tiles: a 7×7 map in one 6×48 tile per panel and its last column; no 4 + 4 split.
+            #expect(try edges(7, 7, .channelsFirst, kernels: avx512) == "edges: all 49 columns in one 6×48 tile per row "
+                    + "panel (16-lane vectors), each panel's rows of the 49th in one 8-lane vector's lanes; a last row "
+                    + "panel of 4 of the 160 rows")
+            #expect(try edges(224, 224, .channelsFirst, inputs: 64, outputs: 32, kernels: avx512)
+                    == "edges: a last row panel of 2 of the 32 rows")
+        }
     }
 }

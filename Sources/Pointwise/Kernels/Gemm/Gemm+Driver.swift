@@ -151,6 +151,9 @@ private struct Scratch {
 /// One worker's state: scratch for packed operands, and the loops over blocks of tiles.
 private struct TileRunner {
     let config: UnsafePointer<pw_kernel_config>
+    /// Whether a worker's rows of a channels-first product run the strip path even when the
+    /// threads split the rows (`Gemm.rowsOuterStreams`).
+    let rowsOuterStream: Bool
     /// B strips (and narrow tails) packed for the current k block.
     private var strips = Scratch()
     /// A panels packed for the current k block, when A is not packed ahead of time.
@@ -160,6 +163,7 @@ private struct TileRunner {
 
     init(kernels: KernelConfig) {
         config = kernels.table
+        rowsOuterStream = Gemm.rowsOuterStreams(kernels)
     }
 
     func release() {
@@ -243,6 +247,9 @@ private struct TileRunner {
     /// Row panel by row panel, for a C too narrow to share out by strips: the B strips of each k
     /// block are packed once and every row panel of a block of rows runs across them.
     private mutating func computeRowsOuter(_ problem: GemmProblem, rows: Range<Int>, columns: Range<Int>) {
+        if rowsOuterStream, case .view(let view) = problem.b, view.columnStride == 1 {
+            return computeStripByStrip(problem, rows: rows, columns: columns, copyingA: false)
+        }
         let tile = KernelConfig.tileRows
         let height = max(tile, Gemm.outputBlockElements / max(columns.count, 1) / tile * tile)
         for i0 in stride(from: rows.lowerBound, to: rows.upperBound, by: height) {

@@ -72,6 +72,13 @@ enum Gemm {
     /// `PW_STRIP_FUSED_ROWS`).
     static let stripFusedRows = Int(PW_STRIP_FUSED_ROWS)
 
+    /// Whether a worker's share of rows, when the threads split a channels-first product by rows
+    /// (a C narrower than its height, as at 7×7), runs the strip path (each worker copying the
+    /// strips it reads) rather than sweeping strips packed once per k block: with AVX-512, whose
+    /// strip path runs a 7×7 map's 49 columns in one tile (`wide_tile_48_column`) where the packed
+    /// sweep leaves its third strip to a tile of six FMA chains.
+    static func rowsOuterStreams(_ kernels: KernelConfig) -> Bool { kernels.copiesStripPairs }
+
     /// Whether the strip path computes the last of `columns` inside the last strip's tiles
     /// (`gemm_tile_column`, the kernels' `last_column`): one column after whole 16-column strips.
     static func stripsCarryLastColumn(columns: Int) -> Bool {
