@@ -4,8 +4,8 @@
 // epilogue, the edges, depthwise and stem) runs the 8-lane bodies, compiled for AVX-512.
 //
 // Each element still gets exactly the operations the 8-lane `gemm_tile` gives it: the same FMAs in
-// the same order, then `epilogue_tile` on the two 8-lane halves of each row. So the AVX-512,
-// AVX2 and portable kernels agree to the bit.
+// the same order, then `epilogue_tile` on the two 8-lane halves of each row. So the AVX-512 and
+// AVX2 kernels agree to the bit.
 #ifndef PW_WIDE_BODIES_H
 #define PW_WIDE_BODIES_H
 

@@ -131,10 +131,11 @@ typedef struct pw_kernel_config {
     /// (`pw_stream_strips_scratch_floats(k)` floats), by the first row panel's tile as it reads it
     /// where C has 6 to `PW_STRIP_FUSED_ROWS` rows (every strip but the first), and stays in L1
     /// while every other row panel of C runs over it. Rows ending in a panel of two (m = 6q + 2, q
-    /// ≥ 1) end in two tiles of four instead. `prefetch` > 0 asks for the source row that many
-    /// floats ahead of the strip being read, so the next strips arrive from memory in time. With
-    /// `last_column` (n a multiple of 16, A packed in panels: rsa = 1, csa = 6, panels ≥ 6k apart),
-    /// column n of C from column n of B is computed too, mostly inside the last strip's full tiles.
+    /// ≥ 1) end in two tiles of four instead (8-lane kernels). `prefetch` > 0 asks for the source
+    /// row that many floats ahead of the strip being read, so the next strips arrive from memory in
+    /// time. With `last_column` (n a multiple of 16, A packed in panels: rsa = 1, csa = 6, panels ≥
+    /// 6k apart), column n of C from column n of B is computed too, mostly inside the last strip's
+    /// full tiles.
     void (*stream_strips)(ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
                           ptrdiff_t a_panel_stride, const float *b, ptrdiff_t ldb, ptrdiff_t n, float *c,
                           ptrdiff_t ldc, int32_t load_c, const pw_epilogue *epilogue, float *scratch,

@@ -6,7 +6,8 @@ import CPointwiseKernels
 /// `best` picks AVX-512 kernels on x86-64 CPUs that have AVX-512 F and VL, AVX2+FMA kernels on
 /// those that have only AVX2, and the portable kernels elsewhere (NEON on arm64). The choice is
 /// made at run time, so no build flags are needed, by this package or by packages that depend on
-/// it. All families give the same bits.
+/// it. The AVX-512 and AVX2 kernels give the same bits; the portable ones on x86-64, without FMA,
+/// round each product before adding it.
 ///
 /// The environment variable `POINTWISE_KERNELS` (`avx512`, `avx2` or `portable`) makes `best`
 /// another family this CPU runs, to compare them or to keep 512-bit instructions off a CPU that
@@ -30,7 +31,7 @@ public struct KernelConfig: @unchecked Sendable {
     /// The AVX-512 kernels (16-lane GEMM tiles), or nil where this CPU lacks AVX-512 F and VL.
     public static let avx512: KernelConfig? = pw_kernel_config_avx512().map(KernelConfig.init(table:))
 
-    /// Every family this CPU runs, fastest first: the ones tests hold to the same bits.
+    /// Every family this CPU runs, fastest first: the ones the tests run.
     public static var available: [KernelConfig] { [avx512, avx2, portable].compactMap { $0 } }
 
     /// The family a short name stands for (`avx512`, `avx2`, `portable`), or nil when the name is
