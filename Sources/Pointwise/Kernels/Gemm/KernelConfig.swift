@@ -31,22 +31,22 @@ public struct KernelConfig: @unchecked Sendable {
     /// The AVX-512 kernels (16-lane GEMM tiles), or nil where this CPU lacks AVX-512 F and VL.
     public static let avx512: KernelConfig? = pw_kernel_config_avx512().map(KernelConfig.init(table:))
 
+    /// Each family's short name and its kernels where this CPU runs them, fastest first: the one
+    /// list that `available`, `named(_:)`, `names` and `shortName` read.
+    private static let families: [(name: String, kernels: KernelConfig?)] =
+        [("avx512", avx512), ("avx2", avx2), ("portable", portable)]
+
     /// Every family this CPU runs, fastest first: the ones the tests run.
-    public static var available: [KernelConfig] { [avx512, avx2, portable].compactMap { $0 } }
+    public static var available: [KernelConfig] { families.compactMap(\.kernels) }
 
     /// The family a short name stands for (`avx512`, `avx2`, `portable`), or nil when the name is
     /// unknown or this CPU does not run that family.
     public static func named(_ name: String) -> KernelConfig? {
-        switch name {
-        case "avx512": avx512
-        case "avx2": avx2
-        case "portable": portable
-        default: nil
-        }
+        families.first { $0.name == name }?.kernels
     }
 
     /// The short names `named(_:)` knows.
-    public static let names = ["avx512", "avx2", "portable"]
+    public static let names = families.map(\.name)
 
     private static var environmentName: String? {
         guard let value = ProcessInfo.processInfo.environment["POINTWISE_KERNELS"], !value.isEmpty else { return nil }
@@ -69,15 +69,11 @@ public struct KernelConfig: @unchecked Sendable {
 
     /// Whether the strip path copies and sweeps two 16-column strips at once in 16-lane vectors
     /// (the AVX-512 family), as `--explain` reports.
-    var copiesStripPairs: Bool { shortName == "avx512" }
+    var copiesStripPairs: Bool { table == Self.avx512?.table }
 
     /// The family's short name, as `named(_:)` takes it.
     public var shortName: String {
-        switch instructionSet {
-        case "avx512f": "avx512"
-        case "avx2+fma": "avx2"
-        default: "portable"
-        }
+        Self.families.first { $0.kernels?.table == table }?.name ?? "portable"
     }
 
     /// The microkernel family, e.g. `gemm-6x16-fma3`.
