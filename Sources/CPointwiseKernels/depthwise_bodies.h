@@ -11,30 +11,23 @@
 #define PW_UNROLL _Pragma("clang loop unroll(full)")
 
 /// The floats before the left padding in each row of the zero-padded copy of a plane that
-/// `depthwise_planes_body` reads (0…7): enough that the input's first column lands on a multiple
-/// of 8 floats, so the copy's vector stores are aligned. (On a Zen 3 core, 1 thread: EfficientNet's
+/// `depthwise_planes_body` reads (0…15): enough that the input's first column lands on a multiple
+/// of 16 floats, so the copy's vector stores are aligned. (On a Zen 3 core, 1 thread: EfficientNet's
 /// 5×5 layer at 28×28, 240 channels, whose left padding of 2 put every store 8 bytes off a
 /// 32-byte boundary, 0.164 → 0.154 ms called alone, best of 3,000 calls, and 0.165–0.166 →
 /// 0.161–0.163 ms in `bench --depthwise`; a 3×3 layer at 112×112, 32 channels, 0.195 → 0.190 ms
 /// alone.)
 PW_INLINE ptrdiff_t depthwise_padded_shift(const pw_depthwise_geometry *g) {
-    return (8 - g->pad_left % 8) % 8;
+    return (16 - g->pad_left % 16) % 16;
 }
 
 /// The floats of one row of the zero-padded copy of a plane that `depthwise_planes_body` reads:
-/// the shift (`depthwise_padded_shift`), the padded row and 8 floats of slack for the last
-/// vector's loads, rounded up to a 64-byte line so that every row of a line-aligned scratch
-/// starts on one.
+/// the shift (`depthwise_padded_shift`), the padded row of whole 16-lane vectors and 16 floats of
+/// slack for the last vector's loads, rounded up to a 64-byte line so that every row of a
+/// line-aligned scratch starts on one.
 PW_INLINE ptrdiff_t depthwise_padded_width(const pw_depthwise_geometry *g) {
-    return (depthwise_padded_shift(g) + (g->out_width + 7) / 8 * 8 * g->stride + g->kernel + 8 + 15) / 16 * 16;
-}
-
-/// The inputs of kernel column kw for output vector v (8 outputs) from the padded row `row`: at
-/// stride 1, eight consecutive floats; at stride 2, every other float of sixteen.
-PW_INLINE v8f depthwise_tap(const float *row, const int S, int v, int kw) {
-    if (S == 1) return v8_load(row + v * 8 + kw);
-    const float *p = row + v * 16 + kw;
-    return v8_even(v8_load(p), v8_load(p + 8));
+    const ptrdiff_t row = (g->out_width + 15) / 16 * 16 * g->stride + g->kernel + 16;
+    return (depthwise_padded_shift(g) + row + 15) / 16 * 16;
 }
 
 /// Zeros over [p, p + n), in whole vectors (so up to 7 floats past it).
@@ -66,83 +59,11 @@ PW_INLINE void depthwise_copy(float *p, const float *source, ptrdiff_t n) {
     if (n % 8) v8_store(p + n - 8, v8_load(source + n - 8));
 }
 
-/// An R×V tile of output vectors (R rows, V vectors of 8 columns) of a channels-first plane, from
-/// the zero-padded rows at `in` (the first output row's first input row, at the tile's first
-/// column). Each input vector is loaded once and given to every output row whose window holds
-/// it, so R·V independent FMA chains run side by side. Each output still sums its taps in (kh, kw) order, so any tiling
-/// gives the same bits. The last vector stores only `last_width` (1…8) columns.
-PW_INLINE void depthwise_tile(const int K, const int S, const int R, const int V, const float *in,
-                              ptrdiff_t width, const float *taps, v8f start, int32_t activation,
-                              float *out, ptrdiff_t out_stride, ptrdiff_t last_width) {
-    v8f acc[4][4];
-    PW_UNROLL
-    for (int i = 0; i < R; i++) {
-        PW_UNROLL
-        for (int v = 0; v < V; v++) acc[i][v] = start;
-    }
-    PW_UNROLL
-    for (int r = 0; r < (R - 1) * S + K; r++) {
-        const float *row = in + r * width;
-        PW_UNROLL
-        for (int kw = 0; kw < K; kw++) {
-            PW_UNROLL
-            for (int v = 0; v < V; v++) {
-                const v8f x = depthwise_tap(row, S, v, kw);
-                PW_UNROLL
-                for (int i = 0; i < R; i++) {
-                    const int kh = r - i * S;
-                    if (kh >= 0 && kh < K) acc[i][v] = v8_splat(taps[kh * K + kw]) * x + acc[i][v];
-                }
-            }
-        }
-    }
-    PW_UNROLL
-    for (int i = 0; i < R; i++) {
-        PW_UNROLL
-        for (int v = 0; v < V; v++) {
-            const v8f y = v8_activate(acc[i][v], activation);
-            v8_store_first(out + i * out_stride + v * 8, y, v < V - 1 ? 8 : last_width);
-        }
-    }
-}
-
-/// An R×V tile (R = 1 or the caller's constant, V = 1…4 vectors at run time): dispatches to the
-/// instantiation of `depthwise_tile` for V.
-PW_INLINE void depthwise_tile_width(const int K, const int S, const int R, ptrdiff_t V, const float *in,
-                                    ptrdiff_t width, const float *taps, v8f start, int32_t activation,
-                                    float *out, ptrdiff_t out_stride, ptrdiff_t last_width) {
-    switch (V) {
-    case 1: depthwise_tile(K, S, R, 1, in, width, taps, start, activation, out, out_stride, last_width); break;
-    case 2: depthwise_tile(K, S, R, 2, in, width, taps, start, activation, out, out_stride, last_width); break;
-    case 3: depthwise_tile(K, S, R, 3, in, width, taps, start, activation, out, out_stride, last_width); break;
-    default: depthwise_tile(K, S, R, 4, in, width, taps, start, activation, out, out_stride, last_width); break;
-    }
-}
-
-/// The output plane in tiles of R rows × V vectors, the last tile of each row and column
-/// overlapping the one before it rather than shrinking (recomputing a few outputs, with the same
-/// bits); a plane with fewer than R rows runs one row at a time, one narrower than V vectors in
-/// tiles of all its vectors.
-PW_INLINE void depthwise_tiles(const int K, const int S, const int R, const int V, const pw_depthwise_geometry *g,
-                               const float *padded, ptrdiff_t width, const float *taps, v8f start, float *y) {
-    const ptrdiff_t out_height = g->out_height, out_width = g->out_width;
-    const ptrdiff_t vectors = (out_width + 7) / 8, last_width = out_width - (vectors - 1) * 8;
-    const ptrdiff_t tall = out_height >= R ? R : 1, wide = vectors >= V ? V : vectors;
-    for (ptrdiff_t oh0 = 0; oh0 < out_height; oh0 += tall) {
-        const ptrdiff_t oh = oh0 + tall > out_height ? out_height - tall : oh0;
-        for (ptrdiff_t v0 = 0; v0 < vectors; v0 += wide) {
-            const ptrdiff_t v = v0 + wide > vectors ? vectors - wide : v0;
-            const float *in = padded + oh * S * width + v * 8 * S;
-            float *out = y + oh * out_width + v * 8;
-            const ptrdiff_t valid = v + wide == vectors ? last_width : 8;
-            if (tall == R) {
-                depthwise_tile_width(K, S, R, wide, in, width, taps, start, g->activation, out, out_width, valid);
-            } else {
-                depthwise_tile_width(K, S, 1, wide, in, width, taps, start, g->activation, out, out_width, valid);
-            }
-        }
-    }
-}
+// The register tiles, at 8 lanes (`depthwise_tiles_8`, …) and 16 (`depthwise_tiles_16`, …).
+#define PW_LANES 8
+#include "depthwise_lanes.inc"
+#define PW_LANES 16
+#include "depthwise_lanes.inc"
 
 /// `count` channels-first planes, one at a time: y[oh][ow] = act(bias + Σ w[kh][kw] · x[oh·S + kh
 /// − top][ow·S + kw − left]) for each, x and y the first input and output planes (the others
@@ -153,7 +74,8 @@ PW_INLINE void depthwise_tiles(const int K, const int S, const int R, const int 
 /// and each plane's copy writes only the input's own columns and rows, which are the same for every
 /// plane. The dispatch sends stride 2, and narrow planes, to `depthwise_group_body` instead
 /// (`depthwise_groups`).
-PW_INLINE void depthwise_planes_body(const int K, const int S, const pw_depthwise_geometry *g, ptrdiff_t count,
+PW_INLINE void depthwise_planes_body(const int WIDE, const int K, const int S, const pw_depthwise_geometry *g,
+                                     ptrdiff_t count,
                                      const float *restrict x, ptrdiff_t x_plane, const float *restrict w,
                                      const float *restrict bias, float *restrict y, ptrdiff_t y_plane,
                                      float *restrict padded) {
@@ -170,57 +92,18 @@ PW_INLINE void depthwise_planes_body(const int K, const int S, const pw_depthwis
     // 5×5 in tiles of 2 rows × 4 vectors, 3×3 in tiles of 4 rows × 2: eight FMA chains either way.
     // (On a Zen 3 core the 2 × 4 tiles, and no memset calls for the padding, took EfficientNet's
     // 5×5 layer at 28×28, 240 channels, from about 0.29 to 0.17 ms; one row of 4 vectors with
-    // the row's taps held in registers had only four chains.)
+    // the row's taps held in registers had only four chains.) With 16 lanes (`WIDE`), tiles of 4
+    // rows × 2 vectors for both.
     for (ptrdiff_t c = 0; c < count; c++) {
         const float *plane = x + c * x_plane;
         for (ptrdiff_t r = first; r < end; r++)
             depthwise_copy(padded + r * width + lead, plane + (r - top) * in_width, columns);
-        const v8f start = v8_splat(bias ? bias[c] : 0.0f);
-        if (K > 3) depthwise_tiles(K, S, 2, 4, g, padded + shift, width, w + c * K * K, start, y + c * y_plane);
-        else depthwise_tiles(K, S, 4, 2, g, padded + shift, width, w + c * K * K, start, y + c * y_plane);
+        const float start = bias ? bias[c] : 0.0f, *taps = w + c * K * K;
+        float *out = y + c * y_plane;
+        if (WIDE) depthwise_tiles_16(K, S, 2, 2, g, padded + shift, width, taps, start, out);
+        else if (K > 3) depthwise_tiles_8(K, S, 2, 4, g, padded + shift, width, taps, start, out);
+        else depthwise_tiles_8(K, S, 4, 2, g, padded + shift, width, taps, start, out);
     }
-}
-
-/// Eight channels from p, or the first `lanes` of them and zeros (the channel tail).
-PW_INLINE v8f depthwise_channels_load(const float *p, const int lanes) {
-    if (lanes == 8) return v8_load(p);
-    float t[8] = {0};
-    __builtin_memcpy(t, p, (size_t)lanes * sizeof(float));
-    return v8_load(t);
-}
-
-/// Stores the first `lanes` channels of v at p.
-PW_INLINE void depthwise_channels_store(float *p, v8f v, const int lanes) { v8_store_first(p, v, lanes); }
-
-/// P consecutive output pixels of one channels-last row, eight channels (`lanes` of them valid),
-/// whose windows lie inside the input horizontally; only kernel rows [kh0, kh1) lie inside it
-/// vertically. `in` is the first pixel's window corner (row ih0 + 0, column iw0, channel c),
-/// `w` the taps of channel c ([K·K][channels]). For each kernel row its K tap vectors are loaded
-/// once, and each input pixel of that row once, feeding every output whose window holds it, so
-/// P independent FMA chains run side by side. Each output sums its taps in (kh, kw) order.
-PW_INLINE void depthwise_pixels(const int K, const int S, const int P, const int lanes,
-                                const float *in, ptrdiff_t channels, ptrdiff_t row_stride, int kh0,
-                                int kh1, const float *w, v8f start, int32_t activation, float *out) {
-    v8f acc[8];
-    PW_UNROLL
-    for (int p = 0; p < P; p++) acc[p] = start;
-    for (int kh = kh0; kh < kh1; kh++) {
-        const float *row = in + kh * row_stride;
-        v8f t[5];
-        PW_UNROLL
-        for (int kw = 0; kw < K; kw++) t[kw] = depthwise_channels_load(w + (kh * K + kw) * channels, lanes);
-        PW_UNROLL
-        for (int j = 0; j < (P - 1) * S + K; j++) {
-            const v8f x = depthwise_channels_load(row + j * channels, lanes);
-            PW_UNROLL
-            for (int p = 0; p < P; p++) {
-                const int kw = j - p * S;
-                if (kw >= 0 && kw < K) acc[p] = t[kw] * x + acc[p];
-            }
-        }
-    }
-    PW_UNROLL
-    for (int p = 0; p < P; p++) depthwise_channels_store(out + p * channels, v8_activate(acc[p], activation), lanes);
 }
 
 /// Output pixel `ow` at the left or right edge, whose window keeps only some kernel columns (and
@@ -238,20 +121,20 @@ PW_INLINE void depthwise_edge_pixel(const int K, const int S, const int G, const
     v8f acc[4];
     PW_UNROLL
     for (int i = 0; i < G; i++)
-        acc[i] = bias ? depthwise_channels_load(bias + 8 * i, i == G - 1 ? lanes : 8) : v8_splat(0.0f);
+        acc[i] = bias ? depthwise_channels_8(bias + 8 * i, i == G - 1 ? lanes : 8) : v8_splat(0.0f);
     for (int kh = kh0; kh < kh1; kh++) {
         for (int kw = kw0; kw < kw1; kw++) {
             const float *x = in + kh * row_stride + (iw0 + kw) * channels, *t = w + (kh * K + kw) * channels;
             PW_UNROLL
             for (int i = 0; i < G; i++) {
                 const int n = i == G - 1 ? lanes : 8;
-                acc[i] = depthwise_channels_load(t + 8 * i, n) * depthwise_channels_load(x + 8 * i, n) + acc[i];
+                acc[i] = depthwise_channels_8(t + 8 * i, n) * depthwise_channels_8(x + 8 * i, n) + acc[i];
             }
         }
     }
     PW_UNROLL
     for (int i = 0; i < G; i++)
-        depthwise_channels_store(out + ow * channels + 8 * i, v8_activate(acc[i], g->activation), i == G - 1 ? lanes : 8);
+        v8_store_first(out + ow * channels + 8 * i, v8_activate(acc[i], g->activation), i == G - 1 ? lanes : 8);
 }
 
 /// Where one output row of a channels-last image reads: its first input row `in`, the kernel rows
@@ -289,9 +172,11 @@ PW_INLINE depthwise_row_window depthwise_window(const int K, const int S, const 
 }
 
 /// P interior output pixels from column ow (or one edge pixel when P is 0) of one output row,
-/// channels [c_begin, c_end): eight at a time, then the channel tail through zero-padded vectors,
-/// so every channel gets the same arithmetic.
-PW_INLINE void depthwise_column_block(const int K, const int S, const int P, const pw_depthwise_geometry *g,
+/// channels [c_begin, c_end): sixteen at a time when `WIDE` (interior pixels), then eight at a
+/// time, then the channel tail through zero-padded vectors, so every channel gets the same
+/// arithmetic.
+PW_INLINE void depthwise_column_block(const int WIDE, const int K, const int S, const int P,
+                                      const pw_depthwise_geometry *g,
                                       ptrdiff_t channels, const depthwise_row_window *r, const float *w,
                                       const float *bias, ptrdiff_t ow, ptrdiff_t c_begin, ptrdiff_t c_end) {
     const ptrdiff_t row_stride = g->width * channels;
@@ -313,15 +198,20 @@ PW_INLINE void depthwise_column_block(const int K, const int S, const int P, con
         }
         return;
     }
+    for (; WIDE && c + 16 <= c_end; c += 16) {
+        const v16f start = bias ? v16_load(bias + c) : v16_splat(0.0f);
+        depthwise_pixels_16(K, S, P, 16, in + c, channels, row_stride, r->kh0, r->kh1, w + c, start, g->activation,
+                            out + c);
+    }
     for (; c < c_end; c += 8) {
         const int lanes = c_end - c < 8 ? (int)(c_end - c) : 8;
         if (lanes == 8) {
             const v8f start = bias ? v8_load(bias + c) : v8_splat(0.0f);
-            depthwise_pixels(K, S, P, 8, in + c, channels, row_stride, r->kh0, r->kh1, w + c, start,
+            depthwise_pixels_8(K, S, P, 8, in + c, channels, row_stride, r->kh0, r->kh1, w + c, start,
                              g->activation, out + c);
         } else {
-            const v8f start = bias ? depthwise_channels_load(bias + c, lanes) : v8_splat(0.0f);
-            depthwise_pixels(K, S, P, lanes, in + c, channels, row_stride, r->kh0, r->kh1, w + c, start,
+            const v8f start = bias ? depthwise_channels_8(bias + c, lanes) : v8_splat(0.0f);
+            depthwise_pixels_8(K, S, P, lanes, in + c, channels, row_stride, r->kh0, r->kh1, w + c, start,
                              g->activation, out + c);
         }
     }
@@ -336,30 +226,30 @@ PW_INLINE void depthwise_column_block(const int K, const int S, const int P, con
 /// 5×5 layer at 28×28 from about 0.27 to 0.23 ms. Blocks of 7, seven FMA chains, fit the 7- and
 /// 14-pixel interiors of EfficientNet's padded copies exactly, where blocks of 4 had four chains:
 /// the channels-first 5×5 layer at 14×14, 672 channels, went from 0.172 to 0.133 ms.)
-PW_INLINE void depthwise_row_body(const int K, const int S, const pw_depthwise_geometry *g, ptrdiff_t channels,
+PW_INLINE void depthwise_row_body(const int WIDE, const int K, const int S, const pw_depthwise_geometry *g, ptrdiff_t channels,
                                   const float *restrict x, const float *restrict w, const float *restrict bias,
                                   float *restrict y, ptrdiff_t oh, ptrdiff_t c0, ptrdiff_t c1) {
     const depthwise_row_window r = depthwise_window(K, S, g, channels, x, y, oh);
     const ptrdiff_t interior = r.end - r.first;
-    for (ptrdiff_t ow = 0; ow < r.first; ow++) depthwise_column_block(K, S, 0, g, channels, &r, w, bias, ow, c0, c1);
+    for (ptrdiff_t ow = 0; ow < r.first; ow++) depthwise_column_block(WIDE, K, S, 0, g, channels, &r, w, bias, ow, c0, c1);
     switch (interior) {
     case 0: break;
-    case 1: depthwise_column_block(K, S, 1, g, channels, &r, w, bias, r.first, c0, c1); break;
-    case 2: depthwise_column_block(K, S, 2, g, channels, &r, w, bias, r.first, c0, c1); break;
-    case 3: depthwise_column_block(K, S, 3, g, channels, &r, w, bias, r.first, c0, c1); break;
+    case 1: depthwise_column_block(WIDE, K, S, 1, g, channels, &r, w, bias, r.first, c0, c1); break;
+    case 2: depthwise_column_block(WIDE, K, S, 2, g, channels, &r, w, bias, r.first, c0, c1); break;
+    case 3: depthwise_column_block(WIDE, K, S, 3, g, channels, &r, w, bias, r.first, c0, c1); break;
     default:
         if (interior == 7 || interior == 14) {
             for (ptrdiff_t i = 0; i < interior; i += 7)
-                depthwise_column_block(K, S, 7, g, channels, &r, w, bias, r.first + i, c0, c1);
+                depthwise_column_block(WIDE, K, S, 7, g, channels, &r, w, bias, r.first + i, c0, c1);
         } else if (interior >= 16) {
             for (ptrdiff_t i = 0; i < interior; i += 8)
-                depthwise_column_block(K, S, 8, g, channels, &r, w, bias, i + 8 > interior ? r.end - 8 : r.first + i, c0, c1);
+                depthwise_column_block(WIDE, K, S, 8, g, channels, &r, w, bias, i + 8 > interior ? r.end - 8 : r.first + i, c0, c1);
         } else {
             for (ptrdiff_t i = 0; i < interior; i += 4)
-                depthwise_column_block(K, S, 4, g, channels, &r, w, bias, i + 4 > interior ? r.end - 4 : r.first + i, c0, c1);
+                depthwise_column_block(WIDE, K, S, 4, g, channels, &r, w, bias, i + 4 > interior ? r.end - 4 : r.first + i, c0, c1);
         }
     }
-    for (ptrdiff_t ow = r.end; ow < g->out_width; ow++) depthwise_column_block(K, S, 0, g, channels, &r, w, bias, ow, c0, c1);
+    for (ptrdiff_t ow = r.end; ow < g->out_width; ow++) depthwise_column_block(WIDE, K, S, 0, g, channels, &r, w, bias, ow, c0, c1);
 }
 
 /// The channels one pass of `depthwise_rows_body` convolves down all its rows: 64 for a 5×5
@@ -378,14 +268,14 @@ PW_INLINE ptrdiff_t depthwise_channel_block(const int K, ptrdiff_t channels) {
 /// Output rows [row_begin, row_end) of one channels-last image; taps outside the input contribute
 /// nothing. w holds the taps as [K·K][channels], bias `channels` values or NULL. The channels go
 /// in blocks (`depthwise_channel_block`), each block down every row (`depthwise_row_body`).
-PW_INLINE void depthwise_rows_body(const int K, const int S, const pw_depthwise_geometry *g,
+PW_INLINE void depthwise_rows_body(const int WIDE, const int K, const int S, const pw_depthwise_geometry *g,
                                    ptrdiff_t channels, const float *restrict x,
                                    const float *restrict w, const float *restrict bias,
                                    float *restrict y, ptrdiff_t row_begin, ptrdiff_t row_end) {
     const ptrdiff_t block = depthwise_channel_block(K, channels);
     for (ptrdiff_t c0 = 0; c0 < channels; c0 += block) {
         const ptrdiff_t c1 = c0 + block < channels ? c0 + block : channels;
-        for (ptrdiff_t oh = row_begin; oh < row_end; oh++) depthwise_row_body(K, S, g, channels, x, w, bias, y, oh, c0, c1);
+        for (ptrdiff_t oh = row_begin; oh < row_end; oh++) depthwise_row_body(WIDE, K, S, g, channels, x, w, bias, y, oh, c0, c1);
     }
 }
 
@@ -425,7 +315,7 @@ PW_INLINE int depthwise_pads_rows(const pw_depthwise_geometry *g) {
 /// skipped, as the channels-first kernels do; such a product adds nothing, so every output is
 /// the one `depthwise_rows_body` computes (up to the sign of a zero sum). `scratch` holds
 /// `pw_depthwise_rows_scratch_floats(g, channels, row_end − row_begin)` floats.
-PW_INLINE void depthwise_padded_rows_body(const int K, const int S, const pw_depthwise_geometry *g,
+PW_INLINE void depthwise_padded_rows_body(const int WIDE, const int K, const int S, const pw_depthwise_geometry *g,
                                           ptrdiff_t channels, const float *restrict x, const float *restrict w,
                                           const float *restrict bias, float *restrict y, ptrdiff_t row_begin,
                                           ptrdiff_t row_end, float *restrict scratch) {
@@ -441,7 +331,7 @@ PW_INLINE void depthwise_padded_rows_body(const int K, const int S, const pw_dep
     const pw_depthwise_geometry padded = {
         .height = end - first, .width = pitch, .out_height = g->out_height, .out_width = g->out_width,
         .kernel = K, .stride = S, .pad_top = g->pad_top + first, .pad_left = 0, .activation = g->activation};
-    depthwise_rows_body(K, S, &padded, channels, scratch, w, bias, y, row_begin, row_end);
+    depthwise_rows_body(WIDE, K, S, &padded, channels, scratch, w, bias, y, row_begin, row_end);
 }
 
 // MARK: - Channels-first planes eight at a time
@@ -553,7 +443,7 @@ PW_INLINE void depthwise_deinterleave(const float *interleaved, ptrdiff_t pixels
 /// (`depthwise_group_band`). Each output sums bias and its taps in (kh, kw) order, padding
 /// included, as `depthwise_planes_body` does, so both give the same bits.
 /// `scratch` holds `pw_depthwise_group_scratch_floats(g)` floats.
-PW_INLINE void depthwise_group_body(const int K, const int S, const pw_depthwise_geometry *g, ptrdiff_t count,
+PW_INLINE void depthwise_group_body(const int WIDE, const int K, const int S, const pw_depthwise_geometry *g, ptrdiff_t count,
                                     const float *restrict x, ptrdiff_t x_plane, const float *restrict w,
                                     const float *restrict bias, float *restrict y, ptrdiff_t y_plane,
                                     float *restrict scratch) {
@@ -578,7 +468,7 @@ PW_INLINE void depthwise_group_body(const int K, const int S, const pw_depthwise
             .height = depthwise_group_rows(&b), .width = depthwise_row_pitch(&b),
             .out_height = rows, .out_width = out_width, .kernel = K, .stride = S,
             .pad_top = 0, .pad_left = 0, .activation = g->activation};
-        depthwise_rows_body(K, S, &padded, 8, copy, taps, start, out, 0, rows);
+        depthwise_rows_body(WIDE, K, S, &padded, 8, copy, taps, start, out, 0, rows);
         depthwise_deinterleave(out, rows * out_width, count, y + oh0 * out_width, y_plane);
     }
 }

@@ -80,6 +80,8 @@ ptrdiff_t pw_stem_scratch_floats(const pw_depthwise_geometry *g, ptrdiff_t cin) 
     return stem_ring_floats(g, cin) + bytes / (ptrdiff_t)sizeof(float) + cin * g->width;
 }
 
+ptrdiff_t pw_stem_weight_stride(ptrdiff_t cout) { return stem_weight_stride(cout); }
+
 ptrdiff_t pw_depthwise_scratch_floats(const pw_depthwise_geometry *g) {
     // Eight spare floats for the vector stores that overshoot the last row.
     return ((g->out_height - 1) * g->stride + g->kernel) * depthwise_padded_width(g) + 8;

@@ -1,4 +1,5 @@
-// Eight-lane float vectors through the compiler's vector extensions, and the activations on them.
+// Eight-lane float vectors through the compiler's vector extensions, and the activations on them;
+// sixteen-lane ones for the AVX-512 kernels' loads, stores and FMAs.
 // Included by each instruction-set variant, which compiles the same inline code for its target.
 #ifndef PW_VECTOR_H
 #define PW_VECTOR_H
@@ -77,6 +78,68 @@ PW_INLINE void transpose8x8(v8f v[8]) {
 }
 
 PW_INLINE v8f v8_splat(float x) { return (v8f){x, x, x, x, x, x, x, x}; }
+
+// Sixteen-lane vectors: one AVX-512 register (two on AVX2, whose kernels do not use them).
+typedef float v16f __attribute__((vector_size(64)));
+
+PW_INLINE v16f v16_load(const float *p) { v16f v; __builtin_memcpy(&v, p, sizeof v); return v; }
+PW_INLINE void v16_store(float *p, v16f v) { __builtin_memcpy(p, &v, sizeof v); }
+PW_INLINE v16f v16_splat(float x) { return (v16f){x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x}; }
+PW_INLINE v8f v16_low(v16f v) { return __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7); }
+PW_INLINE v8f v16_high(v16f v) { return __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15); }
+PW_INLINE v16f v16_join(v8f low, v8f high) {
+    return __builtin_shufflevector(low, high, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+}
+/// Stores the first n lanes of v at p (none when n < 1, all sixteen when n ≥ 16).
+PW_INLINE void v16_store_first(float *p, v16f v, ptrdiff_t n) {
+    if (n >= 16) {
+        v16_store(p, v);
+        return;
+    }
+    v8_store_first(p, v16_low(v), n);
+    if (n > 8) v8_store_first(p + 8, v16_high(v), n - 8);
+}
+/// `v8_max` and `v8_min` on sixteen lanes.
+PW_INLINE v16f v16_max(v16f a, v16f b) {
+    typedef int32_t v16i __attribute__((vector_size(64)));
+    const v16i take_b = a < b;
+    return (v16f)((take_b & (v16i)b) | (~take_b & (v16i)a));
+}
+PW_INLINE v16f v16_min(v16f a, v16f b) {
+    typedef int32_t v16i __attribute__((vector_size(64)));
+    const v16i take_b = a > b;
+    return (v16f)((take_b & (v16i)b) | (~take_b & (v16i)a));
+}
+
+/// The even lanes of a then b (lanes 0, 2, …, 30 of the two in a row).
+PW_INLINE v16f v16_even(v16f a, v16f b) {
+    return __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+}
+
+/// The transpose of 8 rows of 16 held in eight 16-lane vectors, rows in: v[c] comes out holding
+/// column c in its low half and column c + 8 in its high half. The 8×8 transpose's three rounds
+/// of shuffles, on both halves at once.
+PW_INLINE void transpose8x16(v16f v[8]) {
+    v16f t[8], u[8];
+    for (int r = 0; r < 8; r += 2) {
+        t[r] = __builtin_shufflevector(v[r], v[r + 1], 0, 16, 1, 17, 4, 20, 5, 21, 8, 24, 9, 25, 12, 28, 13, 29);
+        t[r + 1] = __builtin_shufflevector(v[r], v[r + 1], 2, 18, 3, 19, 6, 22, 7, 23, 10, 26, 11, 27, 14, 30, 15, 31);
+    }
+    for (int r = 0; r < 8; r += 4) {
+        for (int i = 0; i < 2; i++) {
+            u[r + 2 * i] =
+                __builtin_shufflevector(t[r + i], t[r + i + 2], 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29);
+            u[r + 2 * i + 1] =
+                __builtin_shufflevector(t[r + i], t[r + i + 2], 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31);
+        }
+    }
+    // u[r] (r < 4) holds, by 128-bit lane, columns r, r + 4, r + 8, r + 12 of rows 0…3; u[r + 4]
+    // the same columns of rows 4…7.
+    for (int c = 0; c < 4; c++) {
+        v[c] = __builtin_shufflevector(u[c], u[c + 4], 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27);
+        v[c + 4] = __builtin_shufflevector(u[c], u[c + 4], 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31);
+    }
+}
 /// max(a, b) and min(a, b) where a NaN in `a` comes through, as in PyTorch's relu, relu6 and
 /// clamp (and in the reference's Swift.max(z, 0)): IEEE maxNum would return b. `b` is a constant
 /// at every call. On x86 each is one vmaxps/vminps with its operands in that order.
@@ -130,6 +193,12 @@ PW_INLINE v8f v8_activate(v8f x, int32_t activation) {
         return x * v8_min(v8_max(x + v8_splat(3.0f), v8_splat(0.0f)), v8_splat(6.0f)) / v8_splat(6.0f);
     default: return x;
     }
+}
+
+/// `v8_activate` on each half: the same bits lane for lane.
+PW_INLINE v16f v16_activate(v16f x, int32_t activation) {
+    if (activation == PW_ACTIVATION_IDENTITY) return x;
+    return v16_join(v8_activate(v16_low(x), activation), v8_activate(v16_high(x), activation));
 }
 
 /// act'(z), the derivative with respect to the pre-activation z. At the kinks it follows PyTorch:

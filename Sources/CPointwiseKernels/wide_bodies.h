@@ -11,17 +11,6 @@
 
 #include "kernel_bodies.h"
 
-typedef float v16f __attribute__((vector_size(64)));
-
-PW_INLINE v16f v16_load(const float *p) { v16f v; __builtin_memcpy(&v, p, sizeof v); return v; }
-PW_INLINE void v16_store(float *p, v16f v) { __builtin_memcpy(p, &v, sizeof v); }
-PW_INLINE v16f v16_splat(float x) { return (v16f){x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x}; }
-PW_INLINE v8f v16_low(v16f v) { return __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7); }
-PW_INLINE v8f v16_high(v16f v) { return __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15); }
-PW_INLINE v16f v16_join(v8f low, v8f high) {
-    return __builtin_shufflevector(low, high, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-}
-
 /// Stores `mr` rows of 16-lane accumulators at c (rows ldc apart) after the epilogue, if any, which
 /// runs on each row's two 8-lane halves through `epilogue_tile`: the 8-lane kernels' arithmetic.
 PW_INLINE void wide_finish(v16f acc[PW_GEMM_MR], const int mr, float *restrict c, ptrdiff_t ldc,

@@ -177,7 +177,7 @@ typedef struct pw_kernel_config {
     /// (channels-first) or, with `x_channels_last`, height×width×cin → y cout×out_height×out_width
     /// or, with `y_channels_last`, out_height×out_width×cout — either layout in, either out, so
     /// that a network running channels-last takes a channels-first picture without a conversion
-    /// pass. Weights packed tap-major [cin·K·K][⌈cout/8⌉·8] (zeros after cout), bias cout values
+    /// pass. Weights packed tap-major [cin·K·K][pw_stem_weight_stride(cout)] (zeros after cout), bias cout values
     /// or NULL. `scratch` holds `pw_stem_scratch_floats(g, cin)` floats. Any K and stride (the
     /// geometry's), dilation 1.
     void (*stem_rows)(const pw_depthwise_geometry *g, ptrdiff_t cin, ptrdiff_t cout, int32_t x_channels_last,
@@ -212,6 +212,10 @@ ptrdiff_t pw_stream_strips_scratch_floats(ptrdiff_t k);
 
 /// The scratch `stem_rows` needs for geometry g and `cin` input channels, in floats.
 ptrdiff_t pw_stem_scratch_floats(const pw_depthwise_geometry *g, ptrdiff_t cin);
+
+/// The floats between consecutive taps in `stem_rows`' packed weights for `cout` output channels:
+/// cout rounded up to a multiple of 32.
+ptrdiff_t pw_stem_weight_stride(ptrdiff_t cout);
 
 /// Copies the depth×width block whose element (p, j) is src[p·rs + j·cs] into dst with row stride
 /// dst_stride, zero-filling columns width..<dst_stride.

@@ -38,6 +38,30 @@ import Testing
         }
     }
 
+    @Test("the AVX-512 family's 16-lane tiles give the AVX2 family's bits, both layouts")
+    func wideTilesMatchAVX2() throws {
+        // 16 channels per vector channels-last (40 and 37 channels: two vectors, then an 8-lane
+        // group and a tail) and 16 columns per vector channels-first (widths 28 and 33: a last
+        // vector of 12 and of 1 valid columns); wide planes (one at a time) and narrow ones
+        // (eight at a time), with the edge pixels and the zero-padded copies channels-last.
+        let families = KernelConfig.available.filter { $0.shortName != "portable" }
+        guard families.count > 1 else { return }
+        var random = SplitMix64(seed: 61)
+        for (k, stride, channels, width, activation) in [
+            (5, 1, 40, 28, Activation.relu6), (5, 1, 37, 33, .silu), (3, 1, 40, 70, .hardSwish), (3, 2, 37, 28, .relu6),
+            (5, 2, 40, 33, .identity), (5, 1, 24, 14, .relu), (3, 1, 17, 7, .tanh),
+        ] {
+            let conv = try Conv2d(inputChannels: channels, outputChannels: channels, kernelSize: k, stride: stride,
+                                  padding: .same, groups: channels, activation: activation, seed: random.next())
+            for layout in Layout.allCases {
+                let x = TestSupport.random([2, channels, 11, width], layout: layout, using: &random)
+                let outputs = try families.map { try conv(x, options: ExecutionOptions(threads: 2, kernels: $0)).scalars }
+                let differing = zip(outputs[0], outputs[1]).filter { $0.bitPattern != $1.bitPattern }.count
+                #expect(differing == 0, "\(k)×\(k) s\(stride) C\(channels) W\(width) \(layout): \(differing) differ")
+            }
+        }
+    }
+
     @Test("channels-first planes eight at a time give the bits of one at a time, both kernel families",
           arguments: KernelConfig.available)
     func groupsMatchPlanes(kernels: KernelConfig) {

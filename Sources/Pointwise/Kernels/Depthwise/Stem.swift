@@ -5,7 +5,7 @@ import CPointwiseKernels
 /// are held in L1, split into their stride phases (where every tap of consecutive output pixels
 /// is a run of consecutive floats) or, for an RGB stem at stride 2 writing channels-last, only
 /// copied and read with a stride; 6 output channels × 16 pixels (channels-first) or 6 pixels × 16
-/// channels (channels-last) are accumulated in registers over the taps — instead of im2col writing
+/// channels (channels-last), 32 of them with AVX-512, are accumulated in registers over the taps — instead of im2col writing
 /// the whole patch matrix through memory for the GEMM to read back. The input's layout and the
 /// output's are independent. Every output element gets the same operations whatever the thread
 /// count, so results are bit-identical for any count.
@@ -16,9 +16,9 @@ enum Stem {
     }
 
     /// The weights `[Cout, Cin·K·K]` (PyTorch's order) as the kernel reads them, tap-major:
-    /// `[Cin·K·K][⌈Cout/8⌉·8]`, zeros after `Cout` so that the channels-last kernel loads whole vectors.
+    /// `[Cin·K·K][⌈Cout/32⌉·32]`, zeros after `Cout` so that the channels-last kernel loads whole vectors.
     static func pack(_ weight: [Float], outputChannels: Int) -> [Float] {
-        let taps = weight.count / outputChannels, stride = (outputChannels + 7) / 8 * 8
+        let taps = weight.count / outputChannels, stride = pw_stem_weight_stride(outputChannels)
         var packed = [Float](repeating: 0, count: taps * stride)
         for o in 0..<outputChannels {
             for t in 0..<taps { packed[t * stride + o] = weight[o * taps + t] }
@@ -26,7 +26,7 @@ enum Stem {
         return packed
     }
 
-    // x: [N, Cin, H, W]  w: [Cin·K·K][⌈Cout/8⌉·8]  →  y: [N, Cout, H', W'], each in its own layout.
+    // x: [N, Cin, H, W]  w: [Cin·K·K][⌈Cout/32⌉·32]  →  y: [N, Cout, H', W'], each in its own layout.
     static func forward(
         _ x: Tensor, geometry g: Conv2dGeometry, packedWeight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         activation: Activation, into output: inout Tensor, threads: Int, kernels: KernelConfig
