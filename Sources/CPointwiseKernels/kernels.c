@@ -32,7 +32,8 @@
 #undef PW_ISA_NAME
 
 // MARK: - x86-64 AVX-512 (F and VL)
-// The same bodies, and 16-lane vectors for the GEMM's full strips (wide_bodies.h).
+// The same bodies, and 16-lane vectors for the GEMM's full strips (wide_bodies.h) and the depthwise
+// and stem tiles (`PW_IS_WIDE` in kernels.inc).
 #include "wide_bodies.h"
 #define PW_TARGET __attribute__((target("avx512f,avx512vl,avx2,fma"), aligned(64)))
 #define PW_NAME(x) avx512_##x

@@ -1,7 +1,8 @@
 // The GEMM bodies of the AVX-512 kernels, always inlined into that variant's wrappers (see
 // kernels.inc, `PW_WIDE`). A 16-column strip row of B is one 16-lane vector there, so a row of a
-// register tile is one FMA per k step where the 8-lane kernels take two. Everything else (the
-// epilogue, the edges, depthwise and stem) runs the 8-lane bodies, compiled for AVX-512.
+// register tile is one FMA per k step where the 8-lane kernels take two. The epilogue, the edges
+// and packing run the 8-lane bodies, compiled for AVX-512; the depthwise and stem tiles have their
+// own 16-lane instantiations (depthwise_lanes.inc, stem_blocks.inc, `WIDE`).
 //
 // Each element still gets exactly the operations the 8-lane `gemm_tile` gives it: the same FMAs in
 // the same order, then `epilogue_tile` on the two 8-lane halves of each row. So the AVX-512 and

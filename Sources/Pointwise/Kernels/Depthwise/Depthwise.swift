@@ -5,7 +5,7 @@ import CPointwiseKernels
 /// (channels-first, one plane at a time, copied into a zero-padded scratch so the inner loops
 /// have no edges), `depthwise_group` (channels-first at stride 2 and on narrow planes: eight
 /// planes at a time, interleaved into a zero-padded channels-last scratch) and `depthwise_rows`
-/// (channels-last: eight channels per vector). Threads take bands of output rows in either
+/// (channels-last: eight channels per vector, sixteen in the AVX-512 family). Threads take bands of output rows in either
 /// layout. These layers do about K² flops per element moved, so they are memory-bound: the
 /// kernels read the input and write the output once. Every output element is computed by the
 /// same operations whatever the thread count and whichever channels-first kernel runs, so results
