@@ -369,107 +369,123 @@ PW_INLINE pw_depthwise_geometry depthwise_band(const pw_depthwise_geometry *g, p
     return band;
 }
 
-/// The output rows of one band of a group: as many as keep the band's interleaved input within
-/// 128 KiB, so that it and the band's output stay in L2 (at least one row, at most the plane).
-/// (On a Zen 3 core, 1 thread: the 3×3 stride-2 layer at 112×112, 96 channels, whose whole
-/// interleaved input took 408 KiB, 0.278 → 0.245 ms in bands of 17 output rows; budgets of 64
-/// and 32 KiB gained less there and cut the 5×5 stride-2 layer at 56×56, 144 channels, into more
-/// bands: 0.139 → 0.143–0.148 ms.)
-PW_INLINE ptrdiff_t depthwise_group_band(const pw_depthwise_geometry *g) {
-    const ptrdiff_t input_rows = (128 << 10) / (depthwise_row_pitch(g) * 8 * (ptrdiff_t)sizeof(float));
+/// The planes a group interleaves: 8, or 16 where the channels-last loops run 16-lane vectors
+/// (`WIDE`).
+#define PW_DEPTHWISE_GROUP_PLANES(WIDE) ((WIDE) ? 16 : 8)
+
+/// The output rows of one band of a group of G planes: as many as keep the band's interleaved
+/// input within 128 KiB, so that it and the band's output stay in L2 (at least one row, at most
+/// the plane). (On a Zen 3 core, 1 thread: the 3×3 stride-2 layer at 112×112, 96 channels, whose
+/// whole interleaved input took 408 KiB, 0.278 → 0.245 ms in bands of 17 output rows; budgets of
+/// 64 and 32 KiB gained less there and cut the 5×5 stride-2 layer at 56×56, 144 channels, into
+/// more bands: 0.139 → 0.143–0.148 ms.)
+PW_INLINE ptrdiff_t depthwise_group_band(const pw_depthwise_geometry *g, ptrdiff_t G) {
+    const ptrdiff_t input_rows = (128 << 10) / (depthwise_row_pitch(g) * G * (ptrdiff_t)sizeof(float));
     const ptrdiff_t band = input_rows < g->kernel ? 1 : (input_rows - g->kernel) / g->stride + 1;
     return band < g->out_height ? band : g->out_height;
 }
 
-/// Copies eight planes (`source[l]`, height×width each) into `copy` interleaved, pixel by pixel
-/// with the eight channels of a pixel side by side, zero-padded to `depthwise_group_rows` rows
-/// of `depthwise_row_pitch` pixels: a channels-last image of eight channels with its padding
-/// made of zeros. Rows go eight pixels at a time through 8×8 register transposes, the last eight
-/// overlapping the ones before them.
-PW_INLINE void depthwise_interleave(const pw_depthwise_geometry *g, const float *const source[8], float *copy) {
+/// The scratch of a group of G planes: the band's interleaved input, then its interleaved output.
+PW_INLINE ptrdiff_t depthwise_group_floats(const pw_depthwise_geometry *g, ptrdiff_t G) {
+    const ptrdiff_t band = depthwise_group_band(g, G);
+    return G * (((band - 1) * g->stride + g->kernel) * depthwise_row_pitch(g) + band * g->out_width);
+}
+
+/// Copies G planes (8 or 16: `source[l]`, height×width each) into `copy` interleaved, pixel by
+/// pixel with the G channels of a pixel side by side, zero-padded to `depthwise_group_rows` rows
+/// of `depthwise_row_pitch` pixels: a channels-last image of G channels with its padding made of
+/// zeros. Rows go eight pixels of eight planes at a time through 8×8 register transposes, the last
+/// eight pixels overlapping the ones before them.
+PW_INLINE void depthwise_interleave(const ptrdiff_t G, const pw_depthwise_geometry *g, const float *const source[16],
+                                    float *copy) {
     const ptrdiff_t height = g->height, width = g->width, left = g->pad_left;
     const ptrdiff_t rows = depthwise_group_rows(g), pitch = depthwise_row_pitch(g);
     for (ptrdiff_t r = 0; r < rows; r++) {
-        float *row = copy + r * pitch * 8;
+        float *row = copy + r * pitch * G;
         const ptrdiff_t ih = r - g->pad_top;
         if (ih < 0 || ih >= height) {
-            depthwise_zeros(row, pitch * 8);
+            depthwise_zeros(row, pitch * G);
             continue;
         }
-        depthwise_zeros(row, left * 8);
-        depthwise_zeros(row + (left + width) * 8, (pitch - left - width) * 8);
-        float *pixels = row + left * 8;
+        depthwise_zeros(row, left * G);
+        depthwise_zeros(row + (left + width) * G, (pitch - left - width) * G);
+        float *pixels = row + left * G;
         if (width < 8) {
             for (ptrdiff_t iw = 0; iw < width; iw++) {
-                for (int l = 0; l < 8; l++) pixels[iw * 8 + l] = source[l][ih * width + iw];
+                for (ptrdiff_t l = 0; l < G; l++) pixels[iw * G + l] = source[l][ih * width + iw];
             }
             continue;
         }
         for (ptrdiff_t iw0 = 0; iw0 < width; iw0 += 8) {
             const ptrdiff_t iw = iw0 + 8 > width ? width - 8 : iw0;
-            v8f v[8];
-            for (int l = 0; l < 8; l++) v[l] = v8_load(source[l] + ih * width + iw);
-            transpose8x8(v);
-            for (int q = 0; q < 8; q++) v8_store(pixels + (iw + q) * 8, v[q]);
+            for (ptrdiff_t h = 0; h < G; h += 8) {
+                v8f v[8];
+                for (int l = 0; l < 8; l++) v[l] = v8_load(source[h + l] + ih * width + iw);
+                transpose8x8(v);
+                for (int q = 0; q < 8; q++) v8_store(pixels + (iw + q) * G + h, v[q]);
+            }
         }
     }
 }
 
-/// Copies the interleaved output (`pixels` pixels of eight channels) back into the first `count`
-/// planes of `target` (`plane` floats apart), eight pixels at a time through 8×8 register
-/// transposes, the last eight overlapping the ones before them.
-PW_INLINE void depthwise_deinterleave(const float *interleaved, ptrdiff_t pixels, ptrdiff_t count, float *target,
-                                      ptrdiff_t plane) {
+/// Copies the interleaved output (`pixels` pixels of G channels, G = 8 or 16) back into the first
+/// `count` planes of `target` (`plane` floats apart), eight pixels of eight channels at a time
+/// through 8×8 register transposes, the last eight pixels overlapping the ones before them.
+PW_INLINE void depthwise_deinterleave(const ptrdiff_t G, const float *interleaved, ptrdiff_t pixels, ptrdiff_t count,
+                                      float *target, ptrdiff_t plane) {
     if (pixels < 8) {
         for (ptrdiff_t q = 0; q < pixels; q++) {
-            for (ptrdiff_t l = 0; l < count; l++) target[l * plane + q] = interleaved[q * 8 + l];
+            for (ptrdiff_t l = 0; l < count; l++) target[l * plane + q] = interleaved[q * G + l];
         }
         return;
     }
     for (ptrdiff_t q0 = 0; q0 < pixels; q0 += 8) {
         const ptrdiff_t q = q0 + 8 > pixels ? pixels - 8 : q0;
-        v8f v[8];
-        for (int i = 0; i < 8; i++) v[i] = v8_load(interleaved + (q + i) * 8);
-        transpose8x8(v);
-        for (ptrdiff_t l = 0; l < count; l++) v8_store(target + l * plane + q, v[l]);
+        for (ptrdiff_t h = 0; h < count; h += 8) {
+            v8f v[8];
+            for (int i = 0; i < 8; i++) v[i] = v8_load(interleaved + (q + i) * G + h);
+            transpose8x8(v);
+            for (ptrdiff_t l = 0; l < 8 && h + l < count; l++) v8_store(target + (h + l) * plane + q, v[l]);
+        }
     }
 }
 
-/// `count` (1…8) channels-first planes at once: x and y their first planes (the others x_plane
-/// and y_plane floats apart), w their taps [count][K·K], bias NULL or `count` values. The planes
-/// are interleaved into a zero-padded channels-last copy of eight channels
-/// (`depthwise_interleave`; missing channels repeat the last one), convolved by the channels-last
-/// loops with no edges left, and copied back, a band of output rows at a time
+/// `count` (1…`PW_DEPTHWISE_GROUP_PLANES(WIDE)`) channels-first planes at once: x and y their first
+/// planes (the others x_plane and y_plane floats apart), w their taps [count][K·K], bias NULL or
+/// `count` values. The planes are interleaved into a zero-padded channels-last copy of 8 or 16
+/// channels (`depthwise_interleave`; missing channels repeat the last one), convolved by the
+/// channels-last loops with no edges left, and copied back, a band of output rows at a time
 /// (`depthwise_group_band`). Each output sums bias and its taps in (kh, kw) order, padding
 /// included, as `depthwise_planes_body` does, so both give the same bits.
 /// `scratch` holds `pw_depthwise_group_scratch_floats(g)` floats.
-PW_INLINE void depthwise_group_body(const int WIDE, const int K, const int S, const pw_depthwise_geometry *g, ptrdiff_t count,
-                                    const float *restrict x, ptrdiff_t x_plane, const float *restrict w,
-                                    const float *restrict bias, float *restrict y, ptrdiff_t y_plane,
-                                    float *restrict scratch) {
-    const float *source[8];
-    float taps[25 * 8], start[8];
-    for (int l = 0; l < 8; l++) {
+PW_INLINE void depthwise_group_body(const int WIDE, const int K, const int S, const pw_depthwise_geometry *g,
+                                    ptrdiff_t count, const float *restrict x, ptrdiff_t x_plane,
+                                    const float *restrict w, const float *restrict bias, float *restrict y,
+                                    ptrdiff_t y_plane, float *restrict scratch) {
+    const ptrdiff_t G = PW_DEPTHWISE_GROUP_PLANES(WIDE);
+    const float *source[16];
+    float taps[25 * 16], start[16];
+    for (ptrdiff_t l = 0; l < G; l++) {
         const ptrdiff_t c = l < count ? l : count - 1;
         source[l] = x + c * x_plane;
-        for (int t = 0; t < K * K; t++) taps[t * 8 + l] = w[c * K * K + t];
+        for (int t = 0; t < K * K; t++) taps[t * G + l] = w[c * K * K + t];
         start[l] = bias ? bias[c] : 0.0f;
     }
-    const ptrdiff_t band = depthwise_group_band(g), out_width = g->out_width;
-    float *copy = scratch, *out = scratch + ((band - 1) * S + K) * depthwise_row_pitch(g) * 8;
+    const ptrdiff_t band = depthwise_group_band(g, G), out_width = g->out_width;
+    float *copy = scratch, *out = scratch + ((band - 1) * S + K) * depthwise_row_pitch(g) * G;
     for (ptrdiff_t oh0 = 0; oh0 < g->out_height; oh0 += band) {
         const ptrdiff_t rows = g->out_height - oh0 < band ? g->out_height - oh0 : band;
         ptrdiff_t first;
         const pw_depthwise_geometry b = depthwise_band(g, oh0, rows, &first);
-        const float *shifted[8];
-        for (int l = 0; l < 8; l++) shifted[l] = source[l] + first * g->width;
-        depthwise_interleave(&b, shifted, copy);
+        const float *shifted[16];
+        for (ptrdiff_t l = 0; l < G; l++) shifted[l] = source[l] + first * g->width;
+        depthwise_interleave(G, &b, shifted, copy);
         const pw_depthwise_geometry padded = {
             .height = depthwise_group_rows(&b), .width = depthwise_row_pitch(&b),
             .out_height = rows, .out_width = out_width, .kernel = K, .stride = S,
             .pad_top = 0, .pad_left = 0, .activation = g->activation};
-        depthwise_rows_body(WIDE, K, S, &padded, 8, copy, taps, start, out, 0, rows);
-        depthwise_deinterleave(out, rows * out_width, count, y + oh0 * out_width, y_plane);
+        depthwise_rows_body(WIDE, K, S, &padded, G, copy, taps, start, out, 0, rows);
+        depthwise_deinterleave(G, out, rows * out_width, count, y + oh0 * out_width, y_plane);
     }
 }
 

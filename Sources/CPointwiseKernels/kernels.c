@@ -103,7 +103,7 @@ pw_depthwise_geometry pw_depthwise_band(const pw_depthwise_geometry *g, ptrdiff_
 }
 
 ptrdiff_t pw_depthwise_group_scratch_floats(const pw_depthwise_geometry *g) {
-    // The interleaved input, then the interleaved output.
-    const ptrdiff_t band = depthwise_group_band(g);
-    return 8 * (((band - 1) * g->stride + g->kernel) * depthwise_row_pitch(g) + band * g->out_width);
+    // Enough for a group of 8 planes or of 16, whichever family runs.
+    const ptrdiff_t eight = depthwise_group_floats(g, 8), sixteen = depthwise_group_floats(g, 16);
+    return eight > sixteen ? eight : sixteen;
 }

@@ -163,7 +163,7 @@ typedef struct pw_kernel_config {
     int32_t (*depthwise_rows)(const pw_depthwise_geometry *g, ptrdiff_t channels, const float *x,
                               const float *w, const float *bias, float *y, ptrdiff_t row_begin,
                               ptrdiff_t row_end, float *scratch);
-    /// Depthwise convolution of `count` (1…8) channels-first planes at once, at stride 2 and for
+    /// Depthwise convolution of `count` (1…`depthwise_group_planes`) channels-first planes at once, at stride 2 and for
     /// planes too narrow to fill vectors on their own (`pw_depthwise_groups(g)`): x and y the first
     /// input and output planes, the others `x_plane` and `y_plane` floats apart (a plane's rows
     /// are contiguous, so g may describe a band of rows of larger planes), w their taps
@@ -172,6 +172,9 @@ typedef struct pw_kernel_config {
     /// plane. Returns 0 when kernel or stride is unsupported.
     int32_t (*depthwise_group)(const pw_depthwise_geometry *g, ptrdiff_t count, const float *x, ptrdiff_t x_plane,
                                const float *w, const float *bias, float *y, ptrdiff_t y_plane, float *scratch);
+    /// The most planes `depthwise_group` takes at once: 8, or 16 in the AVX-512 family, whose
+    /// channels-last loops run 16 channels per vector.
+    int32_t depthwise_group_planes;
     /// Output rows [row_begin, row_end) of a dense K×K stride-S convolution of one image with few
     /// input channels (a network stem), computed directly, then the activation: x cin×height×width
     /// (channels-first) or, with `x_channels_last`, height×width×cin → y cout×out_height×out_width

@@ -62,17 +62,17 @@ import Testing
         }
     }
 
-    @Test("channels-first planes eight at a time give the bits of one at a time, both kernel families",
+    @Test("channels-first planes in groups (8, or 16 with AVX-512) give the bits of one at a time, every family",
           arguments: KernelConfig.available)
     func groupsMatchPlanes(kernels: KernelConfig) {
         var random = SplitMix64(seed: 29)
         let table = kernels.table.pointee
-        // Channel counts around the groups of eight; planes narrower than a vector, around one and
+        // Channel counts around the groups of 8 and 16; planes narrower than a vector, around one and
         // two vectors, and padding that is wider than the kernel's reach or negative on the right;
         // left padding of 8 and 9, whose single-plane copies start 0 and 7 floats into their rows
         // (`depthwise_padded_shift`); a plane whose group copy takes two or three bands of rows.
         let planes: [(channels: Int, height: Int, width: Int, top: Int, left: Int)] = [
-            (1, 1, 1, 1, 1), (5, 3, 2, 2, 2), (8, 7, 7, 1, 1), (13, 9, 9, 0, 0), (17, 6, 14, 2, 1), (9, 12, 24, 1, 0),
+            (1, 1, 1, 1, 1), (33, 4, 9, 1, 1), (5, 3, 2, 2, 2), (8, 7, 7, 1, 1), (13, 9, 9, 0, 0), (17, 6, 14, 2, 1), (9, 12, 24, 1, 0),
             (3, 5, 40, 2, 2), (2, 6, 30, 1, 8), (2, 6, 30, 1, 9), (3, 45, 120, 1, 2)]
         for k in [3, 5] {
             for step in [1, 2] {
@@ -93,8 +93,9 @@ import Testing
                     defer { for b in [x, w, bias, single, grouped, planeScratch, groupScratch] { b.deallocate() } }
                     // Every plane in one call: the padding its scratch zeroes once must stay zeros.
                     _ = table.depthwise_planes(&g, p.channels, x, inputPlane, w, bias, single, outputPlane, planeScratch)
-                    for c in stride(from: 0, to: p.channels, by: 8) {
-                        _ = table.depthwise_group(&g, min(8, p.channels - c), x + c * inputPlane, inputPlane, w + c * k * k,
+                    let group = Int(table.depthwise_group_planes)
+                    for c in stride(from: 0, to: p.channels, by: group) {
+                        _ = table.depthwise_group(&g, min(group, p.channels - c), x + c * inputPlane, inputPlane, w + c * k * k,
                                                   bias + c, grouped + c * outputPlane, outputPlane, groupScratch)
                     }
                     let count = p.channels * outputPlane

@@ -4,7 +4,8 @@ import CPointwiseKernels
 /// 3×3 and 5×5, stride 1 or 2, dilation 1, any padding, in the registry's `depthwise_planes`
 /// (channels-first, one plane at a time, copied into a zero-padded scratch so the inner loops
 /// have no edges), `depthwise_group` (channels-first at stride 2 and on narrow planes: eight
-/// planes at a time, interleaved into a zero-padded channels-last scratch) and `depthwise_rows`
+/// planes at a time, sixteen in the AVX-512 family, interleaved into a zero-padded channels-last
+/// scratch) and `depthwise_rows`
 /// (channels-last: eight channels per vector, sixteen in the AVX-512 family). Threads take bands of output rows in either
 /// layout. These layers do about K² flops per element moved, so they are memory-bound: the
 /// kernels read the input and write the output once. Every output element is computed by the
@@ -39,9 +40,9 @@ enum Depthwise {
             // depthwise layers took 1.51 ms in bands against 1.505 ms in shares of planes, medians
             // of 8 interleaved runs: no faster there, but no slower.)
             let grouped = pw_depthwise_groups(&shape) != 0
-            // Eight planes at a time for the group kernel; every channel in one call otherwise,
-            // which zeroes its scratch's padding once.
-            let channelStep = grouped ? 8 : channels
+            // 8 or 16 planes at a time for the group kernel (`depthwise_group_planes`); every
+            // channel in one call otherwise, which zeroes its scratch's padding once.
+            let channelStep = grouped ? Int(table.pointee.depthwise_group_planes) : channels
             Parallel.forEachRowRange(images: x.batchSize, rowsPerImage: g.outputHeight, threads: threads) { _, n, rows in
                 var (band, firstInputRow) = Self.band(of: shape, rows: rows)
                 let floats = grouped ? pw_depthwise_group_scratch_floats(&band) : pw_depthwise_scratch_floats(&band)
