@@ -75,10 +75,9 @@ PW_INLINE void depthwise_copy(float *p, const float *source, ptrdiff_t n) {
 /// plane. The dispatch sends stride 2, and narrow planes, to `depthwise_group_body` instead
 /// (`depthwise_groups`).
 PW_INLINE void depthwise_planes_body(const int WIDE, const int K, const int S, const pw_depthwise_geometry *g,
-                                     ptrdiff_t count,
-                                     const float *restrict x, ptrdiff_t x_plane, const float *restrict w,
-                                     const float *restrict bias, float *restrict y, ptrdiff_t y_plane,
-                                     float *restrict padded) {
+                                     ptrdiff_t count, const float *restrict x, ptrdiff_t x_plane,
+                                     const float *restrict w, const float *restrict bias, float *restrict y,
+                                     ptrdiff_t y_plane, float *restrict padded) {
     const ptrdiff_t height = g->height, in_width = g->width, top = g->pad_top, left = g->pad_left;
     const ptrdiff_t rows = (g->out_height - 1) * S + K, width = depthwise_padded_width(g);
     const ptrdiff_t shift = depthwise_padded_shift(g);
@@ -92,8 +91,10 @@ PW_INLINE void depthwise_planes_body(const int WIDE, const int K, const int S, c
     // 5×5 in tiles of 2 rows × 4 vectors, 3×3 in tiles of 4 rows × 2: eight FMA chains either way.
     // (On a Zen 3 core the 2 × 4 tiles, and no memset calls for the padding, took EfficientNet's
     // 5×5 layer at 28×28, 240 channels, from about 0.29 to 0.17 ms; one row of 4 vectors with
-    // the row's taps held in registers had only four chains.) With 16 lanes (`WIDE`), tiles of 4
-    // rows × 2 vectors for both.
+    // the row's taps held in registers had only four chains.) With 16 lanes (`WIDE`), tiles of 2
+    // rows × 2 vectors for both: on a Zen 5 core the 5×5 layer at 28×28, called alone, took
+    // 0.087 ms in them against 0.108–0.149 ms in 4 × 2 and 8 × 2 (more loads of shifted vectors
+    // and tap broadcasts than the FMAs they feed) and 0.16 ms in 2 × 1.
     for (ptrdiff_t c = 0; c < count; c++) {
         const float *plane = x + c * x_plane;
         for (ptrdiff_t r = first; r < end; r++)
@@ -176,9 +177,9 @@ PW_INLINE depthwise_row_window depthwise_window(const int K, const int S, const 
 /// time, then the channel tail through zero-padded vectors, so every channel gets the same
 /// arithmetic.
 PW_INLINE void depthwise_column_block(const int WIDE, const int K, const int S, const int P,
-                                      const pw_depthwise_geometry *g,
-                                      ptrdiff_t channels, const depthwise_row_window *r, const float *w,
-                                      const float *bias, ptrdiff_t ow, ptrdiff_t c_begin, ptrdiff_t c_end) {
+                                      const pw_depthwise_geometry *g, ptrdiff_t channels,
+                                      const depthwise_row_window *r, const float *w, const float *bias, ptrdiff_t ow,
+                                      ptrdiff_t c_begin, ptrdiff_t c_end) {
     const ptrdiff_t row_stride = g->width * channels;
     const float *in = r->in + (ow * S - g->pad_left) * channels;
     float *out = r->out + ow * channels;
@@ -208,11 +209,11 @@ PW_INLINE void depthwise_column_block(const int WIDE, const int K, const int S, 
         if (lanes == 8) {
             const v8f start = bias ? v8_load(bias + c) : v8_splat(0.0f);
             depthwise_pixels_8(K, S, P, 8, in + c, channels, row_stride, r->kh0, r->kh1, w + c, start,
-                             g->activation, out + c);
+                               g->activation, out + c);
         } else {
             const v8f start = bias ? depthwise_channels_8(bias + c, lanes) : v8_splat(0.0f);
             depthwise_pixels_8(K, S, P, lanes, in + c, channels, row_stride, r->kh0, r->kh1, w + c, start,
-                             g->activation, out + c);
+                               g->activation, out + c);
         }
     }
 }
@@ -226,30 +227,30 @@ PW_INLINE void depthwise_column_block(const int WIDE, const int K, const int S, 
 /// 5×5 layer at 28×28 from about 0.27 to 0.23 ms. Blocks of 7, seven FMA chains, fit the 7- and
 /// 14-pixel interiors of EfficientNet's padded copies exactly, where blocks of 4 had four chains:
 /// the channels-first 5×5 layer at 14×14, 672 channels, went from 0.172 to 0.133 ms.)
-PW_INLINE void depthwise_row_body(const int WIDE, const int K, const int S, const pw_depthwise_geometry *g, ptrdiff_t channels,
-                                  const float *restrict x, const float *restrict w, const float *restrict bias,
-                                  float *restrict y, ptrdiff_t oh, ptrdiff_t c0, ptrdiff_t c1) {
+PW_INLINE void depthwise_row_body(const int WIDE, const int K, const int S, const pw_depthwise_geometry *g,
+                                  ptrdiff_t channels, const float *restrict x, const float *restrict w,
+                                  const float *restrict bias, float *restrict y, ptrdiff_t oh, ptrdiff_t c0,
+                                  ptrdiff_t c1) {
     const depthwise_row_window r = depthwise_window(K, S, g, channels, x, y, oh);
     const ptrdiff_t interior = r.end - r.first;
-    for (ptrdiff_t ow = 0; ow < r.first; ow++) depthwise_column_block(WIDE, K, S, 0, g, channels, &r, w, bias, ow, c0, c1);
+#define PW_COLUMNS(P, OW) depthwise_column_block(WIDE, K, S, P, g, channels, &r, w, bias, OW, c0, c1)
+    for (ptrdiff_t ow = 0; ow < r.first; ow++) PW_COLUMNS(0, ow);
     switch (interior) {
     case 0: break;
-    case 1: depthwise_column_block(WIDE, K, S, 1, g, channels, &r, w, bias, r.first, c0, c1); break;
-    case 2: depthwise_column_block(WIDE, K, S, 2, g, channels, &r, w, bias, r.first, c0, c1); break;
-    case 3: depthwise_column_block(WIDE, K, S, 3, g, channels, &r, w, bias, r.first, c0, c1); break;
+    case 1: PW_COLUMNS(1, r.first); break;
+    case 2: PW_COLUMNS(2, r.first); break;
+    case 3: PW_COLUMNS(3, r.first); break;
     default:
         if (interior == 7 || interior == 14) {
-            for (ptrdiff_t i = 0; i < interior; i += 7)
-                depthwise_column_block(WIDE, K, S, 7, g, channels, &r, w, bias, r.first + i, c0, c1);
+            for (ptrdiff_t i = 0; i < interior; i += 7) PW_COLUMNS(7, r.first + i);
         } else if (interior >= 16) {
-            for (ptrdiff_t i = 0; i < interior; i += 8)
-                depthwise_column_block(WIDE, K, S, 8, g, channels, &r, w, bias, i + 8 > interior ? r.end - 8 : r.first + i, c0, c1);
+            for (ptrdiff_t i = 0; i < interior; i += 8) PW_COLUMNS(8, i + 8 > interior ? r.end - 8 : r.first + i);
         } else {
-            for (ptrdiff_t i = 0; i < interior; i += 4)
-                depthwise_column_block(WIDE, K, S, 4, g, channels, &r, w, bias, i + 4 > interior ? r.end - 4 : r.first + i, c0, c1);
+            for (ptrdiff_t i = 0; i < interior; i += 4) PW_COLUMNS(4, i + 4 > interior ? r.end - 4 : r.first + i);
         }
     }
-    for (ptrdiff_t ow = r.end; ow < g->out_width; ow++) depthwise_column_block(WIDE, K, S, 0, g, channels, &r, w, bias, ow, c0, c1);
+    for (ptrdiff_t ow = r.end; ow < g->out_width; ow++) PW_COLUMNS(0, ow);
+#undef PW_COLUMNS
 }
 
 /// The channels one pass of `depthwise_rows_body` convolves down all its rows: 64 for a 5×5
@@ -275,7 +276,8 @@ PW_INLINE void depthwise_rows_body(const int WIDE, const int K, const int S, con
     const ptrdiff_t block = depthwise_channel_block(K, channels);
     for (ptrdiff_t c0 = 0; c0 < channels; c0 += block) {
         const ptrdiff_t c1 = c0 + block < channels ? c0 + block : channels;
-        for (ptrdiff_t oh = row_begin; oh < row_end; oh++) depthwise_row_body(WIDE, K, S, g, channels, x, w, bias, y, oh, c0, c1);
+        for (ptrdiff_t oh = row_begin; oh < row_end; oh++)
+            depthwise_row_body(WIDE, K, S, g, channels, x, w, bias, y, oh, c0, c1);
     }
 }
 
@@ -334,9 +336,9 @@ PW_INLINE void depthwise_padded_rows_body(const int WIDE, const int K, const int
     depthwise_rows_body(WIDE, K, S, &padded, channels, scratch, w, bias, y, row_begin, row_end);
 }
 
-// MARK: - Channels-first planes eight at a time
+// MARK: - Channels-first planes in groups of 8 or 16
 
-/// Whether channels-first planes are convolved eight at a time (`depthwise_group_body`) rather
+/// Whether channels-first planes are convolved in groups (`depthwise_group_body`) rather
 /// than one by one (`depthwise_planes_body`): at stride 2, whose taps one plane's vectors could
 /// only gather with shuffles, and on planes whose rows fill few vectors, where one plane's tiles
 /// are mostly edges. (On a Zen 3 core, 1 thread, channels-first: EfficientNet-Lite0's 5×5
