@@ -44,7 +44,7 @@ import Testing
         // group and a tail) and 16 columns per vector channels-first (widths 28 and 33: a last
         // vector of 12 and of 1 valid columns); wide planes (one at a time) and narrow ones
         // (eight at a time), with the edge pixels and the zero-padded copies channels-last.
-        let families = KernelConfig.available.filter { $0.shortName != "portable" }
+        let families = TestSupport.fmaFamilies
         guard families.count > 1 else { return }
         var random = SplitMix64(seed: 61)
         for (k, stride, channels, width, activation) in [
@@ -56,7 +56,7 @@ import Testing
             for layout in Layout.allCases {
                 let x = TestSupport.random([2, channels, 11, width], layout: layout, using: &random)
                 let outputs = try families.map { try conv(x, options: ExecutionOptions(threads: 2, kernels: $0)).scalars }
-                let differing = zip(outputs[0], outputs[1]).filter { $0.bitPattern != $1.bitPattern }.count
+                let differing = TestSupport.differingBits(outputs[0], outputs[1])
                 #expect(differing == 0, "\(k)×\(k) s\(stride) C\(channels) W\(width) \(layout): \(differing) differ")
             }
         }
@@ -99,7 +99,8 @@ import Testing
                                                   bias + c, grouped + c * outputPlane, outputPlane, groupScratch)
                     }
                     let count = p.channels * outputPlane
-                    let differing = (0..<count).filter { single[$0].bitPattern != grouped[$0].bitPattern }.count
+                    let differing = TestSupport.differingBits(UnsafeBufferPointer(start: single, count: count),
+                                                             UnsafeBufferPointer(start: grouped, count: count))
                     #expect(differing == 0, "\(k)×\(k) s\(step) \(p)")
                 }
             }
@@ -156,7 +157,7 @@ import Testing
                 TestSupport.expectClose(whole, expected, "\(c) N\(batch)")
                 for threads in [2, 3, 5, 16] {
                     let banded = try conv(x, options: ExecutionOptions(threads: threads))
-                    let differing = zip(whole.scalars, banded.scalars).filter { $0.bitPattern != $1.bitPattern }.count
+                    let differing = TestSupport.differingBits(whole.scalars, banded.scalars)
                     #expect(differing == 0, "\(c) N\(batch) \(threads) threads")
                 }
             }

@@ -247,7 +247,7 @@ import Testing
                                        packB: packB, accumulate: accumulate, epilogue: epilogue, threads: threads,
                                        kernels: $0)
                 }
-                let differing = zip(results[0], results[1]).filter { $0.bitPattern != $1.bitPattern }.count
+                let differing = TestSupport.differingBits(results[0], results[1])
                 #expect(differing == 0, "m=\(m) n=\(n) k=\(k) packB=\(packB) acc=\(accumulate) epilogue \(epilogue) threads \(threads): \(differing) elements differ")
             }
         }
@@ -276,7 +276,7 @@ import Testing
             let full = product(rows: rows, columns: wide, threads: 1)
             let expected = (0..<m).flatMap { full[$0 * wide..<$0 * wide + n] }
             for threads in [1, 2] {
-                let differing = zip(product(rows: m, columns: n, threads: threads), expected).filter { $0.bitPattern != $1.bitPattern }.count
+                let differing = TestSupport.differingBits(product(rows: m, columns: n, threads: threads), expected)
                 #expect(differing == 0, "m=\(m) n=\(n) k=\(k) packA=\(packA) packB=\(packB) acc=\(accumulate) epilogue \(epilogue) threads \(threads): \(differing) elements differ")
             }
             if epilogue == 0 {
@@ -406,7 +406,7 @@ import Testing
                                        packA: false, packB: packB, accumulate: accumulate, epilogue: epilogue, threads: 1)
                 }
                 let expected = Array(product(rows: 6)[0..<n])
-                let differing = zip(product(rows: 1), expected).filter { $0.bitPattern != $1.bitPattern }.count
+                let differing = TestSupport.differingBits(product(rows: 1), expected)
                 #expect(differing == 0, "n=\(n) k=\(k) packed B \(packB) epilogue \(epilogue): \(differing) elements differ")
             }
         }

@@ -31,7 +31,9 @@ import Testing
 
     /// Channels-last output reads copied input rows with a stride (2 from a channels-first
     /// picture at stride 2, 6 from a channels-last RGB one) where other geometries split rows into
-    /// phases; channels-first output always splits. The two must agree bit for bit.
+    /// phases; channels-first output splits them too, except in the AVX-512 family (whose
+    /// channels-first blocks are the channels-last ones, transposed), so the phase rows run on the
+    /// AVX2 family where the CPU has it. The two must agree bit for bit.
     @Test("the strided direct path (channels-last output) gives the phase rows' bits, from either input layout")
     func directPathMatchesPhases() throws {
         var random = SplitMix64(seed: 4242)
@@ -49,15 +51,44 @@ import Testing
             let conv = try Conv2d(inputChannels: c.cin, outputChannels: 21, kernelSize: c.k, stride: c.stride,
                                   padding: c.padding, bias: true, activation: .relu6, seed: random.next())
             let x = TestSupport.random([2, c.cin, c.h, c.w], using: &random)
-            let phases = try conv(x, options: ExecutionOptions(threads: 1))
+            let phases = try conv(x, options: ExecutionOptions(threads: 1, kernels: KernelConfig.avx2 ?? .best))
             TestSupport.expectClose(phases, try conv(x, options: ExecutionOptions(threads: 1, algorithm: .reference)),
                                     "\(c): phase rows")
             for input in [x, x.converted(to: .channelsLast)] {
                 var direct = Tensor.empty
                 try conv.forward(input, into: &direct, layout: .channelsLast, options: ExecutionOptions(threads: 2))
-                let differing = zip(direct.converted(to: .channelsFirst).scalars, phases.scalars)
-                    .filter { $0.bitPattern != $1.bitPattern }.count
+                let differing = TestSupport.differingBits(direct.converted(to: .channelsFirst).scalars, phases.scalars)
                 #expect(differing == 0, "\(c) from \(input.layout): \(differing) outputs differ")
+            }
+        }
+    }
+
+    @Test("the stem kernel gives the same bits in every FMA kernel family, each output layout from each input layout")
+    func stemFamiliesAgree() throws {
+        // The AVX-512 family runs 32 output channels per register block and, for channels-first
+        // output, transposes 8 pixels × 32 channels in registers; AVX2 runs 16 and 6 × 16. Channel
+        // counts around 16 and 32 (the blocks' tails), output widths 15 and 17 (an 8-pixel block's
+        // rest), both the direct path (RGB at stride 2) and phase rows (1 and 4 channels, stride 1).
+        let families = TestSupport.fmaFamilies
+        guard families.count > 1 else { return }
+        var random = SplitMix64(seed: 57)
+        for (cin, cout, k, stride, bias, activation) in [
+            (3, 32, 3, 2, true, Activation.relu6), (3, 40, 3, 2, false, .identity), (3, 19, 3, 2, true, .silu),
+            (1, 5, 5, 1, true, .relu), (4, 64, 3, 1, true, .hardSwish), (3, 7, 7, 2, false, .relu6),
+        ] {
+            let conv = try Conv2d(inputChannels: cin, outputChannels: cout, kernelSize: k, stride: stride,
+                                  padding: .same, bias: bias, activation: activation, seed: random.next())
+            for inputLayout in Layout.allCases {
+                let x = TestSupport.random([2, cin, 9 + stride * 3, stride == 2 ? 29 : 17], layout: inputLayout, using: &random)
+                for layout in Layout.allCases {
+                    let outputs = try families.map { kernels in
+                        var output = Tensor.empty
+                        try conv.forward(x, into: &output, layout: layout, options: ExecutionOptions(threads: 2, kernels: kernels))
+                        return output.scalars
+                    }
+                    let differing = TestSupport.differingBits(outputs[0], outputs[1])
+                    #expect(differing == 0, "\(cin) → \(cout) \(k)×\(k) s\(stride) \(inputLayout) → \(layout): \(differing) differ")
+                }
             }
         }
     }

@@ -108,7 +108,7 @@ import Testing
             let two = try conv(x, residual: residual, options: ExecutionOptions(threads: 2))
             let reference = try conv(x, residual: residual, options: ExecutionOptions(algorithm: .reference))
             #expect(TestSupport.withinTolerance(TestSupport.difference(one, reference)), "\(cin)→\(cout) at \(side)²")
-            let differing = zip(one.scalars, two.scalars).filter { $0.bitPattern != $1.bitPattern }.count
+            let differing = TestSupport.differingBits(one.scalars, two.scalars)
             #expect(differing == 0, "\(cin)→\(cout) at \(side)²: 1 and 2 threads")
         }
     }

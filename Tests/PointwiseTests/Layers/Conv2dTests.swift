@@ -148,36 +148,6 @@ import Testing
         }
     }
 
-    @Test("the stem kernel gives the same bits in every FMA kernel family, each output layout from each input layout")
-    func stemFamiliesAgree() throws {
-        // The AVX-512 family runs 32 output channels per register block and, for channels-first
-        // output, transposes 8 pixels × 32 channels in registers; AVX2 runs 16 and 6 × 16. Channel
-        // counts around 16 and 32 (the blocks' tails), output widths 15 and 17 (an 8-pixel block's
-        // rest), both the direct path (RGB at stride 2) and phase rows (1 and 4 channels, stride 1).
-        let families = KernelConfig.available.filter { $0.shortName != "portable" }
-        guard families.count > 1 else { return }
-        var random = SplitMix64(seed: 57)
-        for (cin, cout, k, stride, bias, activation) in [
-            (3, 32, 3, 2, true, Activation.relu6), (3, 40, 3, 2, false, .identity), (3, 19, 3, 2, true, .silu),
-            (1, 5, 5, 1, true, .relu), (4, 64, 3, 1, true, .hardSwish), (3, 7, 7, 2, false, .relu6),
-        ] {
-            let conv = try Conv2d(inputChannels: cin, outputChannels: cout, kernelSize: k, stride: stride,
-                                  padding: .same, bias: bias, activation: activation, seed: random.next())
-            for inputLayout in Layout.allCases {
-                let x = TestSupport.random([2, cin, 9 + stride * 3, stride == 2 ? 29 : 17], layout: inputLayout, using: &random)
-                for layout in Layout.allCases {
-                    let outputs = try families.map { kernels in
-                        var output = Tensor.empty
-                        try conv.forward(x, into: &output, layout: layout, options: ExecutionOptions(threads: 2, kernels: kernels))
-                        return output.scalars
-                    }
-                    let differing = zip(outputs[0], outputs[1]).filter { $0.bitPattern != $1.bitPattern }.count
-                    #expect(differing == 0, "\(cin) → \(cout) \(k)×\(k) s\(stride) \(inputLayout) → \(layout): \(differing) differ")
-                }
-            }
-        }
-    }
-
     @Test("bad settings and inputs throw typed errors")
     func errors() throws {
         #expect(throws: LayerError.setting(name: "stride", value: "0", expected: "≥ 1")) {

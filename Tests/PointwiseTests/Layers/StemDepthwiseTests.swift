@@ -38,7 +38,7 @@ import Testing
                         var output = Tensor.empty
                         try fused.forward(x, into: &output, options: ExecutionOptions(threads: threads), bandRows: band)
                         #expect(output.shape == expected.shape && output.layout == .channelsLast)
-                        let differing = zip(output.scalars, expected.scalars).filter { $0.bitPattern != $1.bitPattern }.count
+                        let differing = TestSupport.differingBits(output.scalars, expected.scalars)
                         #expect(differing == 0, "\(c), \(layout), bands of \(band), \(threads) threads: \(differing) differ")
                     }
                 }

@@ -7,9 +7,18 @@ enum TestSupport {
     /// case, the others in turn among the fast families this CPU runs (AVX-512 and AVX2 on a CPU
     /// with both), so that a suite of random cases covers each of them.
     static func kernels(forCase index: Int, portableEvery: Int) -> KernelConfig {
-        let fast = KernelConfig.available.filter { $0.shortName != "portable" }
+        let fast = fmaFamilies
         if index % portableEvery == 0 || fast.isEmpty { return .portable }
         return fast[index / portableEvery % fast.count]
+    }
+
+    /// The FMA kernel families this CPU runs (AVX-512 and AVX2 on a CPU with both), which give
+    /// each other's bits; the portable kernels on x86-64 round each product and do not.
+    static var fmaFamilies: [KernelConfig] { KernelConfig.available.filter { $0.shortName != "portable" } }
+
+    /// How many elements of `a` and `b` (paired in order) differ in their bits.
+    static func differingBits<A: Sequence<Float>, B: Sequence<Float>>(_ a: A, _ b: B) -> Int {
+        zip(a, b).filter { $0.bitPattern != $1.bitPattern }.count
     }
 
     /// A tensor of `shape` in `layout` with values uniform in -1…1.
