@@ -195,9 +195,12 @@ PW_INLINE v8f v8_activate(v8f x, int32_t activation) {
     }
 }
 
-/// `v8_activate` on each half: the same bits lane for lane.
+/// `v8_activate` on each half: the same bits lane for lane. ReLU and ReLU6 run on the whole vector
+/// (the same lane-wise max and min), without splitting it.
 PW_INLINE v16f v16_activate(v16f x, int32_t activation) {
     if (activation == PW_ACTIVATION_IDENTITY) return x;
+    if (activation == PW_ACTIVATION_RELU) return v16_max(x, v16_splat(0.0f));
+    if (activation == PW_ACTIVATION_RELU6) return v16_min(v16_max(x, v16_splat(0.0f)), v16_splat(6.0f));
     return v16_join(v8_activate(v16_low(x), activation), v8_activate(v16_high(x), activation));
 }
 
