@@ -65,14 +65,15 @@ PW_INLINE void depthwise_copy(float *p, const float *source, ptrdiff_t n) {
 #define PW_LANES 16
 #include "depthwise_lanes.inc"
 
-/// `count` channels-first planes, one at a time: y[oh][ow] = act(bias + Σ w[kh][kw] · x[oh·S + kh
-/// − top][ow·S + kw − left]) for each, x and y the first input and output planes (the others
-/// x_plane and y_plane floats apart), w their taps [count][K·K], bias NULL or `count` values.
-/// Each plane is copied into `padded` (rows of `depthwise_padded_width` floats, each starting with
-/// `depthwise_padded_shift` unused ones) whose padding is made of zeros, so the loops below have
-/// no edges; then its output is computed in tiles (`depthwise_tiles`). The padding is zeroed once,
-/// and each plane's copy writes only the input's own columns and rows, which are the same for every
-/// plane. The dispatch sends stride 2, and narrow planes, to `depthwise_group_body` instead
+/// `count` channels-first planes, one at a time: y[oh][ow] = act(bias + Σ w[kh][kw] · x[oh·S + kh −
+/// top][ow·S + kw − left]) for each, x and y the first input and output planes (the others x_plane
+/// and y_plane floats apart), w their taps [count][K·K], bias NULL or `count` values. Each plane is
+/// copied into `padded` (rows of `depthwise_padded_width` floats, each starting with
+/// `depthwise_padded_shift` unused ones) whose padding is made of zeros, so the loops below have no
+/// edges; then its output is computed in tiles (`depthwise_tiles`), or in rolling strips
+/// (`depthwise_strips`) for 3×3 stride-1 planes at 16 lanes. The padding is zeroed once, and each
+/// plane's copy writes only the input's own columns and rows, which are the same for every plane.
+/// The dispatch sends stride 2, and narrow planes, to `depthwise_group_body` instead
 /// (`depthwise_groups`).
 PW_INLINE void depthwise_planes_body(const int WIDE, const int K, const int S, const pw_depthwise_geometry *g,
                                      ptrdiff_t count, const float *restrict x, ptrdiff_t x_plane,
