@@ -12,9 +12,9 @@
 
 /// The floats before the left padding in each row of the zero-padded copy of a plane that
 /// `depthwise_planes_body` reads (0…15): enough that the input's first column lands on a multiple
-/// of 16 floats, so the copy's vector stores are aligned. (On a Zen 3 core, 1 thread: EfficientNet's
-/// 5×5 layer at 28×28, 240 channels, whose left padding of 2 put every store 8 bytes off a
-/// 32-byte boundary, 0.164 → 0.154 ms called alone, best of 3,000 calls, and 0.165–0.166 →
+/// of 16 floats, so the copy's vector stores are aligned. (On a Zen 3 core, 1 thread:
+/// EfficientNet's 5×5 layer at 28×28, 240 channels, whose left padding of 2 put every store 8 bytes
+/// off a 32-byte boundary, 0.164 → 0.154 ms called alone, best of 3,000 calls, and 0.165–0.166 →
 /// 0.161–0.163 ms in `bench --depthwise`; a 3×3 layer at 112×112, 32 channels, 0.195 → 0.190 ms
 /// alone.)
 PW_INLINE ptrdiff_t depthwise_padded_shift(const pw_depthwise_geometry *g) {

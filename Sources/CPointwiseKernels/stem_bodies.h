@@ -154,7 +154,8 @@ PW_INLINE int stem_clamps(int32_t activation) {
     return activation == PW_ACTIVATION_RELU || activation == PW_ACTIVATION_RELU6;
 }
 
-// The channels-last register blocks, at 8 lanes (`stem_block_nhwc_8`, …) and 16 (`stem_block_nhwc_16`, …).
+// The channels-last register blocks, at 8 lanes (`stem_block_nhwc_8`, …) and 16
+// (`stem_block_nhwc_16`, …).
 #define PW_LANES 8
 #include "stem_blocks.inc"
 #define PW_LANES 16
@@ -210,10 +211,10 @@ PW_INLINE void stem_channels(const int M, const int clamp, float hi, const pw_de
 
 /// Channels-first output at 16 lanes: the channels-last sums of P pixels (1…8) from column `ow` ×
 /// NV vectors of 16 channels from channel o, `valid` of them (`stem_sums_nhwc_16`), turned in
-/// registers (`transpose8x16`) into P pixels of each valid channel's output row (rows `plane` floats
-/// apart from y at channel o), clamped to [0, hi] when `clamp`. The same sums as every other block.
-/// (On a Zen 5 core, EfficientNet's stem channels-first, 224×224 in, called alone: 0.119 ms with
-/// the channels-first block at 6 channels × 32 pixels, 0.109 ms with these blocks.)
+/// registers (`transpose8x16`) into P pixels of each valid channel's output row (rows `plane`
+/// floats apart from y at channel o), clamped to [0, hi] when `clamp`. The same sums as every other
+/// block. (On a Zen 5 core, EfficientNet's stem channels-first, 224×224 in, called alone: 0.119 ms
+/// with the channels-first block at 6 channels × 32 pixels, 0.109 ms with these blocks.)
 PW_INLINE void stem_block_planes(const int PS, const int P, const int NV, const int clamp, float hi, ptrdiff_t taps,
                                  const float *const *tap, const float *w, ptrdiff_t ldw, const v16f start[2],
                                  ptrdiff_t valid, float *y, ptrdiff_t plane, ptrdiff_t ow) {

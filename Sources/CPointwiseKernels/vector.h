@@ -127,10 +127,10 @@ PW_INLINE void transpose8x16(v16f v[8]) {
     }
     for (int r = 0; r < 8; r += 4) {
         for (int i = 0; i < 2; i++) {
-            u[r + 2 * i] =
-                __builtin_shufflevector(t[r + i], t[r + i + 2], 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29);
+            const v16f a = t[r + i], b = t[r + i + 2];
+            u[r + 2 * i] = __builtin_shufflevector(a, b, 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29);
             u[r + 2 * i + 1] =
-                __builtin_shufflevector(t[r + i], t[r + i + 2], 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31);
+                __builtin_shufflevector(a, b, 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31);
         }
     }
     // u[r] (r < 4) holds, by 128-bit lane, columns r, r + 4, r + 8, r + 12 of rows 0…3; u[r + 4]

@@ -163,13 +163,13 @@ typedef struct pw_kernel_config {
     int32_t (*depthwise_rows)(const pw_depthwise_geometry *g, ptrdiff_t channels, const float *x,
                               const float *w, const float *bias, float *y, ptrdiff_t row_begin,
                               ptrdiff_t row_end, float *scratch);
-    /// Depthwise convolution of `count` (1…`depthwise_group_planes`) channels-first planes at once, at stride 2 and for
-    /// planes too narrow to fill vectors on their own (`pw_depthwise_groups(g)`): x and y the first
-    /// input and output planes, the others `x_plane` and `y_plane` floats apart (a plane's rows
-    /// are contiguous, so g may describe a band of rows of larger planes), w their taps
-    /// [count][kernel·kernel], bias NULL or `count` values. `scratch` holds
-    /// `pw_depthwise_group_scratch_floats(g)` floats. The same bits as `depthwise_planes` on each
-    /// plane. Returns 0 when kernel or stride is unsupported.
+    /// Depthwise convolution of `count` (1…`depthwise_group_planes`) channels-first planes at once,
+    /// at stride 2 and for planes too narrow to fill vectors on their own
+    /// (`pw_depthwise_groups(g)`): x and y the first input and output planes, the others `x_plane`
+    /// and `y_plane` floats apart (a plane's rows are contiguous, so g may describe a band of rows
+    /// of larger planes), w their taps [count][kernel·kernel], bias NULL or `count` values.
+    /// `scratch` holds `pw_depthwise_group_scratch_floats(g)` floats. The same bits as
+    /// `depthwise_planes` on each plane. Returns 0 when kernel or stride is unsupported.
     int32_t (*depthwise_group)(const pw_depthwise_geometry *g, ptrdiff_t count, const float *x, ptrdiff_t x_plane,
                                const float *w, const float *bias, float *y, ptrdiff_t y_plane, float *scratch);
     /// The most planes `depthwise_group` takes at once: 8, or 16 in the AVX-512 family, whose
@@ -180,9 +180,9 @@ typedef struct pw_kernel_config {
     /// (channels-first) or, with `x_channels_last`, height×width×cin → y cout×out_height×out_width
     /// or, with `y_channels_last`, out_height×out_width×cout — either layout in, either out, so
     /// that a network running channels-last takes a channels-first picture without a conversion
-    /// pass. Weights packed tap-major [cin·K·K][pw_stem_weight_stride(cout)] (zeros after cout), bias cout values
-    /// or NULL. `scratch` holds `pw_stem_scratch_floats(g, cin)` floats. Any K and stride (the
-    /// geometry's), dilation 1.
+    /// pass. Weights packed tap-major [cin·K·K][pw_stem_weight_stride(cout)] (zeros after cout),
+    /// bias cout values or NULL. `scratch` holds `pw_stem_scratch_floats(g, cin)` floats. Any K and
+    /// stride (the geometry's), dilation 1.
     void (*stem_rows)(const pw_depthwise_geometry *g, ptrdiff_t cin, ptrdiff_t cout, int32_t x_channels_last,
                       int32_t y_channels_last, const float *x, const float *w, const float *bias, float *y,
                       ptrdiff_t row_begin, ptrdiff_t row_end, float *scratch);

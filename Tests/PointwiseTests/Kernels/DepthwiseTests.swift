@@ -56,7 +56,9 @@ import Testing
                                   padding: .same, groups: channels, activation: activation, seed: random.next())
             for layout in Layout.allCases {
                 let x = TestSupport.random([2, channels, 11, width], layout: layout, using: &random)
-                let outputs = try families.map { try conv(x, options: ExecutionOptions(threads: 2, kernels: $0)).scalars }
+                let outputs = try families.map {
+                    try conv(x, options: ExecutionOptions(threads: 2, kernels: $0)).scalars
+                }
                 let differing = TestSupport.differingBits(outputs[0], outputs[1])
                 #expect(differing == 0, "\(k)×\(k) s\(stride) C\(channels) W\(width) \(layout): \(differing) differ")
             }
@@ -68,13 +70,13 @@ import Testing
     func groupsMatchPlanes(kernels: KernelConfig) {
         var random = SplitMix64(seed: 29)
         let table = kernels.table.pointee
-        // Channel counts around the groups of 8 and 16; planes narrower than a vector, around one and
-        // two vectors, and padding that is wider than the kernel's reach or negative on the right;
-        // left padding of 8 and 9, whose single-plane copies start 0 and 7 floats into their rows
-        // (`depthwise_padded_shift`); a plane whose group copy takes two or three bands of rows.
+        // Channel counts around the groups of 8 and 16; planes narrower than a vector, around one
+        // and two vectors, and padding that is wider than the kernel's reach or negative on the
+        // right; left padding of 8 and 9, whose single-plane copies start 0 and 7 floats into their
+        // rows (`depthwise_padded_shift`); a plane whose group copy takes two or three bands.
         let planes: [(channels: Int, height: Int, width: Int, top: Int, left: Int)] = [
-            (1, 1, 1, 1, 1), (33, 4, 9, 1, 1), (5, 3, 2, 2, 2), (8, 7, 7, 1, 1), (13, 9, 9, 0, 0), (17, 6, 14, 2, 1), (9, 12, 24, 1, 0),
-            (3, 5, 40, 2, 2), (2, 6, 30, 1, 8), (2, 6, 30, 1, 9), (3, 45, 120, 1, 2)]
+            (1, 1, 1, 1, 1), (33, 4, 9, 1, 1), (5, 3, 2, 2, 2), (8, 7, 7, 1, 1), (13, 9, 9, 0, 0), (17, 6, 14, 2, 1),
+            (9, 12, 24, 1, 0), (3, 5, 40, 2, 2), (2, 6, 30, 1, 8), (2, 6, 30, 1, 9), (3, 45, 120, 1, 2)]
         for k in [3, 5] {
             for step in [1, 2] {
                 for p in planes {
@@ -96,8 +98,9 @@ import Testing
                     _ = table.depthwise_planes(&g, p.channels, x, inputPlane, w, bias, single, outputPlane, planeScratch)
                     let group = Int(table.depthwise_group_planes)
                     for c in stride(from: 0, to: p.channels, by: group) {
-                        _ = table.depthwise_group(&g, min(group, p.channels - c), x + c * inputPlane, inputPlane, w + c * k * k,
-                                                  bias + c, grouped + c * outputPlane, outputPlane, groupScratch)
+                        _ = table.depthwise_group(&g, min(group, p.channels - c), x + c * inputPlane, inputPlane,
+                                                  w + c * k * k, bias + c, grouped + c * outputPlane, outputPlane,
+                                                  groupScratch)
                     }
                     let count = p.channels * outputPlane
                     let differing = TestSupport.differingBits(UnsafeBufferPointer(start: single, count: count),

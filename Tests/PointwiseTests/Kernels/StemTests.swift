@@ -68,7 +68,7 @@ import Testing
         // The AVX-512 family runs 32 output channels per register block and, for channels-first
         // output, transposes 8 pixels × 32 channels in registers; AVX2 runs 16 and 6 × 16. Channel
         // counts around 16 and 32 (the blocks' tails), output widths 15 and 17 (an 8-pixel block's
-        // rest), both the direct path (RGB at stride 2) and phase rows (1 and 4 channels, stride 1).
+        // rest), the direct path (RGB at stride 2) and phase rows (1 and 4 channels, stride 1).
         let families = TestSupport.fmaFamilies
         guard families.count > 1 else { return }
         var random = SplitMix64(seed: 57)
@@ -79,15 +79,18 @@ import Testing
             let conv = try Conv2d(inputChannels: cin, outputChannels: cout, kernelSize: k, stride: stride,
                                   padding: .same, bias: bias, activation: activation, seed: random.next())
             for inputLayout in Layout.allCases {
-                let x = TestSupport.random([2, cin, 9 + stride * 3, stride == 2 ? 29 : 17], layout: inputLayout, using: &random)
+                let shape = [2, cin, 9 + stride * 3, stride == 2 ? 29 : 17]
+                let x = TestSupport.random(shape, layout: inputLayout, using: &random)
                 for layout in Layout.allCases {
                     let outputs = try families.map { kernels in
                         var output = Tensor.empty
-                        try conv.forward(x, into: &output, layout: layout, options: ExecutionOptions(threads: 2, kernels: kernels))
+                        let options = ExecutionOptions(threads: 2, kernels: kernels)
+                        try conv.forward(x, into: &output, layout: layout, options: options)
                         return output.scalars
                     }
                     let differing = TestSupport.differingBits(outputs[0], outputs[1])
-                    #expect(differing == 0, "\(cin) → \(cout) \(k)×\(k) s\(stride) \(inputLayout) → \(layout): \(differing) differ")
+                    #expect(differing == 0,
+                            "\(cin) → \(cout) \(k)×\(k) s\(stride) \(inputLayout) → \(layout): \(differing) differ")
                 }
             }
         }

@@ -1,16 +1,15 @@
 import CPointwiseKernels
 
-/// Depthwise convolutions (one K×K filter per channel) on the dedicated C kernels:
-/// 3×3 and 5×5, stride 1 or 2, dilation 1, any padding, in the registry's `depthwise_planes`
-/// (channels-first, one plane at a time, copied into a zero-padded scratch so the inner loops
-/// have no edges), `depthwise_group` (channels-first at stride 2 and on narrow planes: eight
-/// planes at a time, sixteen in the AVX-512 family, interleaved into a zero-padded channels-last
-/// scratch) and `depthwise_rows`
-/// (channels-last: eight channels per vector, sixteen in the AVX-512 family). Threads take bands of output rows in either
-/// layout. These layers do about K² flops per element moved, so they are memory-bound: the
-/// kernels read the input and write the output once. Every output element is computed by the
-/// same operations whatever the thread count and whichever channels-first kernel runs, so results
-/// are bit-identical for any count.
+/// Depthwise convolutions (one K×K filter per channel) on the dedicated C kernels: 3×3 and 5×5,
+/// stride 1 or 2, dilation 1, any padding, in the registry's `depthwise_planes` (channels-first,
+/// one plane at a time, copied into a zero-padded scratch so the inner loops have no edges),
+/// `depthwise_group` (channels-first at stride 2 and on narrow planes: eight planes at a time,
+/// sixteen in the AVX-512 family, interleaved into a zero-padded channels-last scratch) and
+/// `depthwise_rows` (channels-last: eight channels per vector, sixteen in the AVX-512 family).
+/// Threads take bands of output rows in either layout. These layers do about K² flops per element
+/// moved, so they are memory-bound: the kernels read the input and write the output once. Every
+/// output element is computed by the same operations whatever the thread count and whichever
+/// channels-first kernel runs, so results are bit-identical for any count.
 enum Depthwise {
     /// Whether the kernels handle this convolution.
     static func supports(kernelHeight: Int, kernelWidth: Int, stride: Int, dilation: Int) -> Bool {
