@@ -394,10 +394,16 @@ PW_INLINE ptrdiff_t depthwise_group_band(const pw_depthwise_geometry *g, ptrdiff
     return band < g->out_height ? band : g->out_height;
 }
 
+/// The floats of the interleaved input of a band of `band` output rows in a group of G planes: its
+/// input rows, each `depthwise_row_pitch` pixels of G channels.
+PW_INLINE ptrdiff_t depthwise_group_input_floats(const pw_depthwise_geometry *g, ptrdiff_t G, ptrdiff_t band) {
+    return G * ((band - 1) * g->stride + g->kernel) * depthwise_row_pitch(g);
+}
+
 /// The scratch of a group of G planes: the band's interleaved input, then its interleaved output.
 PW_INLINE ptrdiff_t depthwise_group_floats(const pw_depthwise_geometry *g, ptrdiff_t G) {
     const ptrdiff_t band = depthwise_group_band(g, G);
-    return G * (((band - 1) * g->stride + g->kernel) * depthwise_row_pitch(g) + band * g->out_width);
+    return depthwise_group_input_floats(g, G, band) + G * band * g->out_width;
 }
 
 /// Copies G planes (8 or 16: `source[l]`, height×width each) into `copy` interleaved, pixel by
@@ -481,7 +487,7 @@ PW_INLINE void depthwise_group_body(const int WIDE, const int K, const int S, co
         start[l] = bias ? bias[c] : 0.0f;
     }
     const ptrdiff_t band = depthwise_group_band(g, G), out_width = g->out_width;
-    float *copy = scratch, *out = scratch + ((band - 1) * S + K) * depthwise_row_pitch(g) * G;
+    float *copy = scratch, *out = scratch + depthwise_group_input_floats(g, G, band);
     for (ptrdiff_t oh0 = 0; oh0 < g->out_height; oh0 += band) {
         const ptrdiff_t rows = g->out_height - oh0 < band ? g->out_height - oh0 : band;
         ptrdiff_t first;

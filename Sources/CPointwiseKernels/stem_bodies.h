@@ -224,10 +224,7 @@ PW_INLINE void stem_block_planes(const int PS, const int P, const int NV, const 
     for (int v = 0; v < NV; v++) {
         v16f block[8];
         PW_UNROLL
-        for (int p = 0; p < 8; p++) {
-            block[p] = p < P ? acc[p][v] : v16_splat(0.0f);
-            if (clamp) block[p] = v16_min(v16_max(block[p], v16_splat(0.0f)), v16_splat(hi));
-        }
+        for (int p = 0; p < 8; p++) block[p] = stem_clamp_16(clamp, hi, p < P ? acc[p][v] : v16_splat(0.0f));
         transpose8x16(block);
         for (ptrdiff_t c = 0; c < 8 && 16 * v + c < valid; c++) {
             v8_store_first(y + (16 * v + c) * plane + ow, v16_low(block[c]), P);
