@@ -301,6 +301,67 @@ import Testing
         }
     }
 
+    @Test("a batch of products sharing one packed A, each leaving 4 to 7 columns after whole strips, runs those columns gathered into one product with the bits each product gets alone")
+    func gatheredTailsMatchSingleProducts() {
+        var random = SplitMix64(seed: 53)
+        // A 14×14 map's 196 = 12·16 + 4 columns; 15 (one 8-column strip and 7) past one k block;
+        // 6 columns and nothing else, over more images than one gathered block holds (256 / 6 = 42);
+        // 100 = 6·16 + 4 with a last panel of 4 rows.
+        for (images, m, n, k) in [(3, 64, 196, 40), (5, 50, 15, 330), (45, 54, 6, 36), (2, 100, 100, 33)] {
+            let a = TestSupport.randomValues(m * k, using: &random)
+            let b = TestSupport.randomValues(images * k * n, using: &random)
+            let c0 = TestSupport.randomValues(images * m * n, using: &random)
+            let residual = TestSupport.randomValues(images * m * n, using: &random)
+            let bias = TestSupport.randomValues(m, using: &random)
+            let packed = a.withUnsafeBufferPointer {
+                PackedMatrix(side: .a, rows: m, columns: k, from: MatrixView(base: $0.baseAddress!, rowStride: k, columnStride: 1))
+            }
+            for (accumulate, withEpilogue) in [(false, true), (true, false), (true, true)] {
+                func run(threads: Int, alone: Bool) -> [Float] {
+                    var c = c0
+                    b.withUnsafeBufferPointer { b in
+                        residual.withUnsafeBufferPointer { residual in
+                            bias.withUnsafeBufferPointer { bias in
+                                c.withUnsafeMutableBufferPointer { c in
+                                    let problems = (0..<images).map { q in
+                                        GemmProblem(
+                                            m: m, n: n, k: k, a: .packed(packed),
+                                            b: .view(MatrixView(base: b.baseAddress! + q * k * n, rowStride: n, columnStride: 1)),
+                                            c: c.baseAddress! + q * m * n, ldc: n, accumulate: accumulate,
+                                            epilogue: withEpilogue
+                                                ? GemmEpilogue(bias: bias.baseAddress, residual: residual.baseAddress! + q * m * n,
+                                                               residualStride: n, activation: .relu6)
+                                                : GemmEpilogue())
+                                    }
+                                    #expect(Gemm.gatheredTailWidth(problems) == n % 8)
+                                    if alone {
+                                        for problem in problems { Gemm.run([problem], threads: threads, disjointOutputs: true) }
+                                    } else {
+                                        Gemm.run(problems, threads: threads, disjointOutputs: true)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    return c
+                }
+                let expected = run(threads: 1, alone: true)
+                for threads in [1, 2] {
+                    let differing = TestSupport.differingBits(run(threads: threads, alone: false), expected)
+                    #expect(differing == 0, "images=\(images) m=\(m) n=\(n) k=\(k) acc=\(accumulate) epilogue \(withEpilogue) threads \(threads): \(differing) elements differ")
+                }
+                if !withEpilogue {
+                    let definition = (0..<images).flatMap { (q: Int) -> [Float] in
+                        let (bq, cq) = (Array(b[q * k * n..<(q + 1) * k * n]), Array(c0[q * m * n..<(q + 1) * m * n]))
+                        return Self.naive(m: m, n: n, k: k, a: a, b: bq, c: cq, accumulate: accumulate, bias: nil)
+                    }
+                    let d = TestSupport.difference(expected, definition)
+                    #expect(d.maxError <= 1e-5 * max(d.scale, 1), "images=\(images) m=\(m) n=\(n) k=\(k): error \(d.maxError)")
+                }
+            }
+        }
+    }
+
     @Test("the last 24 columns of a C ending in an 8-column strip (24, 40, 56, 152 wide), A packed or read in place, run 3 rows at a time with the bits they get inside full strips")
     func wideLastTilesMatchFullStrips() {
         var random = SplitMix64(seed: 31)

@@ -6,11 +6,12 @@ extension Gemm {
     /// All problems must have the same m and n (they are the images or groups of one convolution).
     /// When their outputs are disjoint and the problems share out evenly among the threads
     /// (`splitsWholeProblems`), each worker takes a contiguous share of whole problems (no operand
-    /// is packed twice). Otherwise
-    /// each worker owns the same tiles of every problem, so problems that accumulate into one C
-    /// (a weight gradient summed over images) never race, and sum in the same order for any
-    /// thread count. Either way every element of C goes through the same operations, so results
-    /// are bit-identical for any thread count.
+    /// is packed twice). Otherwise each worker owns the same tiles of every problem, so problems
+    /// that accumulate into one C (a weight gradient summed over images) never race, and sum in the
+    /// same order for any thread count. Disjoint problems that share one A and leave 4 to 7 columns
+    /// after whole strips run those columns together (`gatheredTailWidth`). Either way every
+    /// element of C goes through the same operations, so results are bit-identical for any thread
+    /// count.
     static func run(
         _ problems: [GemmProblem], threads: Int, kernels: KernelConfig = .best, disjointOutputs: Bool = false
     ) {
@@ -19,6 +20,16 @@ extension Gemm {
             precondition(problem.m == first.m && problem.n == first.n, "GEMM batch with mixed shapes")
         }
         let problems = problems.filter { $0.k > 0 || !$0.accumulate }
+        if disjointOutputs, let width = gatheredTailWidth(problems) {
+            return runGatheringTails(problems, width: width, threads: threads, kernels: kernels)
+        }
+        runBatch(problems, threads: threads, kernels: kernels, disjointOutputs: disjointOutputs)
+    }
+
+    /// `run` without gathering the problems' last columns: problems of one m and n, none with k = 0
+    /// that accumulates.
+    static func runBatch(_ problems: [GemmProblem], threads: Int, kernels: KernelConfig, disjointOutputs: Bool) {
+        guard let first = problems.first else { return }
         if disjointOutputs && Self.splitsWholeProblems(count: problems.count, threads: threads) {
             let plan = Plan(m: first.m, n: first.n, threads: 1)
             Parallel.forEach(threads) { worker in
