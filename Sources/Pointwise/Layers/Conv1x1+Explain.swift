@@ -25,7 +25,8 @@ extension Conv1x1 {
         }
         let pixels = output.dropFirst(2).reduce(1, *), images = shape[0]
         let transposed = layout == .channelsFirst
-            && Gemm.transposesChannelsFirst(outputs: groupOutputs, pixels: pixels, inputs: groupInputs)
+            && Gemm.transposesChannelsFirst(outputs: groupOutputs, pixels: pixels, inputs: groupInputs,
+                                            images: images, groups: groups)
         let (m, n, k) = transposed ? (pixels, groupOutputs, groupInputs)
             : layout == .channelsFirst ? (groupOutputs, pixels, groupInputs) : (images * pixels, groupOutputs, groupInputs)
         // When the GEMMs (images × groups) share out evenly among the threads, each runs whole ones.
@@ -86,11 +87,14 @@ extension Conv1x1 {
                         : "sweeping column strips outermost, each strip in L1 while the "
                           + (layout == .channelsFirst && !transposed ? "weight" : "input") + " panels of up to "
                           + "\(Gemm.rowBlock) rows stream past from L2"))
+        let gathers = layout == .channelsFirst && !transposed && groups == 1
+            && Gemm.gathersTails(count: images, m: m, n: n, k: k)
         let panelsPacked = layout == .channelsFirst || Gemm.copiesPanels(columns: n)
         let rowsInParts = transposed || layout == .channelsLast && Gemm.copiesPanels(columns: n) && !plan.rowsOuter
         lines.append("edges: " + Self.edges(m: m, n: n, panelsPacked: panelsPacked, weightStrips: transposed || layout == .channelsLast,
                                             rowsInParts: rowsInParts, stripPath: streamed && !streaming,
-                                            streaming: streaming, wide: wide))
+                                            streaming: streaming, wide: wide,
+                                            gatheredImages: gathers ? images : nil))
         lines.append("epilogue: " + (transposed ? "fused in the transposing store" : "fused in the register tile")
                      + ": bias\(bias == nil ? " (none)" : ""), residual, \(activation)")
         if wholeProblems {
@@ -116,9 +120,10 @@ extension Conv1x1 {
     /// of the kernels' `stream_strips` for an image streamed strip by strip (`stripPath`), and of
     /// `stream_rows` for one read in blocks of columns by the streaming kernel (`streaming`); `wide`
     /// for the AVX-512 kernels, whose 16-lane tiles need neither the 4 + 4 split nor the 8-lane
-    /// kernels' 32-column blocks for a last panel of one or two rows.
+    /// kernels' 32-column blocks for a last panel of one or two rows; `gatheredImages`, the images
+    /// whose last columns are run together (`Gemm.gatheredTailWidth`), if they are.
     static func edges(m: Int, n: Int, panelsPacked: Bool, weightStrips: Bool, rowsInParts: Bool,
-                      stripPath: Bool, streaming: Bool, wide: Bool = false) -> String {
+                      stripPath: Bool, streaming: Bool, wide: Bool = false, gatheredImages: Int? = nil) -> String {
         let (mr, nr) = (KernelConfig.tileRows, KernelConfig.tileColumns)
         var parts: [String] = []
         if n % nr >= 8 && n >= nr + 8 && weightStrips && !(m == 1 && panelsPacked) {
@@ -143,6 +148,11 @@ extension Conv1x1 {
             parts.append("the last \(tail) of the \(n) columns run down \(panels) row panels at a time, each panel's "
                          + "\(mr) rows of a column in one vector's lanes (\(tail) FMA\(tail == 1 ? "" : "s") per panel and k "
                          + "instead of a \(mr)×8 edge tile's \(mr))")
+        case let tail where gatheredImages != nil:
+            let columns = min(gatheredImages!, Gemm.columnBlock / tail) * tail
+            parts.append("the last \(tail) of the \(n) columns of all \(gatheredImages!) images copied side by side into "
+                         + "products of \(columns) columns, run in whole strips and copied back (rather than an 8-wide "
+                         + "edge tile per row panel and image, \(8 - tail) of its 8 columns computed and dropped)")
         case let tail:
             parts.append("the last \(tail) of the \(n) columns in an 8-wide edge tile per row panel "
                          + "(\(8 - tail) of its 8 columns computed and dropped)")

@@ -57,7 +57,8 @@ extension Conv1x1 {
     // x: [N, Cin, *S] (already on the output grid)  →  y: [N, Cout, *S], same layout.
     // Channels-first, per image and group: Y_g [Cout/G × P] = W_g [Cout/G × Cin/G] · X_g [Cin/G × P],
     // weights packed, input read in place; for small, deep images whose pixels leave a ragged last
-    // strip, its transpose Y_gᵀ = X_gᵀ · W_gᵀ instead (`Gemm.transposesChannelsFirst`).
+    // strip, its transpose Y_gᵀ = X_gᵀ · W_gᵀ instead (`Gemm.transposesChannelsFirst`); a batch of
+    // them with one group runs those pixels of every image together (`Gemm.gatheredTailWidth`).
     // Channels-last, per group over all images at once: Y_g [N·P × Cout/G] = X_g [N·P × Cin/G] · W_gᵀ,
     // input read in place, weights packed.
     func fastForward(
@@ -73,7 +74,8 @@ extension Conv1x1 {
             var problems: [GemmProblem] = []
             switch x.layout {
             case .channelsFirst:
-                let transposed = Gemm.transposesChannelsFirst(outputs: gout, pixels: pixels, inputs: gin)
+                let transposed = Gemm.transposesChannelsFirst(outputs: gout, pixels: pixels, inputs: gin,
+                                                              images: images, groups: groups)
                 let packed = packed[transposed ? .forwardChannelsLast : .forwardChannelsFirst]
                 for n in 0..<images {
                     for g in 0..<groups {

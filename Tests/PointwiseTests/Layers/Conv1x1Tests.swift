@@ -117,12 +117,14 @@ import Testing
     func transposedChannelsFirst() throws {
         var random = SplitMix64(seed: 23)
         // [N, Cin, *spatial], Cout, groups: 10×10 and 14×14 maps (4 pixels past the last whole
-        // strip), a 1-D signal of 60 and 3-D volumes of 2×2×3 pixels.
-        let cases: [([Int], Int, Int)] = [([1, 2048, 10, 10], 256, 1), ([2, 512, 14, 14], 72, 1),
-                                          ([1, 1024, 60], 128, 2), ([3, 448, 2, 2, 3], 64, 1)]
+        // strip), a 1-D signal of 60 and 3-D volumes of 2×2×3 pixels; batches only with groups (one
+        // group's would gather the leftover pixels of every image instead).
+        let cases: [([Int], Int, Int)] = [([1, 2048, 10, 10], 256, 1), ([1, 512, 14, 14], 72, 1),
+                                          ([2, 1024, 60], 128, 2), ([3, 896, 2, 2, 3], 128, 2)]
         for (index, (shape, cout, groups)) in cases.enumerated() {
             let pixels = shape.dropFirst(2).reduce(1, *)
-            #expect(Gemm.transposesChannelsFirst(outputs: cout / groups, pixels: pixels, inputs: shape[1] / groups))
+            #expect(Gemm.transposesChannelsFirst(outputs: cout / groups, pixels: pixels, inputs: shape[1] / groups,
+                                                 images: shape[0], groups: groups))
             let activation = Activation.allCases[index * 2 % Activation.allCases.count]
             let conv = try Conv1x1(inputChannels: shape[1], outputChannels: cout, groups: groups,
                                    activation: activation, seed: UInt64(index))
@@ -138,9 +140,36 @@ import Testing
                         "\(shape)→\(cout) threads=\(threads)")
             }
         }
-        #expect(!Gemm.transposesChannelsFirst(outputs: 256, pixels: 196, inputs: 256))
-        #expect(!Gemm.transposesChannelsFirst(outputs: 256, pixels: 784, inputs: 1024))
-        #expect(!Gemm.transposesChannelsFirst(outputs: 256, pixels: 49, inputs: 1024))
+        #expect(!Gemm.transposesChannelsFirst(outputs: 256, pixels: 196, inputs: 256, images: 1, groups: 1))
+        #expect(!Gemm.transposesChannelsFirst(outputs: 256, pixels: 784, inputs: 1024, images: 1, groups: 1))
+        #expect(!Gemm.transposesChannelsFirst(outputs: 256, pixels: 49, inputs: 1024, images: 1, groups: 1))
+        #expect(!Gemm.transposesChannelsFirst(outputs: 256, pixels: 196, inputs: 1024, images: 2, groups: 1))
+    }
+
+    @Test("a channels-first batch whose maps leave 4 to 7 pixels after whole strips runs those pixels of every image gathered: the reference's values, with bias, residual and activations, and any thread count's bits")
+    func gatheredTailsChannelsFirst() throws {
+        var random = SplitMix64(seed: 29)
+        // [N, Cin, *spatial], Cout: a training batch of 14×14 maps (196 = 12·16 + 4), 10×10 maps past
+        // the transposing depth, a 1-D signal of 31 (16 + 15: an 8-column strip and 7), and 2×3 maps
+        // (6 pixels: nothing but the tail) over more images than one gathered product holds.
+        let cases: [([Int], Int)] = [([5, 96, 14, 14], 72), ([3, 512, 10, 10], 64), ([4, 40, 31], 100),
+                                     ([50, 48, 2, 3], 60)]
+        for (index, (shape, cout)) in cases.enumerated() {
+            let pixels = shape.dropFirst(2).reduce(1, *)
+            #expect(Gemm.gathersTails(count: shape[0], m: cout, n: pixels, k: shape[1]), "\(shape)")
+            let activation = Activation.allCases[(index * 3 + 1) % Activation.allCases.count]
+            let conv = try Conv1x1(inputChannels: shape[1], outputChannels: cout, activation: activation,
+                                   seed: UInt64(index))
+            let x = TestSupport.random(shape, using: &random)
+            let residual = index % 2 == 0 ? TestSupport.random(try conv.outputShape(forInput: shape), using: &random) : nil
+            let reference = try conv(x, residual: residual, options: ExecutionOptions(algorithm: .reference))
+            let one = try conv(x, residual: residual, options: ExecutionOptions(threads: 1))
+            #expect(TestSupport.withinTolerance(TestSupport.difference(one, reference)), "\(shape)→\(cout) \(activation)")
+            for threads in [2, 3] {
+                #expect(try conv(x, residual: residual, options: ExecutionOptions(threads: threads)).scalars == one.scalars,
+                        "\(shape)→\(cout) threads=\(threads)")
+            }
+        }
     }
 
     @Test("PyTorch semantics on a hand-computed example: groups, stride, bias, residual, ReLU6")
@@ -256,10 +285,10 @@ import Testing
     @Test("--explain names how the edge tiles run: narrow column tails down many panels, wider ones in edge tiles, an 8-column strip in 3×24 tiles, a last single row in panels of 4 and 3, a last pair of rows in tiles of 4 or 32 columns at a time")
     func explainsEdges() throws {
         // The 8-lane kernels' edges (AVX2 and portable alike); the AVX-512 kernels' at the end.
-        func edges(_ h: Int, _ w: Int, _ layout: Layout, inputs: Int = 960, outputs: Int = 160,
+        func edges(_ h: Int, _ w: Int, _ layout: Layout, inputs: Int = 960, outputs: Int = 160, images: Int = 1,
                    kernels: KernelConfig = KernelConfig.avx2 ?? .portable) throws -> String {
             let conv = try Conv1x1(inputChannels: inputs, outputChannels: outputs)
-            let text = try conv.explanation(forInput: [1, inputs, h, w], layout: layout,
+            let text = try conv.explanation(forInput: [images, inputs, h, w], layout: layout,
                                             options: ExecutionOptions(threads: 1, kernels: kernels))
             return text.split(separator: "\n").first { $0.hasPrefix("edges: ") }.map(String.init) ?? "no edges line"
         }
@@ -278,6 +307,13 @@ import Testing
         #expect(try edges(14, 14, .channelsFirst, inputs: 320) == "edges: the last 4 of the 196 columns in an 8-wide "
                 + "edge tile per row panel (4 of its 8 columns computed and dropped); a last row panel of 4 of the 160 rows")
         #expect(try edges(14, 14, .channelsFirst) == "edges: a last row panel of 4 of the 196 rows")
+        // A batch gathers those four columns of every image instead, transposed or not.
+        for inputs in [256, 960] {
+            #expect(try edges(14, 14, .channelsFirst, inputs: inputs, images: 32) == "edges: the last 4 of the 196 "
+                    + "columns of all 32 images copied side by side into products of 128 columns, run in whole strips "
+                    + "and copied back (rather than an 8-wide edge tile per row panel and image, 4 of its 8 columns "
+                    + "computed and dropped); a last row panel of 4 of the 160 rows")
+        }
         // 5×5: 25 pixels are one strip, one 8-column strip and one column.
         #expect(try edges(5, 5, .channelsFirst).hasPrefix("edges: an 8-column strip after 1×16 columns; the last 1 of the 25"))
         // Channels-last: 160 output channels are 10 whole strips; 8×12 = 96 pixels are 16 whole panels.

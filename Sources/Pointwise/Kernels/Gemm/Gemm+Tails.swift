@@ -15,8 +15,8 @@ extension Gemm {
     /// ones none.) Every element still goes through the same operations, so the bits do not
     /// change, whatever the thread count.
     static func gatheredTailWidth(_ problems: [GemmProblem]) -> Int? {
-        guard problems.count > 1, let first = problems.first, case .packed(let a) = first.a,
-              !first.storesTransposed, first.n % 8 >= 4, !streams(m: first.m, n: first.n, k: first.k)
+        guard let first = problems.first, case .packed(let a) = first.a, !first.storesTransposed,
+              gathersTails(count: problems.count, m: first.m, n: first.n, k: first.k)
         else { return nil }
         let epilogue = first.epilogue
         for problem in problems {
@@ -28,6 +28,13 @@ extension Gemm {
             else { return nil }
         }
         return first.n % 8
+    }
+
+    /// Whether `count` products of C m×n and depth k, each with B read in place and all sharing one
+    /// packed A, run their last columns gathered (`gatheredTailWidth`): more than one, leaving 4 to
+    /// 7 columns after whole strips, on the strip path (not the streaming kernel's).
+    static func gathersTails(count: Int, m: Int, n: Int, k: Int) -> Bool {
+        count > 1 && n % 8 >= 4 && !streams(m: m, n: n, k: k)
     }
 
     /// Runs `problems` (see `gatheredTailWidth`) with their last `width` columns gathered: their
