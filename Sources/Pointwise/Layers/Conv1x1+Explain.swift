@@ -149,8 +149,8 @@ extension Conv1x1 {
                          + "\(mr) rows of a column in one vector's lanes (\(tail) FMA\(tail == 1 ? "" : "s") per panel and k "
                          + "instead of a \(mr)×8 edge tile's \(mr))")
         case let tail where gatheredImages != nil:
-            let columns = min(gatheredImages!, Gemm.columnBlock / tail) * tail
-            parts.append("the last \(tail) of the \(n) columns of all \(gatheredImages!) images copied side by side into "
+            let images = gatheredImages!, columns = min(images, Gemm.columnBlock / tail) * tail
+            parts.append("the last \(tail) of the \(n) columns of all \(images) images copied side by side into "
                          + "products of \(columns) columns, run in whole strips and copied back (rather than an 8-wide "
                          + "edge tile per row panel and image, \(8 - tail) of its 8 columns computed and dropped)")
         case let tail:

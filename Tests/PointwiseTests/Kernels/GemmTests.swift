@@ -305,7 +305,7 @@ import Testing
     func gatheredTailsMatchSingleProducts() {
         var random = SplitMix64(seed: 53)
         // A 14×14 map's 196 = 12·16 + 4 columns; 15 (one 8-column strip and 7) past one k block;
-        // 6 columns and nothing else, over more images than one gathered block holds (256 / 6 = 42);
+        // 6 columns and nothing else, over more images than one gathered block holds (256 / 6);
         // 100 = 6·16 + 4 with a last panel of 4 rows.
         for (images, m, n, k) in [(3, 64, 196, 40), (5, 50, 15, 330), (45, 54, 6, 36), (2, 100, 100, 33)] {
             let a = TestSupport.randomValues(m * k, using: &random)
@@ -314,9 +314,11 @@ import Testing
             let residual = TestSupport.randomValues(images * m * n, using: &random)
             let bias = TestSupport.randomValues(m, using: &random)
             let packed = a.withUnsafeBufferPointer {
-                PackedMatrix(side: .a, rows: m, columns: k, from: MatrixView(base: $0.baseAddress!, rowStride: k, columnStride: 1))
+                PackedMatrix(side: .a, rows: m, columns: k,
+                             from: MatrixView(base: $0.baseAddress!, rowStride: k, columnStride: 1))
             }
             for (accumulate, withEpilogue) in [(false, true), (true, false), (true, true)] {
+                // Image q's product: B, C and the residual at q times their size into the arrays.
                 func run(threads: Int, alone: Bool) -> [Float] {
                     var c = c0
                     b.withUnsafeBufferPointer { b in
@@ -324,20 +326,19 @@ import Testing
                             bias.withUnsafeBufferPointer { bias in
                                 c.withUnsafeMutableBufferPointer { c in
                                     let problems = (0..<images).map { q in
-                                        GemmProblem(
-                                            m: m, n: n, k: k, a: .packed(packed),
-                                            b: .view(MatrixView(base: b.baseAddress! + q * k * n, rowStride: n, columnStride: 1)),
+                                        let epilogue = GemmEpilogue(
+                                            bias: bias.baseAddress, residual: residual.baseAddress! + q * m * n,
+                                            residualStride: n, activation: .relu6)
+                                        let source = MatrixView(base: b.baseAddress! + q * k * n, rowStride: n,
+                                                                columnStride: 1)
+                                        return GemmProblem(
+                                            m: m, n: n, k: k, a: .packed(packed), b: .view(source),
                                             c: c.baseAddress! + q * m * n, ldc: n, accumulate: accumulate,
-                                            epilogue: withEpilogue
-                                                ? GemmEpilogue(bias: bias.baseAddress, residual: residual.baseAddress! + q * m * n,
-                                                               residualStride: n, activation: .relu6)
-                                                : GemmEpilogue())
+                                            epilogue: withEpilogue ? epilogue : GemmEpilogue())
                                     }
                                     #expect(Gemm.gatheredTailWidth(problems) == n % 8)
-                                    if alone {
-                                        for problem in problems { Gemm.run([problem], threads: threads, disjointOutputs: true) }
-                                    } else {
-                                        Gemm.run(problems, threads: threads, disjointOutputs: true)
+                                    for batch in alone ? problems.map { [$0] } : [problems] {
+                                        Gemm.run(batch, threads: threads, disjointOutputs: true)
                                     }
                                 }
                             }

@@ -149,9 +149,10 @@ import Testing
     @Test("a channels-first batch whose maps leave 4 to 7 pixels after whole strips runs those pixels of every image gathered: the reference's values, with bias, residual and activations, and any thread count's bits")
     func gatheredTailsChannelsFirst() throws {
         var random = SplitMix64(seed: 29)
-        // [N, Cin, *spatial], Cout: a training batch of 14×14 maps (196 = 12·16 + 4), 10×10 maps past
-        // the transposing depth, a 1-D signal of 31 (16 + 15: an 8-column strip and 7), and 2×3 maps
-        // (6 pixels: nothing but the tail) over more images than one gathered product holds.
+        // [N, Cin, *spatial], Cout: a training batch of 14×14 maps (196 = 12·16 + 4), 10×10 maps
+        // past the transposing depth, a 1-D signal of 31 (16 + 15: an 8-column strip and 7), and
+        // 2×3 maps (6 pixels: nothing but the tail) over more images than one gathered product
+        // holds.
         let cases: [([Int], Int)] = [([5, 96, 14, 14], 72), ([3, 512, 10, 10], 64), ([4, 40, 31], 100),
                                      ([50, 48, 2, 3], 60)]
         for (index, (shape, cout)) in cases.enumerated() {
@@ -161,7 +162,8 @@ import Testing
             let conv = try Conv1x1(inputChannels: shape[1], outputChannels: cout, activation: activation,
                                    seed: UInt64(index))
             let x = TestSupport.random(shape, using: &random)
-            let residual = index % 2 == 0 ? TestSupport.random(try conv.outputShape(forInput: shape), using: &random) : nil
+            let outputShape = try conv.outputShape(forInput: shape)
+            let residual = index % 2 == 0 ? TestSupport.random(outputShape, using: &random) : nil
             let reference = try conv(x, residual: residual, options: ExecutionOptions(algorithm: .reference))
             let one = try conv(x, residual: residual, options: ExecutionOptions(threads: 1))
             #expect(TestSupport.withinTolerance(TestSupport.difference(one, reference)), "\(shape)→\(cout) \(activation)")
