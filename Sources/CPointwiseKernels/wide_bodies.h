@@ -148,14 +148,17 @@ PW_INLINE void wide_copy_rows(const float *src, ptrdiff_t ldb, ptrdiff_t k, cons
 }
 
 /// `mr` (1…6) rows of a panel of A packed in panels (rsa 1, csa 6) over three 16-column strips
-/// side by side (rows of 48 at b) and one more column of B read in place (`column`, rows
-/// `column_ldb` apart), column 48 of the tile's C: a 7×7 map's 49 pixels in one tile. Eighteen
-/// 16-lane accumulators and the column's 8-lane one (the panel's rows in its lanes, as
-/// `gemm_tile_column`) fit AVX-512's 32 registers with three B vectors; where the 48 columns ran
-/// as a pair of strips and a single one, the single one's tiles ran at 85% of the FMA peak.
+/// side by side (row p's 48 floats at b + p·ldb) and one more column of B read in place
+/// (`column`, rows `column_ldb` apart), column 48 of the tile's C: a 7×7 map's 49 pixels in one
+/// tile. Eighteen 16-lane accumulators and the column's 8-lane one (the panel's rows in its lanes,
+/// as `gemm_tile_column`) fit AVX-512's 32 registers with three B vectors; where the 48 columns
+/// ran as a pair of strips and a single one, the single one's tiles ran at 85% of the FMA peak.
+/// Unless `copy` is NULL, each B row read is stored there too (rows of 48): the first row panel
+/// reading B where it lies leaves the copy the other panels read.
 PW_INLINE void wide_tile_48_column(const int mr, ptrdiff_t k, const float *restrict a, const float *restrict b,
-                                   const float *restrict column, ptrdiff_t column_ldb, float *restrict c,
-                                   ptrdiff_t ldc, int32_t load_c, const pw_epilogue *epilogue) {
+                                   ptrdiff_t ldb, const float *restrict column, ptrdiff_t column_ldb,
+                                   float *restrict c, ptrdiff_t ldc, int32_t load_c, const pw_epilogue *epilogue,
+                                   float *restrict copy) {
     v16f acc[3][PW_GEMM_MR];
     for (int z = 0; z < 3; z++) {
         for (int i = 0; i < mr; i++) acc[z][i] = load_c ? v16_load(c + i * ldc + z * PW_GEMM_NR) : v16_splat(0.0f);
@@ -167,6 +170,11 @@ PW_INLINE void wide_tile_48_column(const int mr, ptrdiff_t k, const float *restr
     {                                                                                             \
         last = (ROWS) * v8_splat(*column) + last;                                                 \
         const v16f b0 = v16_load(b), b1 = v16_load(b + PW_GEMM_NR), b2 = v16_load(b + 2 * PW_GEMM_NR); \
+        if (copy) {                                                                               \
+            v16_store(copy + p * 3 * PW_GEMM_NR, b0);                                             \
+            v16_store(copy + p * 3 * PW_GEMM_NR + PW_GEMM_NR, b1);                                \
+            v16_store(copy + p * 3 * PW_GEMM_NR + 2 * PW_GEMM_NR, b2);                            \
+        }                                                                                         \
         for (int i = 0; i < mr; i++) {                                                            \
             const v16f x = v16_splat(a[i]);                                                       \
             acc[0][i] = x * b0 + acc[0][i];                                                       \
@@ -175,7 +183,7 @@ PW_INLINE void wide_tile_48_column(const int mr, ptrdiff_t k, const float *restr
         }                                                                                         \
     }
     ptrdiff_t p = 0;
-    for (; p + 1 < k; p++, a += PW_GEMM_MR, b += 3 * PW_GEMM_NR, column += column_ldb) PW_48_STEP(v8_load(a))
+    for (; p + 1 < k; p++, a += PW_GEMM_MR, b += ldb, column += column_ldb) PW_48_STEP(v8_load(a))
     if (p < k) PW_48_STEP(v8_load_first(a, PW_GEMM_MR))
 #undef PW_48_STEP
     for (int z = 0; z < 3; z++) wide_finish(acc[z], mr, c + z * PW_GEMM_NR, ldc, epilogue, z * PW_GEMM_NR);
