@@ -18,6 +18,8 @@ struct PointwiseCommand: ParsableCommand {
         // Ctrl-C or a scheduler's SIGTERM removes half-written temporary files; outputs are only
         // ever renamed into place, so they are complete or absent.
         InterruptCleanup.install()
+        // Training steps and benchmarks free and reallocate tensors of megabytes every step.
+        FreedMemory.retain()
         do {
             try checkHelpTopic(Array(CommandLine.arguments.dropFirst()))
             if let problem = KernelConfig.environmentProblem { throw CLIError("POINTWISE_KERNELS", problem) }
