@@ -10,10 +10,12 @@
 
 int pw_retain_freed_memory(size_t bytes) {
 #if defined(__GLIBC__)
-    // glibc refuses an mmap threshold above 32 MiB on 64-bit systems (its DEFAULT_MMAP_THRESHOLD_MAX),
-    // the most its own dynamic threshold reaches; blocks larger than that are mapped as before.
-    const size_t ceiling = (size_t)4 * 1024 * 1024 * sizeof(long);
-    const size_t threshold = bytes < ceiling ? bytes : ceiling, trim = bytes < INT_MAX ? bytes : INT_MAX;
+    // glibc refuses an mmap threshold above 32 MiB on 64-bit systems (DEFAULT_MMAP_THRESHOLD_MAX,
+    // the most its own dynamic threshold reaches), so larger blocks are mapped as before; nor is it
+    // set below glibc's starting 128 KiB, which would map more blocks, not fewer.
+    const size_t least = (size_t)128 * 1024, most = (size_t)4 * 1024 * 1024 * sizeof(long);
+    const size_t threshold = bytes < least ? least : bytes < most ? bytes : most;
+    const size_t trim = bytes < INT_MAX ? bytes : INT_MAX;
     return mallopt(M_MMAP_THRESHOLD, (int)threshold) == 1 && mallopt(M_TRIM_THRESHOLD, (int)trim) == 1;
 #else
     (void)bytes;

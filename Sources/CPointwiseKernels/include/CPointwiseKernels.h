@@ -262,13 +262,15 @@ const pw_kernel_config *pw_kernel_config_portable(void);
 /// many times slower on some CPUs.
 int pw_flush_subnormals(int enable);
 
-/// Makes the C library's allocator (glibc) serve blocks of up to `bytes` (at most 32 MiB, glibc's
-/// ceiling) from its heap instead of mapping each one afresh, and keep up to `bytes` of freed heap
-/// instead of returning it to the operating system. Returns 1 where it applied, 0 elsewhere.
+/// Makes the C library's allocator (glibc) serve blocks of up to `bytes` (from 128 KiB, glibc's
+/// starting threshold, to 32 MiB, its ceiling) from its heap instead of mapping each one afresh,
+/// and keep up to `bytes` of freed heap instead of returning it to the operating system. Returns 1
+/// where it applied, 0 elsewhere.
 int pw_retain_freed_memory(size_t bytes);
 
-/// The allocator's bytes in its heaps, in blocks mapped one by one, and free within its heaps (glibc
-/// 2.33 or later: `mallinfo2`, over all arenas). Returns 1 where known, else 0 with all three 0.
+/// The allocator's bytes in its heaps, in blocks mapped one by one, and free within its heaps
+/// (glibc 2.33 or later: `mallinfo2`, over all arenas). Returns 1 where known, else 0 with all
+/// three 0.
 int pw_allocator_statistics(size_t *heap, size_t *mapped, size_t *free_in_heap);
 
 #endif

@@ -11,8 +11,9 @@ public enum FreedMemory {
     /// allocations instead of handing it back to the operating system, for the whole process
     /// (glibc only; blocks over 32 MiB are still mapped one by one). The `pointwise` command does
     /// this when it starts; a program that trains in a loop should do it once. On one Zen 5 core,
-    /// `pointwise bench --train` (6.4 MB activations) took 15.9–19.6 ms per step without it and
-    /// 14.0 ms with it.
+    /// seven interleaved rounds of `pointwise bench --train` (6.4 MB activations) took a median of
+    /// 16.1 ms per step without it and 14.3 ms with it. Threads other than the main one allocate
+    /// from glibc's per-thread arenas, which still unmap a heap they no longer use at all.
     /// - Parameter bytes: the most freed memory kept (default 256 MiB).
     /// - Returns: whether the allocator took the setting (false where it is not glibc's).
     @discardableResult
