@@ -202,6 +202,13 @@ extension Tensor {
                storage: TensorStorage(count: other.count), offset: 0)
     }
 
+    /// A tensor with `other`'s shape and layout whose contents are unspecified, for a loop that
+    /// writes every element (no pass of zeroing first).
+    static func uninitialized(like other: Tensor) -> Tensor {
+        Tensor(shape: other.shape, layout: other.layout, count: other.count,
+               storage: TensorStorage(uninitializedCount: other.count), offset: 0)
+    }
+
     /// The first element, for reading. Valid while this tensor value is alive and unmodified.
     var pointer: UnsafePointer<Float> { UnsafePointer(storage.pointer + offset) }
 

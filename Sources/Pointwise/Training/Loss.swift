@@ -25,17 +25,31 @@ public enum Loss {
             throw .shape(role: "target", expected: "\(prediction.shape), the prediction's shape", actual: target.shape)
         }
         let target = target.converted(to: prediction.layout)
-        var gradient = Tensor.zeros(like: prediction)
-        let p = prediction.pointer, t = target.pointer, g = gradient.mutablePointer()
-        let scale = 2 / Float(max(prediction.count, 1))
-        var sum = 0.0
-        for i in 0..<prediction.count {
+        var gradient = Tensor.uninitialized(like: prediction)
+        let p = prediction.pointer, t = target.pointer, g = gradient.mutablePointer(), count = prediction.count
+        let scale = 2 / Float(max(count, 1))
+        // Four running sums, so that the additions are not one chain, each waiting on the last.
+        var sums = (0.0, 0.0, 0.0, 0.0)
+        func square(_ i: Int) -> Double {
             let difference = p[i] - t[i]
-            sum += Double(difference * difference)
             g[i] = scale * difference
+            return Double(difference * difference)
         }
+        var i = 0
+        while i + 4 <= count {
+            sums.0 += square(i)
+            sums.1 += square(i + 1)
+            sums.2 += square(i + 2)
+            sums.3 += square(i + 3)
+            i += 4
+        }
+        while i < count {
+            sums.0 += square(i)
+            i += 1
+        }
+        let sum = (sums.0 + sums.1) + (sums.2 + sums.3)
         // An empty prediction gives NaN, as PyTorch's mean of nothing does.
-        return LossResult(value: Float(sum / Double(prediction.count)), gradient: gradient)
+        return LossResult(value: Float(sum / Double(count)), gradient: gradient)
     }
 
     /// Cross-entropy over classes, PyTorch's `nn.CrossEntropyLoss(ignore_index=)` with integer
