@@ -87,8 +87,8 @@ extension Conv1x1 {
                         : "sweeping column strips outermost, each strip in L1 while the "
                           + (layout == .channelsFirst && !transposed ? "weight" : "input") + " panels of up to "
                           + "\(Gemm.rowBlock) rows stream past from L2"))
-        let gathers = layout == .channelsFirst && !transposed && groups == 1
-            && Gemm.gathersTails(count: images, m: m, n: n, k: k)
+        let gathers = layout == .channelsFirst && !transposed
+            && Gemm.gathersChannelsFirstTails(outputs: m, pixels: n, inputs: k, images: images, groups: groups)
         let panelsPacked = layout == .channelsFirst || Gemm.copiesPanels(columns: n)
         let rowsInParts = transposed || layout == .channelsLast && Gemm.copiesPanels(columns: n) && !plan.rowsOuter
         lines.append("edges: " + Self.edges(m: m, n: n, panelsPacked: panelsPacked, weightStrips: transposed || layout == .channelsLast,
@@ -149,7 +149,7 @@ extension Conv1x1 {
                          + "\(mr) rows of a column in one vector's lanes (\(tail) FMA\(tail == 1 ? "" : "s") per panel and k "
                          + "instead of a \(mr)×8 edge tile's \(mr))")
         case let tail where gatheredImages != nil:
-            let images = gatheredImages!, columns = min(images, Gemm.columnBlock / tail) * tail
+            let images = gatheredImages!, columns = min(images, Gemm.gatheredProblemsPerProduct(width: tail)) * tail
             parts.append("the last \(tail) of the \(n) columns of all \(images) images copied side by side into "
                          + "products of \(columns) columns, run in whole strips and copied back (rather than an 8-wide "
                          + "edge tile per row panel and image, \(8 - tail) of its 8 columns computed and dropped)")

@@ -37,6 +37,19 @@ extension Gemm {
         count > 1 && n % 8 >= 4 && !streams(m: m, n: n, k: k)
     }
 
+    /// Whether a channels-first convolution's products per image (`outputs` × `pixels`, `inputs`
+    /// deep) run their last columns gathered: with one group (so one weight matrix, one packed A
+    /// for every image), under `gathersTails`.
+    static func gathersChannelsFirstTails(outputs: Int, pixels: Int, inputs: Int, images: Int, groups: Int) -> Bool {
+        groups == 1 && gathersTails(count: images, m: outputs, n: pixels, k: inputs)
+    }
+
+    /// How many problems' last `width` columns one gathered product takes: as many as fit in
+    /// `columnBlock` columns, at least one.
+    static func gatheredProblemsPerProduct(width: Int) -> Int {
+        max(1, columnBlock / width)
+    }
+
     /// Runs `problems` (see `gatheredTailWidth`) with their last `width` columns gathered: their
     /// whole strips as a batch, then the gathered columns of up to `columnBlock` at a time.
     static func runGatheringTails(
@@ -47,7 +60,7 @@ extension Gemm {
             runBatch(problems.map { var part = $0; part.n = whole; return part }, threads: threads,
                      kernels: kernels, disjointOutputs: true)
         }
-        let perBlock = max(1, columnBlock / width)
+        let perBlock = gatheredProblemsPerProduct(width: width)
         let columns = min(problems.count, perBlock) * width
         let hasResidual = first.epilogue.residual != nil
         let b = UnsafeMutablePointer<Float>.allocateOnCacheLines(first.k * columns)

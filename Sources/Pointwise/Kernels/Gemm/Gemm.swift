@@ -105,12 +105,14 @@ enum Gemm {
     /// maps, whose one leftover column runs down the panels by column, gained nothing.)
     ///
     /// A batch of such images with one group gathers the leftover pixels of all of them into one
-    /// product instead (`gathersTails`), which is faster again. On a Zen 5 core, one thread, three
-    /// to six interleaved rounds: 1024→256 at 14×14, 8 images, 4.14–4.46 → 3.67–3.90 ms; 2048→256
-    /// at 10×10, 4 images, 1.95–2.15 → 1.87–1.94 ms; 512→128 at 14×14, 4 images, level.
+    /// product instead (`gathersChannelsFirstTails`), which is faster again. On a Zen 5 core, one
+    /// thread, three to six interleaved rounds: 1024→256 at 14×14, 8 images, 4.14–4.46 → 3.67–3.90
+    /// ms; 2048→256 at 10×10, 4 images, 1.95–2.15 → 1.87–1.94 ms; 512→128 at 14×14, 4 images,
+    /// level.
     static func transposesChannelsFirst(outputs: Int, pixels: Int, inputs: Int, images: Int, groups: Int) -> Bool {
         pixels <= 256 && pixels % 8 >= 4 && outputs >= 64 && outputs % 8 == 0 && inputs >= 448
-            && !(groups == 1 && gathersTails(count: images, m: outputs, n: pixels, k: inputs))
+            && !gathersChannelsFirstTails(outputs: outputs, pixels: pixels, inputs: inputs, images: images,
+                                          groups: groups)
     }
 }
 
