@@ -92,14 +92,15 @@ PW_INLINE void depthwise_planes_body(const int WIDE, const int K, const int S, c
     // 5×5 in tiles of 2 rows × 4 vectors, 3×3 in tiles of 4 rows × 2: eight FMA chains either way.
     // (On a Zen 3 core the 2 × 4 tiles, and no memset calls for the padding, took EfficientNet's
     // 5×5 layer at 28×28, 240 channels, from about 0.29 to 0.17 ms; one row of 4 vectors with
-    // the row's taps held in registers had only four chains.) With 16 lanes (`WIDE`), tiles of 2
-    // rows × 2 vectors for both: on a Zen 5 core the 5×5 layer at 28×28, called alone, took
-    // 0.087 ms in them against 0.108–0.149 ms in 4 × 2 and 8 × 2 (more loads of shifted vectors
-    // and tap broadcasts than the FMAs they feed) and 0.16 ms in 2 × 1. 3×3 at stride 1 there
-    // runs in rolling strips of 4 vectors instead (`depthwise_strips`: each input row loaded once,
-    // the 9 taps in registers): EfficientNet's 3×3 layer at 112×112, 32 channels, went from 0.091
-    // to 0.070–0.076 ms. At 5×5 the strips' 25 taps and 10 or more sums do not fit in the 32
-    // registers, and they were no faster than the tiles.
+    // the row's taps held in registers had only four chains.) With 16 lanes (`WIDE`), 5×5 runs
+    // in eight chains too, as 2 rows × 4 vectors on planes 4 or more vectors wide and as 4 rows ×
+    // 2 vectors on narrower ones, and other tiles in 2 × 2. (On a Zen 5 core, the tiles' FMAs
+    // alone on one L1-resident plane, GFLOP/s: 28 wide, 4 × 2 195, 3 × 2 168, 2 × 2 153; 56 wide,
+    // 2 × 4 292, 4 × 2 195, 2 × 2 149.) 3×3 at stride 1 there runs in rolling strips of 4 vectors
+    // instead (`depthwise_strips`: each input row loaded once, the 9 taps in registers):
+    // EfficientNet's 3×3 layer at 112×112, 32 channels, went from 0.091 to 0.070–0.076 ms. At
+    // 5×5 the strips' 25 taps and 10 or more sums do not fit in the 32 registers, and they were
+    // no faster than the tiles.
     for (ptrdiff_t c = 0; c < count; c++) {
         const float *plane = x + c * x_plane;
         for (ptrdiff_t r = first; r < end; r++)
@@ -108,6 +109,9 @@ PW_INLINE void depthwise_planes_body(const int WIDE, const int K, const int S, c
         float *out = y + c * y_plane;
         if (WIDE && K == 3 && S == 1 && g->out_height >= K - 1)
             depthwise_strips_16(K, g, padded + shift, width, taps, start, out);
+        else if (WIDE && K == 5 && g->out_width > 3 * 16)
+            depthwise_tiles_16(K, S, 2, 4, g, padded + shift, width, taps, start, out);
+        else if (WIDE && K == 5) depthwise_tiles_16(K, S, 4, 2, g, padded + shift, width, taps, start, out);
         else if (WIDE) depthwise_tiles_16(K, S, 2, 2, g, padded + shift, width, taps, start, out);
         else if (K > 3) depthwise_tiles_8(K, S, 2, 4, g, padded + shift, width, taps, start, out);
         else depthwise_tiles_8(K, S, 4, 2, g, padded + shift, width, taps, start, out);

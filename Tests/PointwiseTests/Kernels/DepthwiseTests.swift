@@ -43,14 +43,16 @@ import Testing
         // 16 channels per vector channels-last (40 and 37 channels: two vectors, then an 8-lane
         // group and a tail) and 16 columns per vector channels-first (widths 28 and 33: a last
         // vector of 12 and of 1 valid columns); wide planes (one at a time: 3×3 in rolling strips
-        // of 4 vectors, overlapping at width 70, not at 120) and narrow ones (eight at a time),
-        // with the edge pixels and the zero-padded copies channels-last.
+        // of 4 vectors, overlapping at width 70, not at 120; 5×5 in tiles of 4 rows × 2 vectors up
+        // to 48 columns, of 2 rows × 4 vectors at 70) and narrow ones (eight at a time), with the
+        // edge pixels and the zero-padded copies channels-last.
         let families = TestSupport.fmaFamilies
         guard families.count > 1 else { return }
         var random = SplitMix64(seed: 61)
         for (k, stride, channels, width, activation) in [
             (5, 1, 40, 28, Activation.relu6), (5, 1, 37, 33, .silu), (3, 1, 40, 70, .hardSwish), (3, 2, 37, 28, .relu6),
             (5, 2, 40, 33, .identity), (5, 1, 24, 14, .relu), (3, 1, 17, 7, .tanh), (3, 1, 19, 120, .relu),
+            (5, 1, 19, 70, .sigmoid),
         ] {
             let conv = try Conv2d(inputChannels: channels, outputChannels: channels, kernelSize: k, stride: stride,
                                   padding: .same, groups: channels, activation: activation, seed: random.next())
