@@ -262,6 +262,42 @@ PW_INLINE void stem_row_planes(const int PS, const int clamp, float hi, const pw
     }
 }
 
+#if defined(__x86_64__)
+/// `stem_row_planes` for one input stride PS and clamp as a function of its own, for the AVX-512
+/// family, so that the register allocator sees its blocks apart from the rest of `stem_rows_body`.
+/// (On a Zen 5 core, EfficientNet's stem channels-first, 224×224 in, called alone: with ReLU6,
+/// 0.121 ms inlined and 0.114 ms isolated; with no activation 0.107 ms either way.)
+#define PW_STEM_ROW_PLANES_FUNCTION(PS, CLAMP)                                                                     \
+    __attribute__((noinline, target("avx512f,avx512vl,avx2,fma"))) static void stem_row_planes_##PS##_##CLAMP(      \
+        float hi, const pw_depthwise_geometry *g, ptrdiff_t taps, const float *const *tap, const float *w,         \
+        ptrdiff_t ldw, const float *bias, ptrdiff_t cout, ptrdiff_t plane, float *y) {                             \
+        stem_row_planes(PS, CLAMP, hi, g, taps, tap, w, ldw, bias, cout, plane, y);                                \
+    }
+PW_STEM_ROW_PLANES_FUNCTION(1, 0) PW_STEM_ROW_PLANES_FUNCTION(1, 1)
+PW_STEM_ROW_PLANES_FUNCTION(2, 0) PW_STEM_ROW_PLANES_FUNCTION(2, 1)
+PW_STEM_ROW_PLANES_FUNCTION(6, 0) PW_STEM_ROW_PLANES_FUNCTION(6, 1)
+#undef PW_STEM_ROW_PLANES_FUNCTION
+#endif
+
+/// `stem_row_planes` (PS 1, 2 or 6), on x86-64 through its own function
+/// (`stem_row_planes_2_1`: PS, clamp).
+PW_INLINE void stem_row_planes_apart(const int PS, const int clamp, float hi, const pw_depthwise_geometry *g,
+                                     ptrdiff_t taps, const float *const *tap, const float *w, ptrdiff_t ldw,
+                                     const float *bias, ptrdiff_t cout, ptrdiff_t plane, float *y) {
+#if defined(__x86_64__)
+#define PW_STEM_ROW_PLANES(P, C)                                                             \
+    if (PS == P && clamp == C) {                                                             \
+        stem_row_planes_##P##_##C(hi, g, taps, tap, w, ldw, bias, cout, plane, y);            \
+        return;                                                                              \
+    }
+    PW_STEM_ROW_PLANES(1, 0) PW_STEM_ROW_PLANES(1, 1) PW_STEM_ROW_PLANES(2, 0)
+    PW_STEM_ROW_PLANES(2, 1) PW_STEM_ROW_PLANES(6, 0) PW_STEM_ROW_PLANES(6, 1)
+#undef PW_STEM_ROW_PLANES
+#else
+    stem_row_planes(PS, clamp, hi, g, taps, tap, w, ldw, bias, cout, plane, y);
+#endif
+}
+
 /// The floats between consecutive taps' weights: cout rounded up to a multiple of 32, so that a
 /// channels-last block's two vectors of either width load only the packed weights.
 PW_INLINE ptrdiff_t stem_weight_stride(ptrdiff_t cout) { return (cout + 31) / 32 * 32; }
@@ -360,7 +396,7 @@ PW_INLINE void stem_rows_body(const int WIDE, const pw_depthwise_geometry *g, pt
         if (pixel_blocks) {
             float *row = y + oh * g->out_width * (y_channels_last ? cout : 1);
 #define PW_STEM_ROW(PS, CLAMP)                                                                      \
-    if (!y_channels_last) stem_row_planes(PS, CLAMP, hi, g, taps, tap, w, ldw, bias, cout, plane, row); \
+    if (!y_channels_last) stem_row_planes_apart(PS, CLAMP, hi, g, taps, tap, w, ldw, bias, cout, plane, row); \
     else if (WIDE) stem_row_nhwc_16(PS, CLAMP, hi, g, taps, tap, w, ldw, bias, cout, row);              \
     else stem_row_nhwc_8(PS, CLAMP, hi, g, taps, tap, w, ldw, bias, cout, row)
 #define PW_STEM_STRIDE(PS) if (clamp) { PW_STEM_ROW(PS, 1); } else { PW_STEM_ROW(PS, 0); }

@@ -101,8 +101,15 @@ import Testing
         var random = SplitMix64(seed: 77)
         let conv = try Conv2d(inputChannels: 3, outputChannels: 32, kernelSize: 3, stride: 2, padding: .same,
                               activation: .relu6, seed: 5)
-        let x = TestSupport.random([1, 3, 224, 224], using: &random)
-        TestSupport.expectClose(try conv(x), try conv(x, options: ExecutionOptions(threads: 1, algorithm: .reference)),
-                                "stem")
+        // Inputs up to ±12, so that ReLU6's upper bound clamps many outputs as well as its lower.
+        let x = try Tensor(shape: [1, 3, 224, 224], values: TestSupport.randomValues(3 * 224 * 224, using: &random)
+                               .map { 12 * $0 })
+        let expected = try conv(x, options: ExecutionOptions(threads: 1, algorithm: .reference))
+        #expect(expected.scalars.filter { $0 == 6 }.count > 1000 && expected.scalars.filter { $0 == 0 }.count > 1000)
+        for layout in Layout.allCases {
+            var output = Tensor.empty
+            try conv.forward(x, into: &output, layout: layout)
+            TestSupport.expectClose(output.converted(to: .channelsFirst), expected, "stem, \(layout) output")
+        }
     }
 }
