@@ -91,16 +91,17 @@ PW_INLINE void depthwise_planes_body(const int WIDE, const int K, const int S, c
     depthwise_zeros(padded, rows * width);
     // 5×5 in tiles of 2 rows × 4 vectors, 3×3 in tiles of 4 rows × 2: eight FMA chains either way.
     // (On a Zen 3 core the 2 × 4 tiles, and no memset calls for the padding, took EfficientNet's
-    // 5×5 layer at 28×28, 240 channels, from about 0.29 to 0.17 ms; one row of 4 vectors with
-    // the row's taps held in registers had only four chains.) With 16 lanes (`WIDE`), 5×5 runs
-    // in eight chains too, as 2 rows × 4 vectors on planes 4 or more vectors wide and as 4 rows ×
-    // 2 vectors on narrower ones, and other tiles in 2 × 2. (On a Zen 5 core, the tiles' FMAs
-    // alone on one L1-resident plane, GFLOP/s: 28 wide, 4 × 2 195, 3 × 2 168, 2 × 2 153; 56 wide,
-    // 2 × 4 292, 4 × 2 195, 2 × 2 149.) 3×3 at stride 1 there runs in rolling strips of 4 vectors
+    // 5×5 layer at 28×28, 240 channels, from about 0.29 to 0.17 ms; one row of 4 vectors with the
+    // row's taps held in registers had only four chains.) With 16 lanes (`WIDE`), 5×5 runs in eight
+    // chains too, as 2 rows × 4 vectors on planes 4 or more vectors wide and as 4 rows × 2 vectors
+    // on narrower ones, and other tiles in 2 × 2. (On a Zen 5 core, 5×5 layers called alone,
+    // against 2 × 2 tiles: 28×28, 240 channels, 0.080 → 0.063 ms; 56×56, 120 channels, 0.150 →
+    // 0.133 ms; 112×112, 32 channels, 0.171 → 0.152 ms. Each 16-lane tile is a function of its own,
+    // `depthwise_tile_16_5x5s1_4x2`.) 3×3 at stride 1 there runs in rolling strips of 4 vectors
     // instead (`depthwise_strips`: each input row loaded once, the 9 taps in registers):
-    // EfficientNet's 3×3 layer at 112×112, 32 channels, went from 0.091 to 0.070–0.076 ms. At
-    // 5×5 the strips' 25 taps and 10 or more sums do not fit in the 32 registers, and they were
-    // no faster than the tiles.
+    // EfficientNet's 3×3 layer at 112×112, 32 channels, went from 0.091 to 0.070–0.076 ms. At 5×5
+    // the strips' 25 taps and 10 or more sums do not fit in the 32 registers, and they were no
+    // faster than the tiles.
     for (ptrdiff_t c = 0; c < count; c++) {
         const float *plane = x + c * x_plane;
         for (ptrdiff_t r = first; r < end; r++)
