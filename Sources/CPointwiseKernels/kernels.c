@@ -35,7 +35,7 @@
 // The same bodies, and 16-lane vectors for the GEMM's full strips (wide_bodies.h) and the depthwise
 // and stem tiles (`PW_IS_WIDE` in kernels.inc).
 #include "wide_bodies.h"
-#define PW_TARGET __attribute__((target("avx512f,avx512vl,avx2,fma"), aligned(64)))
+#define PW_TARGET __attribute__((target(PW_AVX512_FEATURES), aligned(64)))
 #define PW_NAME(x) avx512_##x
 #define PW_FAMILY_NAME "gemm-6x16-avx512"
 #define PW_ISA_NAME "avx512f"

@@ -267,11 +267,12 @@ PW_INLINE void stem_row_planes(const int PS, const int clamp, float hi, const pw
 /// family, so that the register allocator sees its blocks apart from the rest of `stem_rows_body`.
 /// (On a Zen 5 core, EfficientNet's stem channels-first, 224×224 in, called alone: with ReLU6,
 /// 0.121 ms inlined and 0.114 ms isolated; with no activation 0.107 ms either way.)
-#define PW_STEM_ROW_PLANES_FUNCTION(PS, CLAMP)                                                                     \
-    __attribute__((noinline, target("avx512f,avx512vl,avx2,fma"))) static void stem_row_planes_##PS##_##CLAMP(      \
-        float hi, const pw_depthwise_geometry *g, ptrdiff_t taps, const float *const *tap, const float *w,         \
-        ptrdiff_t ldw, const float *bias, ptrdiff_t cout, ptrdiff_t plane, float *y) {                             \
-        stem_row_planes(PS, CLAMP, hi, g, taps, tap, w, ldw, bias, cout, plane, y);                                \
+#define PW_STEM_ROW_PLANES_FUNCTION(PS, CLAMP)                                                                \
+    PW_AVX512_APART void stem_row_planes_##PS##_##CLAMP(float hi, const pw_depthwise_geometry *g, ptrdiff_t taps, \
+                                                        const float *const *tap, const float *w, ptrdiff_t ldw,   \
+                                                        const float *bias, ptrdiff_t cout, ptrdiff_t plane,       \
+                                                        float *y) {                                               \
+        stem_row_planes(PS, CLAMP, hi, g, taps, tap, w, ldw, bias, cout, plane, y);                               \
     }
 PW_STEM_ROW_PLANES_FUNCTION(1, 0) PW_STEM_ROW_PLANES_FUNCTION(1, 1)
 PW_STEM_ROW_PLANES_FUNCTION(2, 0) PW_STEM_ROW_PLANES_FUNCTION(2, 1)
@@ -279,8 +280,8 @@ PW_STEM_ROW_PLANES_FUNCTION(6, 0) PW_STEM_ROW_PLANES_FUNCTION(6, 1)
 #undef PW_STEM_ROW_PLANES_FUNCTION
 #endif
 
-/// `stem_row_planes` (PS 1, 2 or 6), on x86-64 through its own function
-/// (`stem_row_planes_2_1`: PS, clamp).
+/// `stem_row_planes`, on x86-64 through its own function (`stem_row_planes_2_1`: PS, clamp) for
+/// the input strides that have one (1, 2 and 6: every stride the rows body passes).
 PW_INLINE void stem_row_planes_apart(const int PS, const int clamp, float hi, const pw_depthwise_geometry *g,
                                      ptrdiff_t taps, const float *const *tap, const float *w, ptrdiff_t ldw,
                                      const float *bias, ptrdiff_t cout, ptrdiff_t plane, float *y) {
@@ -293,9 +294,8 @@ PW_INLINE void stem_row_planes_apart(const int PS, const int clamp, float hi, co
     PW_STEM_ROW_PLANES(1, 0) PW_STEM_ROW_PLANES(1, 1) PW_STEM_ROW_PLANES(2, 0)
     PW_STEM_ROW_PLANES(2, 1) PW_STEM_ROW_PLANES(6, 0) PW_STEM_ROW_PLANES(6, 1)
 #undef PW_STEM_ROW_PLANES
-#else
-    stem_row_planes(PS, clamp, hi, g, taps, tap, w, ldw, bias, cout, plane, y);
 #endif
+    stem_row_planes(PS, clamp, hi, g, taps, tap, w, ldw, bias, cout, plane, y);
 }
 
 /// The floats between consecutive taps' weights: cout rounded up to a multiple of 32, so that a

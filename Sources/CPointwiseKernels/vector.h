@@ -13,6 +13,12 @@
 
 #define PW_INLINE static inline __attribute__((always_inline))
 
+/// The target features of the AVX-512 family (kernels.c), and a function of that family kept out
+/// of line (each starting on a 64-byte line, as the family's kernels do): a register tile that
+/// clang allocates best on its own, apart from the code around it (`depthwise_tile_width`).
+#define PW_AVX512_FEATURES "avx512f,avx512vl,avx2,fma"
+#define PW_AVX512_APART __attribute__((noinline, target(PW_AVX512_FEATURES), aligned(64))) static
+
 typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
 
