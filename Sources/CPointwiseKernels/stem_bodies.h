@@ -274,9 +274,9 @@ PW_INLINE void stem_row_planes(const int PS, const int clamp, float hi, const pw
                                                         float *y) {                                               \
         stem_row_planes(PS, CLAMP, hi, g, taps, tap, w, ldw, bias, cout, plane, y);                               \
     }
-PW_STEM_ROW_PLANES_FUNCTION(1, 0) PW_STEM_ROW_PLANES_FUNCTION(1, 1)
-PW_STEM_ROW_PLANES_FUNCTION(2, 0) PW_STEM_ROW_PLANES_FUNCTION(2, 1)
-PW_STEM_ROW_PLANES_FUNCTION(6, 0) PW_STEM_ROW_PLANES_FUNCTION(6, 1)
+/// The (PS, clamp) that have functions of their own: X(PS, clamp) for each.
+#define PW_STEM_ROW_PLANES_KINDS(X) X(1, 0) X(1, 1) X(2, 0) X(2, 1) X(6, 0) X(6, 1)
+PW_STEM_ROW_PLANES_KINDS(PW_STEM_ROW_PLANES_FUNCTION)
 #undef PW_STEM_ROW_PLANES_FUNCTION
 #endif
 
@@ -291,9 +291,9 @@ PW_INLINE void stem_row_planes_apart(const int PS, const int clamp, float hi, co
         stem_row_planes_##P##_##C(hi, g, taps, tap, w, ldw, bias, cout, plane, y);            \
         return;                                                                              \
     }
-    PW_STEM_ROW_PLANES(1, 0) PW_STEM_ROW_PLANES(1, 1) PW_STEM_ROW_PLANES(2, 0)
-    PW_STEM_ROW_PLANES(2, 1) PW_STEM_ROW_PLANES(6, 0) PW_STEM_ROW_PLANES(6, 1)
+    PW_STEM_ROW_PLANES_KINDS(PW_STEM_ROW_PLANES)
 #undef PW_STEM_ROW_PLANES
+#undef PW_STEM_ROW_PLANES_KINDS
 #endif
     stem_row_planes(PS, clamp, hi, g, taps, tap, w, ldw, bias, cout, plane, y);
 }
